@@ -1,0 +1,89 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings block for every target, as swift-log does.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tokenmeter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tokenmeter", targets: ["tokenmeter"]),
+        .library(name: "TokenMeterCore", targets: ["TokenMeterCore"]),
+        .library(name: "TokenMeterBench", targets: ["TokenMeterBench"]),
+        .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
+        .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "TokenMeterCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterBench",
+            dependencies: [
+                "TokenMeterCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterTarget",
+            dependencies: [
+                "TokenMeterCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterReport",
+            dependencies: ["TokenMeterCore", "TokenMeterBench"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tokenmeter",
+            dependencies: [
+                "TokenMeterCore",
+                "TokenMeterBench",
+                "TokenMeterTarget",
+                "TokenMeterReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TokenMeterCoreTests", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TokenMeterBenchTests",
+            dependencies: ["TokenMeterBench", "TokenMeterTarget", "TokenMeterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterTargetTests",
+            dependencies: ["TokenMeterTarget", "TokenMeterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterReportTests",
+            dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterCLITests",
+            dependencies: ["tokenmeter"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,203 @@
+import Foundation
+import TokenMeterCore
+
+/// Why a benchmark could not run at all (as opposed to requests failing inside it).
+public struct BenchError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and what to do.
+    public var message: String
+    public var description: String { message }
+
+    /// Creates an error.
+    public init(message: String) { self.message = message }
+}
+
+/// Runs a sweep against one endpoint, saving each point as soon as it is measured.
+public struct BenchSession: Sendable {
+    /// The resolved settings.
+    public var plan: BenchPlan
+    /// The settings as written into the result (redacted).
+    public var config: BenchConfig
+    /// `reference target (simulated)` or `external`.
+    public var targetKind: String
+    /// Where result.json and timeline.jsonl go.
+    public var outputDirectory: URL
+
+    /// Creates a session.
+    public init(plan: BenchPlan, config: BenchConfig, targetKind: String, outputDirectory: URL) {
+        self.plan = plan
+        self.config = config.redacted
+        self.targetKind = targetKind
+        self.outputDirectory = outputDirectory
+    }
+
+    /// Called as points start and finish, for the progress display.
+    public struct Observer: Sendable {
+        /// A point is about to start.
+        public var pointStarted: @Sendable (Int, LoadMode) -> Void
+        /// A point finished and was saved.
+        public var pointFinished: @Sendable (PointResult) -> Void
+        /// Creates an observer.
+        public init(pointStarted: @escaping @Sendable (Int, LoadMode) -> Void = { _, _ in },
+                    pointFinished: @escaping @Sendable (PointResult) -> Void = { _ in }) {
+            self.pointStarted = pointStarted
+            self.pointFinished = pointFinished
+        }
+    }
+
+    /// Runs every point; a cancelled task stops the sweep, keeps what was measured and marks the run partial.
+    public func run(progress: ProgressCounters? = nil, observer: Observer = Observer()) async throws -> RunResult {
+        let client = StreamingHTTPClient(host: plan.address.host, port: plan.address.port, timeouts: plan.timeouts)
+        do {
+            let result = try await run(client: client, progress: progress, observer: observer)
+            await client.shutdown()
+            return result
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func run(client: StreamingHTTPClient, progress: ProgressCounters?, observer: Observer) async throws -> RunResult {
+        let files: ResultFiles
+        do { files = try ResultFiles(directory: outputDirectory) } catch {
+            throw BenchError(message: "cannot write results to \(outputDirectory.path): \(error.localizedDescription); pass --output DIR")
+        }
+        var serverModels: [String] = []
+        do {
+            serverModels = try await ModelDiscovery.models(client: client, address: plan.address, headers: plan.headers)
+        } catch let failure as RequestFailure where failure.kind == .connect {
+            throw BenchError(message: "cannot reach \(plan.address): \(failure.message). Is the server running? Check --url.")
+        } catch {
+            if plan.model == nil {
+                throw BenchError(message: "\(plan.address) did not list its models (\(error)); pass --model NAME")
+            }
+        }
+        guard let model = plan.model ?? serverModels.first else {
+            throw BenchError(message: "\(plan.address) lists no models; pass --model NAME")
+        }
+        var warnings: [String] = []
+        if let named = plan.model, !serverModels.isEmpty, !serverModels.contains(named) {
+            warnings.append("model '\(named)' is not among the server's models (\(serverModels.joined(separator: ", ")))")
+        }
+
+        // Exact prompt lengths through the server's tokenizer when it has one.
+        var counter: (any TokenCounter)?
+        var lengthSource = "approximate"
+        if plan.tokenize != .off {
+            let candidate = ServerTokenCounter(client: client, address: plan.address, model: model)
+            do {
+                _ = try await candidate.count("hello world")
+                counter = candidate
+                lengthSource = targetKind == Self.referenceKind ? "reference tokenizer" : "server /tokenize"
+            } catch {
+                if plan.tokenize == .server {
+                    throw BenchError(message: "the server's /tokenize failed (\(error)); use --tokenize auto or off")
+                }
+                warnings.append("prompt lengths are approximate: the server has no working /tokenize (\(error))")
+            }
+        } else {
+            warnings.append("prompt lengths are approximate (--tokenize off)")
+        }
+
+        let continuousUsage = plan.continuousUsage ?? (targetKind == Self.referenceKind)
+        let options = RequestOptions(api: plan.api, model: model, stream: plan.stream, ignoreEOS: plan.ignoreEOS, minTokens: plan.minTokens,
+                                     continuousUsage: continuousUsage, headers: plan.headers, extraBody: plan.extraBody)
+        var result = RunResult(
+            schema: ToolInfo.resultSchema,
+            provenance: Provenance(
+                toolVersion: ToolInfo.version, targetURL: plan.address.description, targetKind: targetKind, model: model,
+                serverModels: serverModels, host: ProcessInfo.processInfo.hostName, gpus: plan.gpus,
+                startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: lengthSource),
+            config: config, points: [], partial: false, warnings: warnings)
+        try write(result, to: files)
+
+        let runner = LoadRunner(client: client, streamed: plan.stream)
+        for (index, mode) in plan.modes.enumerated() {
+            if Task.isCancelled {
+                result.partial = true
+                break
+            }
+            observer.pointStarted(index, mode)
+            let bounds = plan.bounds(for: mode)
+            let generator = WorkloadGenerator(source: plan.source, inputLength: plan.inputLength, outputLength: plan.outputLength,
+                                              seed: plan.seed &+ UInt64(index) &* 7919)
+            let planned: [PlannedRequest]
+            do {
+                planned = try await generator.plan(count: plan.planSize(for: bounds, mode: mode), counter: counter)
+            } catch {
+                if Task.isCancelled { result.partial = true; break }
+                throw BenchError(message: "cannot build the workload: \(error)")
+            }
+            let prepared = planned.enumerated().map { i, p in
+                RequestBuilder.request(prompt: p.prompt, maxTokens: p.maxTokens, options: options, address: plan.address,
+                                       requestID: index * 10_000_000 + i)
+            }
+            let run = await runner.run(mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.seed &+ UInt64(index),
+                                       progress: progress)
+            let point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
+            do {
+                try files.appendTimeline(
+                    header: TimelinePointHeader(point: index, label: mode.label, window: run.window, gpus: plan.gpus, slo: plan.objective,
+                                                offeredRequestsPerSecond: run.offeredRequestsPerSecond),
+                    records: run.records)
+            } catch {
+                throw BenchError(message: "cannot append to \(files.timelineURL.path): \(error.localizedDescription)")
+            }
+            result.points.append(point)
+            if run.partial { result.partial = true }
+            try write(result, to: files)
+            observer.pointFinished(point)
+            if run.partial { break }
+            if point.metrics.requestsSucceeded == 0, point.metrics.requestsFailed > 0 {
+                let first = run.records.first { !$0.succeeded }?.failure?.message ?? "unknown error"
+                result.warnings.append("every request of \(mode.label) failed (first error: \(first)); sweep stopped")
+                try write(result, to: files)
+                break
+            }
+        }
+        return result
+    }
+
+    /// Label of runs against the built-in target.
+    public static let referenceKind = "reference target (simulated)"
+
+    private func write(_ result: RunResult, to files: ResultFiles) throws {
+        do { try files.writeResult(result) } catch {
+            throw BenchError(message: "cannot write \(files.resultURL.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Builds a point's result with its metrics and warnings.
+    public static func pointResult(index: Int, mode: LoadMode, run: PointRun, gpus: Int, objective: ServiceLevelObjective?) -> PointResult {
+        let metrics = PointMetrics.compute(records: run.records, window: run.window, gpus: gpus, objective: objective,
+                                           offeredRequestsPerSecond: run.offeredRequestsPerSecond)
+        var warnings: [String] = []
+        if metrics.shortOutputRequests > 0 {
+            warnings.append("\(metrics.shortOutputRequests) requests got fewer output tokens than max_tokens asked for "
+                + "(the server ignored ignore_eos/min_tokens, or hit a length limit)")
+        }
+        if metrics.requestsWithoutUsage > 0 {
+            warnings.append("\(metrics.requestsWithoutUsage) requests had no usage from the server; their output tokens were counted as events")
+        }
+        if let lag = metrics.queueMs, lag.p99 > 5 {
+            warnings.append("schedule lag p99 \(lag.p99.formatted(decimals: 1)) ms: the client did not keep up with the schedule")
+        }
+        if metrics.requestsFailed > 0 {
+            let summary = metrics.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            warnings.append("\(metrics.requestsFailed) requests failed (\(summary))")
+        }
+        var concurrency: Int?
+        var rate: Double?
+        var arrival: ArrivalProcess?
+        var cap: Int?
+        switch mode {
+        case let .concurrency(c): concurrency = c
+        case let .rate(r, a, _, m):
+            rate = r
+            arrival = a
+            cap = m
+        }
+        return PointResult(index: index, label: mode.label, concurrency: concurrency, rate: rate, arrival: arrival, maxConcurrency: cap,
+                           window: run.window, metrics: metrics, partial: run.partial, stoppedBy: run.stoppedBy, warnings: warnings)
+    }
+}

@@ -1,0 +1,333 @@
+/// The measurement window of a sweep point: throughput counts what was delivered inside it.
+public struct MeasurementWindow: Codable, Sendable, Equatable {
+    /// Window start (monotonic ns).
+    public var startNanoseconds: UInt64
+    /// Window end (monotonic ns).
+    public var endNanoseconds: UInt64
+
+    /// Creates a window; end before start is clamped to an empty window.
+    public init(startNanoseconds: UInt64, endNanoseconds: UInt64) {
+        self.startNanoseconds = startNanoseconds
+        self.endNanoseconds = max(startNanoseconds, endNanoseconds)
+    }
+
+    /// Window length in seconds.
+    public var seconds: Double { Double(endNanoseconds - startNanoseconds) / 1e9 }
+
+    /// True when `t` lies inside the window (both ends included).
+    public func contains(_ t: UInt64) -> Bool { t >= startNanoseconds && t <= endNanoseconds }
+
+    enum CodingKeys: String, CodingKey { case startNanoseconds = "start_ns", endNanoseconds = "end_ns" }
+}
+
+/// Goodput under a service-level objective.
+public struct Goodput: Codable, Sendable, Equatable {
+    /// The objective applied.
+    public var objective: ServiceLevelObjective
+    /// Measured requests that met every bound.
+    public var goodRequests: Int
+    /// Good requests per second of window.
+    public var requestsPerSecond: Double
+    /// Output tokens of good requests per second of window.
+    public var goodOutputTokensPerSecond: Double
+    /// Whether every bound held at its percentile across the point's requests.
+    public var passed: Bool
+    /// Each bound that failed, in words.
+    public var violations: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case objective, goodRequests = "good_requests", requestsPerSecond = "requests_per_s"
+        case goodOutputTokensPerSecond = "good_output_tokens_per_s", passed, violations
+    }
+}
+
+/// Every metric of one sweep point, computed from its request timelines as DESIGN.md defines them.
+public struct PointMetrics: Codable, Sendable, Equatable {
+    /// Requests in the point (warm-up included).
+    public var requestsTotal: Int
+    /// Measured (non-warm-up) requests.
+    public var requestsMeasured: Int
+    /// Measured requests that completed without error.
+    public var requestsSucceeded: Int
+    /// Measured requests that failed, all classes together.
+    public var requestsFailed: Int
+    /// Failed measured requests per error class.
+    public var errorsByKind: [String: Int]
+    /// Window length in seconds.
+    public var windowSeconds: Double
+    /// Client-side schedule lag `t_send − t_sched`, ms.
+    public var queueMs: Distribution?
+    /// Time to first token, ms.
+    public var ttftMs: Distribution?
+    /// Time to first visible (non-reasoning) token, ms.
+    public var ttfoMs: Distribution?
+    /// End-to-end latency, ms.
+    public var e2eMs: Distribution?
+    /// Time per output token after the first, ms.
+    public var tpotMs: Distribution?
+    /// Pooled gaps between consecutive token-bearing events, ms.
+    public var chunkGapMs: Distribution?
+    /// Chunk gaps divided by the tokens each event carried, ms.
+    public var itlMs: Distribution?
+    /// Median interactivity, tok/s/user (1000 / p50 TPOT).
+    public var interactivityMedian: Double?
+    /// Slow-tail interactivity, tok/s/user (1000 / p90 TPOT).
+    public var interactivitySlowTail: Double?
+    /// Output tokens delivered inside the window per second.
+    public var outputTokensPerSecond: Double
+    /// Input tokens (attributed at first token) inside the window per second.
+    public var inputTokensPerSecond: Double
+    /// Input plus output tokens per second.
+    public var totalTokensPerSecond: Double
+    /// GPUs the throughput is divided by for the per-GPU figures.
+    public var gpus: Int
+    /// Completed measured requests per second of window.
+    public var requestsPerSecond: Double
+    /// Mean number of requests in flight during the window.
+    public var meanConcurrency: Double
+    /// Rate the schedule offered (open loop), requests/s.
+    public var offeredRequestsPerSecond: Double?
+    /// Rate requests were actually sent, requests/s.
+    public var achievedSendRequestsPerSecond: Double?
+    /// Mean input tokens per measured request (realised, not nominal).
+    public var meanInputTokens: Double
+    /// Mean output tokens per succeeded measured request (realised).
+    public var meanOutputTokens: Double
+    /// Mean `max_tokens` asked for.
+    public var meanRequestedOutputTokens: Double
+    /// Succeeded requests that delivered fewer tokens than asked for.
+    public var shortOutputRequests: Int
+    /// Succeeded requests whose output count came from counting events, not from server usage.
+    public var requestsWithoutUsage: Int
+    /// Fraction of events that arrived in the same socket read as the previous one.
+    public var coalescedEventFraction: Double
+    /// Output tokens streamed to requests that then failed (paid for, not delivered).
+    public var failedRequestOutputTokens: Int
+    /// Goodput under the objective, when one was given.
+    public var goodput: Goodput?
+
+    enum CodingKeys: String, CodingKey {
+        case requestsTotal = "requests_total", requestsMeasured = "requests_measured"
+        case requestsSucceeded = "requests_succeeded", requestsFailed = "requests_failed"
+        case errorsByKind = "errors_by_kind", windowSeconds = "window_s"
+        case queueMs = "queue_ms", ttftMs = "ttft_ms", ttfoMs = "ttfo_ms", e2eMs = "e2e_ms", tpotMs = "tpot_ms"
+        case chunkGapMs = "chunk_gap_ms", itlMs = "itl_ms"
+        case interactivityMedian = "interactivity_p50_tok_s_user", interactivitySlowTail = "interactivity_p90_tok_s_user"
+        case outputTokensPerSecond = "output_tok_s", inputTokensPerSecond = "input_tok_s"
+        case totalTokensPerSecond = "total_tok_s", gpus, requestsPerSecond = "request_rate_per_s"
+        case meanConcurrency = "mean_concurrency"
+        case offeredRequestsPerSecond = "offered_rate_per_s", achievedSendRequestsPerSecond = "achieved_send_rate_per_s"
+        case meanInputTokens = "mean_input_tokens", meanOutputTokens = "mean_output_tokens"
+        case meanRequestedOutputTokens = "mean_requested_output_tokens", shortOutputRequests = "short_output_requests"
+        case requestsWithoutUsage = "requests_without_usage", coalescedEventFraction = "coalesced_event_fraction"
+        case failedRequestOutputTokens = "failed_request_output_tokens", goodput
+    }
+
+    /// Output tokens per second per GPU.
+    public var outputTokensPerSecondPerGPU: Double { outputTokensPerSecond / Double(max(gpus, 1)) }
+    /// Total tokens per second per GPU.
+    public var totalTokensPerSecondPerGPU: Double { totalTokensPerSecond / Double(max(gpus, 1)) }
+}
+
+/// Per-request latency values, computed once from a record.
+public struct RequestLatency: Sendable, Equatable {
+    /// TTFT in ms.
+    public var ttftMs: Double
+    /// TTFO in ms, nil when no visible content came.
+    public var ttfoMs: Double?
+    /// E2E in ms.
+    public var e2eMs: Double
+    /// TPOT in ms, nil below two output tokens.
+    public var tpotMs: Double?
+    /// Gaps between consecutive token-bearing events, ms.
+    public var chunkGapsMs: [Double]
+    /// Each gap divided by the tokens the later event carried, ms.
+    public var itlMs: [Double]
+
+    /// Computes latencies of a succeeded request with at least one token event; nil otherwise.
+    public init?(_ record: RequestRecord) {
+        guard record.succeeded, let sent = record.sentNanoseconds else { return nil }
+        let tokenEvents = record.tokenEvents
+        guard let first = tokenEvents.first, let last = tokenEvents.last else { return nil }
+        func ms(_ t: UInt64) -> Double { Double(Int64(bitPattern: t &- sent)) / 1e6 }
+        ttftMs = ms(first.timeNanoseconds)
+        ttfoMs = record.events.first(where: { !$0.content.isEmpty }).map { ms($0.timeNanoseconds) }
+        e2eMs = ms(last.timeNanoseconds)
+        let output = record.outputTokens
+        tpotMs = record.streamed && output >= 2 ? (e2eMs - ttftMs) / Double(output - 1) : nil
+        let perEvent = TokenAttribution.tokensPerEvent(record)
+        var gaps: [Double] = []
+        var itl: [Double] = []
+        gaps.reserveCapacity(tokenEvents.count)
+        for i in 1..<max(tokenEvents.count, 1) {
+            let gap = Double(tokenEvents[i].timeNanoseconds - tokenEvents[i - 1].timeNanoseconds) / 1e6
+            gaps.append(gap)
+            let tokens = perEvent[i]
+            if tokens > 0 { itl.append(gap / tokens) }
+        }
+        chunkGapsMs = gaps
+        itlMs = itl
+    }
+
+    /// The value an objective bounds.
+    public func value(of metric: SLOMetric) -> Double? {
+        switch metric {
+        case .ttft: ttftMs
+        case .tpot: tpotMs
+        case .e2e: e2eMs
+        }
+    }
+}
+
+/// How the tokens of a request are spread over its token-bearing events.
+public enum TokenAttribution {
+    /// Tokens carried by each token-bearing event: the server's deltas when streamed, else an even share of the total.
+    public static func tokensPerEvent(_ record: RequestRecord) -> [Double] {
+        let events = record.tokenEvents
+        guard !events.isEmpty else { return [] }
+        let known = events.compactMap(\.tokens)
+        if known.count == events.count { return known.map(Double.init) }
+        let share = Double(record.outputTokens) / Double(events.count)
+        return Array(repeating: share, count: events.count)
+    }
+}
+
+extension PointMetrics {
+    /// Computes every metric of a point from its records over a window.
+    public static func compute(
+        records: [RequestRecord], window: MeasurementWindow, gpus: Int = 1,
+        objective: ServiceLevelObjective? = nil, offeredRequestsPerSecond: Double? = nil
+    ) -> PointMetrics {
+        let measured = records.filter { $0.phase == .measured }
+        let succeeded = measured.filter(\.succeeded)
+        let failed = measured.filter { !$0.succeeded }
+        let latencies = succeeded.compactMap(RequestLatency.init)
+        let windowSeconds = window.seconds
+        func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
+
+        // Throughput: tokens delivered inside the window, by successful requests of any phase.
+        var outputInWindow = 0.0
+        var inputInWindow = 0.0
+        var busyNanoseconds = 0.0
+        for record in records {
+            if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
+                let lo = max(sent, window.startNanoseconds)
+                let hi = min(done, window.endNanoseconds)
+                if hi > lo { busyNanoseconds += Double(hi - lo) }
+            }
+            guard record.succeeded else { continue }
+            let perEvent = TokenAttribution.tokensPerEvent(record)
+            for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
+                outputInWindow += tokens
+            }
+            if let first = record.tokenEvents.first, window.contains(first.timeNanoseconds) {
+                inputInWindow += Double(record.inputTokens)
+            }
+        }
+        let completedInWindow = succeeded.filter { window.contains($0.completedNanoseconds ?? 0) }
+
+        var errors: [String: Int] = [:]
+        for record in failed { errors[(record.failure?.kind ?? .cancelled).rawValue, default: 0] += 1 }
+
+        let sendTimes = measured.compactMap(\.sentNanoseconds).sorted()
+        var achievedSend: Double?
+        if sendTimes.count >= 2, let first = sendTimes.first, let last = sendTimes.last, last > first {
+            achievedSend = Double(sendTimes.count - 1) / (Double(last - first) / 1e9)
+        }
+
+        var events = 0
+        var coalesced = 0
+        for record in records {
+            var previousRead = -1
+            for event in record.events {
+                events += 1
+                if event.readIndex == previousRead { coalesced += 1 }
+                previousRead = event.readIndex
+            }
+        }
+
+        let tpot = Distribution(latencies.compactMap(\.tpotMs))
+        var metrics = PointMetrics(
+            requestsTotal: records.count,
+            requestsMeasured: measured.count,
+            requestsSucceeded: succeeded.count,
+            requestsFailed: failed.count,
+            errorsByKind: errors,
+            windowSeconds: windowSeconds,
+            queueMs: Distribution(measured.compactMap { r in
+                r.sentNanoseconds.map { Double(Int64(bitPattern: $0 &- r.scheduledNanoseconds)) / 1e6 }
+            }),
+            ttftMs: Distribution(latencies.map(\.ttftMs)),
+            ttfoMs: Distribution(latencies.compactMap(\.ttfoMs)),
+            e2eMs: Distribution(latencies.map(\.e2eMs)),
+            tpotMs: tpot,
+            chunkGapMs: Distribution(latencies.flatMap(\.chunkGapsMs)),
+            itlMs: Distribution(latencies.flatMap(\.itlMs)),
+            interactivityMedian: tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil },
+            interactivitySlowTail: tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil },
+            outputTokensPerSecond: rate(outputInWindow),
+            inputTokensPerSecond: rate(inputInWindow),
+            totalTokensPerSecond: rate(outputInWindow + inputInWindow),
+            gpus: max(gpus, 1),
+            requestsPerSecond: rate(Double(completedInWindow.count)),
+            meanConcurrency: windowSeconds > 0 ? busyNanoseconds / (windowSeconds * 1e9) : 0,
+            offeredRequestsPerSecond: offeredRequestsPerSecond,
+            achievedSendRequestsPerSecond: achievedSend,
+            meanInputTokens: mean(measured.map { Double($0.inputTokens) }),
+            meanOutputTokens: mean(succeeded.map { Double($0.outputTokens) }),
+            meanRequestedOutputTokens: mean(measured.map { Double($0.maxTokens) }),
+            shortOutputRequests: succeeded.filter { $0.outputTokens < $0.maxTokens }.count,
+            requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
+            coalescedEventFraction: events > 0 ? Double(coalesced) / Double(events) : 0,
+            failedRequestOutputTokens: failed.reduce(0) { $0 + $1.outputTokens },
+            goodput: nil
+        )
+        if let objective {
+            metrics.goodput = goodput(objective, completedInWindow: completedInWindow, metrics: metrics, rate: rate)
+        }
+        return metrics
+    }
+
+    private static func goodput(
+        _ objective: ServiceLevelObjective, completedInWindow: [RequestRecord], metrics: PointMetrics,
+        rate: (Double) -> Double
+    ) -> Goodput {
+        var goodRequests = 0
+        var goodTokens = 0
+        for record in completedInWindow {
+            guard let latency = RequestLatency(record) else { continue }
+            let meets = objective.bounds.allSatisfy { bound in
+                guard let v = latency.value(of: bound.metric) else { return bound.metric == .tpot }
+                return v <= bound.limitMilliseconds
+            }
+            if meets {
+                goodRequests += 1
+                goodTokens += record.outputTokens
+            }
+        }
+        var violations: [String] = []
+        for bound in objective.bounds {
+            let distribution: Distribution? = switch bound.metric {
+            case .ttft: metrics.ttftMs
+            case .tpot: metrics.tpotMs
+            case .e2e: metrics.e2eMs
+            }
+            guard let observed = distribution?.value(atPercentile: bound.percentile) else {
+                violations.append("\(bound.metric.rawValue)_p\(bound.percentile): no data")
+                continue
+            }
+            if observed > bound.limitMilliseconds {
+                let shown = (observed * 10).rounded() / 10
+                violations.append(
+                    "\(bound.metric.rawValue)_p\(bound.percentile) \(shown)ms > \(DurationText.format(milliseconds: bound.limitMilliseconds))")
+            }
+        }
+        return Goodput(
+            objective: objective, goodRequests: goodRequests, requestsPerSecond: rate(Double(goodRequests)),
+            goodOutputTokensPerSecond: rate(Double(goodTokens)), passed: violations.isEmpty, violations: violations)
+    }
+
+    private static func mean(_ values: [Double]) -> Double {
+        values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+    }
+}

@@ -1,0 +1,203 @@
+/// One server-sent event as the client saw it, timestamped on byte arrival.
+public struct StreamEvent: Codable, Sendable, Equatable {
+    /// Monotonic arrival time of the read that completed this event, in nanoseconds.
+    public var timeNanoseconds: UInt64
+    /// Index of the socket read that carried the event; equal indices mean coalesced events.
+    public var readIndex: Int
+    /// Visible (non-reasoning) text the event carried.
+    public var content: String
+    /// Reasoning text the event carried.
+    public var reasoning: String
+    /// Output tokens this event carried when the server said so (continuous usage), else nil.
+    public var tokens: Int?
+
+    /// Creates an event record.
+    public init(timeNanoseconds: UInt64, readIndex: Int, content: String = "", reasoning: String = "", tokens: Int? = nil) {
+        self.timeNanoseconds = timeNanoseconds
+        self.readIndex = readIndex
+        self.content = content
+        self.reasoning = reasoning
+        self.tokens = tokens
+    }
+
+    /// True when the event carried at least one output token (visible or reasoning).
+    public var isTokenBearing: Bool { !content.isEmpty || !reasoning.isEmpty || (tokens ?? 0) > 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case timeNanoseconds = "t_ns", readIndex = "read", content = "text", reasoning = "reasoning", tokens
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timeNanoseconds = try c.decode(UInt64.self, forKey: .timeNanoseconds)
+        readIndex = try c.decodeIfPresent(Int.self, forKey: .readIndex) ?? 0
+        content = try c.decodeIfPresent(String.self, forKey: .content) ?? ""
+        reasoning = try c.decodeIfPresent(String.self, forKey: .reasoning) ?? ""
+        tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(timeNanoseconds, forKey: .timeNanoseconds)
+        try c.encode(readIndex, forKey: .readIndex)
+        if !content.isEmpty { try c.encode(content, forKey: .content) }
+        if !reasoning.isEmpty { try c.encode(reasoning, forKey: .reasoning) }
+        try c.encodeIfPresent(tokens, forKey: .tokens)
+    }
+}
+
+/// Token counts a server reported in its `usage` object.
+public struct Usage: Codable, Sendable, Equatable {
+    /// Prompt (input) tokens.
+    public var promptTokens: Int
+    /// Completion (output) tokens, reasoning included.
+    public var completionTokens: Int
+    /// Reasoning tokens, where the server breaks them out.
+    public var reasoningTokens: Int?
+    /// Prompt tokens served from a prefix cache, where reported.
+    public var cachedPromptTokens: Int?
+
+    /// Creates a usage record.
+    public init(promptTokens: Int, completionTokens: Int, reasoningTokens: Int? = nil, cachedPromptTokens: Int? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.reasoningTokens = reasoningTokens
+        self.cachedPromptTokens = cachedPromptTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+        case reasoningTokens = "reasoning_tokens", cachedPromptTokens = "cached_prompt_tokens"
+    }
+}
+
+/// The class of a failed request; every failure lands in exactly one.
+public enum ErrorKind: String, Codable, Sendable, CaseIterable, Comparable {
+    /// The TCP connection could not be opened.
+    case connect
+    /// The server answered with a non-2xx status.
+    case httpStatus = "http_status"
+    /// No byte arrived within the read timeout, or the request exceeded its total timeout.
+    case timeout
+    /// The connection was closed or reset before the response completed.
+    case reset
+    /// The stream did not parse as server-sent events or as the expected JSON.
+    case malformed
+    /// The server sent an error object inside a 2xx stream.
+    case serverError = "server_error"
+    /// The run was interrupted or drained with the request in flight.
+    case cancelled
+
+    public static func < (lhs: ErrorKind, rhs: ErrorKind) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Why a request failed, as recorded; messages never carry credentials.
+public struct RequestFailure: Codable, Sendable, Equatable {
+    /// Class of the failure.
+    public var kind: ErrorKind
+    /// Human-readable detail.
+    public var message: String
+    /// HTTP status when the server sent one.
+    public var httpStatus: Int?
+
+    /// Creates a failure record.
+    public init(kind: ErrorKind, message: String, httpStatus: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.httpStatus = httpStatus
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, message, httpStatus = "http_status" }
+}
+
+/// Whether a request belongs to the warm-up or to the measurement.
+public enum RequestPhase: String, Codable, Sendable {
+    /// Sent before the measurement started; excluded from latency metrics.
+    case warmup
+    /// Sent inside the measurement.
+    case measured
+}
+
+/// The per-request timeline: the source of truth every metric is computed from.
+public struct RequestRecord: Codable, Sendable, Equatable {
+    /// Sequence number within its sweep point.
+    public var id: Int
+    /// Warm-up or measured.
+    public var phase: RequestPhase
+    /// When the scheduler wanted the request sent (monotonic ns).
+    public var scheduledNanoseconds: UInt64
+    /// When the request bytes were handed to the connection (monotonic ns); nil if never sent.
+    public var sentNanoseconds: UInt64?
+    /// When the response head arrived (monotonic ns).
+    public var responseHeadNanoseconds: UInt64?
+    /// When the response ended or failed (monotonic ns).
+    public var completedNanoseconds: UInt64?
+    /// Prompt tokens the workload intended (exact or approximate, see `promptTokensExact`).
+    public var promptTokensPlanned: Int
+    /// True when `promptTokensPlanned` came from a tokenizer rather than an estimate.
+    public var promptTokensExact: Bool
+    /// Output tokens asked for (`max_tokens`).
+    public var maxTokens: Int
+    /// Every data event received, in order.
+    public var events: [StreamEvent]
+    /// Token counts the server reported.
+    public var usage: Usage?
+    /// Finish reason of the (first) choice.
+    public var finishReason: String?
+    /// HTTP status of the response.
+    public var httpStatus: Int?
+    /// Set when the request failed.
+    public var failure: RequestFailure?
+    /// Number of times the request was retried on a fresh connection after a stale keep-alive one failed.
+    public var connectionRetries: Int
+    /// True when the response was streamed; TPOT and gaps only exist for streamed responses.
+    public var streamed: Bool
+
+    /// Creates a record for a planned request.
+    public init(
+        id: Int, phase: RequestPhase, scheduledNanoseconds: UInt64, promptTokensPlanned: Int,
+        promptTokensExact: Bool, maxTokens: Int
+    ) {
+        self.id = id
+        self.phase = phase
+        self.scheduledNanoseconds = scheduledNanoseconds
+        self.promptTokensPlanned = promptTokensPlanned
+        self.promptTokensExact = promptTokensExact
+        self.maxTokens = maxTokens
+        self.events = []
+        self.connectionRetries = 0
+        self.streamed = true
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, phase
+        case scheduledNanoseconds = "t_sched_ns", sentNanoseconds = "t_send_ns"
+        case responseHeadNanoseconds = "t_head_ns", completedNanoseconds = "t_done_ns"
+        case promptTokensPlanned = "prompt_tokens_planned", promptTokensExact = "prompt_tokens_exact"
+        case maxTokens = "max_tokens", events, usage, finishReason = "finish_reason"
+        case httpStatus = "http_status", failure = "error", connectionRetries = "connection_retries", streamed
+    }
+
+    /// True when the request completed without a failure.
+    public var succeeded: Bool { failure == nil && completedNanoseconds != nil }
+
+    /// The events that carried at least one output token.
+    public var tokenEvents: [StreamEvent] { events.filter(\.isTokenBearing) }
+
+    /// Output tokens delivered: the server's count when it gave one, else one per token-bearing event.
+    public var outputTokens: Int {
+        if let usage { return usage.completionTokens }
+        let known = tokenEvents.compactMap(\.tokens)
+        if known.count == tokenEvents.count, !known.isEmpty { return known.reduce(0, +) }
+        return tokenEvents.count
+    }
+
+    /// True when the output count came from the server rather than from counting events.
+    public var outputTokensFromServer: Bool { usage != nil }
+
+    /// Input tokens: the server's count when it gave one, else the planned count.
+    public var inputTokens: Int { usage?.promptTokens ?? promptTokensPlanned }
+
+    /// The visible text joined in order.
+    public var joinedContent: String { events.map(\.content).joined() }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+import TokenMeterBench
+
+extension APIKind: ExpressibleByArgument {}
+extension ArrivalProcess: ExpressibleByArgument {}
+extension DrainRule: ExpressibleByArgument {}

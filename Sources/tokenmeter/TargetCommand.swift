@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import TokenMeterCore
+import TokenMeterTarget
+
+/// `tokenmeter target`: run the reference target on its own until interrupted.
+struct TargetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "target",
+        abstract: "Run the OpenAI-compatible reference target (a simulated continuous-batching engine)."
+    )
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one).") var port = 8000
+    @Option(help: "Model name the target reports.") var modelName = "tokenmeter-reference"
+    @Option(help: "Most sequences running at once.") var maxBatch = 256
+    @Option(help: "Most prompt tokens prefilled in one step.") var maxPrefillTokens = 16384
+    @Option(help: "Per-step overhead, ms.") var stepFixedMs = 4.0
+    @Option(help: "Per decoding sequence, ms.") var stepPerSequenceMs = 0.02
+    @Option(help: "Per token of KV context, µs.") var stepPerContextTokenUs = 0.02
+    @Option(help: "Per prefilled prompt token, µs.") var stepPerPrefillTokenUs = 2.0
+    @Option(help: "Multiplier on every step time (0.1 = ten times faster).") var timeScale = 1.0
+    @Option(help: "Chance per token of stopping early when a request does not set ignore_eos.") var eosProbability = 0.0
+    @Option(help: "Write a JSONL log of when every token was flushed to its socket, on exit.") var groundTruth: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
+        guard timeScale >= 0 else { throw ValidationError("--time-scale must not be negative") }
+        guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
+    }
+
+    func run() async throws {
+        let configuration = TargetConfiguration(
+            host: host, port: port, modelName: modelName, maxBatch: maxBatch, maxPrefillTokens: maxPrefillTokens,
+            stepModel: StepTimeModel(fixedMilliseconds: stepFixedMs, perSequenceMilliseconds: stepPerSequenceMs,
+                                     perContextTokenMicroseconds: stepPerContextTokenUs,
+                                     perPrefillTokenMicroseconds: stepPerPrefillTokenUs, timeScale: timeScale),
+            eosProbability: eosProbability, groundTruthPath: groundTruth)
+        let target: ReferenceTarget
+        do {
+            target = try await ReferenceTarget.start(configuration)
+        } catch {
+            throw BenchErrorForTarget(message: "cannot listen on \(host):\(port): \(error); pick another --port")
+        }
+        if !["127.0.0.1", "::1", "localhost"].contains(host) {
+            Terminal.error("warning: listening on \(host), not loopback: anyone who can reach it can use it")
+        }
+        FileHandle.standardOutput.write(Data("reference target listening on \(target.baseURL) (model \(modelName)); Ctrl-C stops it\n".utf8))
+        let stop = AsyncStream<Void> { continuation in
+            let handler = InterruptHandler { continuation.yield() }
+            continuation.onTermination = { _ in handler.restore() }
+        }
+        for await _ in stop { break }
+        await target.stop()
+        if let groundTruth { Terminal.error("ground truth written to \(groundTruth)") }
+    }
+}
+
+struct BenchErrorForTarget: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
