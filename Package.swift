@@ -67,7 +67,12 @@ let package = Package(
         .testTarget(name: "TokenMeterCoreTests", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenMeterBenchTests",
-            dependencies: ["TokenMeterBench", "TokenMeterTarget", "TokenMeterCore"],
+            dependencies: [
+                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

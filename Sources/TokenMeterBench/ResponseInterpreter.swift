@@ -42,32 +42,24 @@ public enum ResponseInterpreter {
                 sawDone = true
                 continue
             }
-            let json: JSONValue
+            let chunk: ChunkFields
             do {
-                json = try JSONValue.parse(rawEvent.data)
+                chunk = try ChunkScanner.scan(rawEvent.data)
             } catch {
                 if failure == nil {
                     failure = RequestFailure(kind: .malformed, message: "event \(index + 1) is not JSON (\(error))")
                 }
                 break
             }
-            if let message = serverError(json) {
+            if let message = chunk.error {
                 if failure == nil { failure = RequestFailure(kind: .serverError, message: message) }
                 break
             }
-            let choice = json["choices"]?[0]
-            var content = ""
-            var reasoning = ""
-            if let choice {
-                if let text = choice["text"]?.stringValue { content = text }
-                if let delta = choice["delta"] {
-                    content += delta["content"]?.stringValue ?? ""
-                    reasoning = delta["reasoning_content"]?.stringValue ?? delta["reasoning"]?.stringValue ?? ""
-                }
-                if let finish = choice["finish_reason"]?.stringValue { record.finishReason = finish }
-            }
+            let content = chunk.content
+            let reasoning = chunk.reasoning
+            if let finish = chunk.finishReason { record.finishReason = finish }
             var tokens: Int?
-            if let usage = json["usage"].flatMap(decodeUsage) {
+            if let usage = chunk.usage {
                 record.usage = usage
                 if !content.isEmpty || !reasoning.isEmpty {
                     tokens = max(0, usage.completionTokens - lastCompletion)

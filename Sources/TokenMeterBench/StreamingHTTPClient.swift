@@ -12,6 +12,13 @@ public struct RawEvent: Sendable {
     public var readIndex: Int
     /// The event's data payload, undecoded.
     public var data: [UInt8]
+
+    /// Creates an event.
+    public init(timeNanoseconds: UInt64, readIndex: Int, data: [UInt8]) {
+        self.timeNanoseconds = timeNanoseconds
+        self.readIndex = readIndex
+        self.data = data
+    }
 }
 
 /// What one HTTP exchange produced, before any JSON decoding.
@@ -38,6 +45,9 @@ public struct RawResponse: Sendable {
     public var keepAlive: Bool = true
     /// Retries on a fresh connection after a stale pooled one failed.
     public var connectionRetries: Int = 0
+
+    /// Creates an empty response.
+    public init() {}
 }
 
 /// A request ready to write: built before its scheduled time so sending costs nothing.

@@ -149,12 +149,178 @@ extension JSONValue {
     }
 }
 
-private struct JSONParser {
+/// A forward-only reader over UTF-8 JSON: parse the values you want, skip the rest without allocating.
+public struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+    /// Byte offset of the next unread byte.
+    public internal(set) var index = 0
     static let maxDepth = 128
+    private var keyStart = 0
+    private var keyEnd = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// Creates a reader over bytes that must outlive it.
+    public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Consumes `{`; throws if the next value is not an object.
+    public mutating func enterObject() throws(JSONParseError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw fail("expected an object") }
+        index += 1
+        first = true
+    }
+
+    /// Consumes `[`; throws if the next value is not an array.
+    public mutating func enterArray() throws(JSONParseError) {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { throw fail("expected an array") }
+        index += 1
+        first = true
+    }
+
+    private var first = true
+
+    /// Moves to the next member of the object just entered: true with the cursor on its value, false after `}`.
+    public mutating func nextMember() throws(JSONParseError) -> Bool {
+        skipSpace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        if bytes[index] == UInt8(ascii: "}") { index += 1; first = false; return false }
+        if !first {
+            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+            index += 1
+            skipSpace()
+        }
+        first = false
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        index += 1
+        keyStart = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+            if bytes[index] == UInt8(ascii: "\\") { index += 1 }
+            index += 1
+        }
+        guard index < bytes.count else { throw fail("unterminated key") }
+        keyEnd = index
+        index += 1
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        index += 1
+        return true
+    }
+
+    /// Moves to the next element of the array just entered: true with the cursor on it, false after `]`.
+    public mutating func nextElement() throws(JSONParseError) -> Bool {
+        skipSpace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        if bytes[index] == UInt8(ascii: "]") { index += 1; first = false; return false }
+        if !first {
+            guard bytes[index] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+            index += 1
+        }
+        first = false
+        return true
+    }
+
+    /// True when the key of the current member is `name` (keys are compared as raw bytes).
+    public func keyIs(_ name: StaticString) -> Bool {
+        let n = name.utf8CodeUnitCount
+        guard keyEnd - keyStart == n else { return false }
+        let p = name.utf8Start
+        for i in 0..<n where bytes[keyStart + i] != p[i] { return false }
+        return true
+    }
+
+    /// What the next value is: `{`, `[`, `"`, `t`, `f`, `n`, or a number's first byte; nil at the end.
+    public mutating func peek() -> UInt8? {
+        skipSpace()
+        return index < bytes.count ? bytes[index] : nil
+    }
+
+    /// Reads a string value, or skips a non-string value and returns nil.
+    public mutating func stringOrSkip() throws(JSONParseError) -> String? {
+        if peek() == UInt8(ascii: "\"") { return try parseString() }
+        try skipValue(depth: 0)
+        return nil
+    }
+
+    /// Reads an integral number value, or skips anything else and returns nil.
+    public mutating func intOrSkip() throws(JSONParseError) -> Int? {
+        guard let p = peek(), p == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p) else {
+            try skipValue(depth: 0)
+            return nil
+        }
+        let v = try parseNumber()
+        return v.rounded() == v && abs(v) < 9e15 ? Int(v) : nil
+    }
+
+    /// Skips one value of any kind, checking its syntax but building nothing.
+    public mutating func skip() throws(JSONParseError) { try skipValue(depth: 0) }
+
+    /// Parses one value of any kind.
+    public mutating func value() throws(JSONParseError) -> JSONValue {
+        let saved = first
+        defer { first = saved }
+        return try parseValue(depth: 0)
+    }
+
+    /// Throws unless only white space is left.
+    public mutating func expectEnd() throws(JSONParseError) {
+        skipSpace()
+        guard index == bytes.count else { throw fail("trailing characters") }
+    }
+
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth)") }
+        skipSpace()
+        guard index < bytes.count else { throw fail("unexpected end") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+                try skipString()
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                index += 1
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw fail("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return }
+                throw fail("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                skipSpace()
+                guard index < bytes.count else { throw fail("unexpected end") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                throw fail("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: _ = try parseNumber()
+        }
+    }
+
+    mutating func skipString() throws(JSONParseError) {
+        index += 1
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") { index += 1; return }
+            if b == UInt8(ascii: "\\") { index += 2; continue }
+            if b < 0x20 { throw fail("control character in string") }
+            index += 1
+        }
+        throw fail("unterminated string")
+    }
 
     mutating func skipSpace() {
         while index < bytes.count {
