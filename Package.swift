@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterTargetTests",
-            dependencies: ["TokenMeterTarget", "TokenMeterCore"],
+            dependencies: ["TokenMeterTarget", "TokenMeterCore", "TokenMeterBench"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

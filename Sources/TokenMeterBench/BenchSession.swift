@@ -128,12 +128,11 @@ public struct BenchSession: Sendable {
                 if Task.isCancelled { result.partial = true; break }
                 throw BenchError(message: "cannot build the workload: \(error)")
             }
-            let prepared = planned.enumerated().map { i, p in
-                RequestBuilder.request(prompt: p.prompt, maxTokens: p.maxTokens, options: options, address: plan.address,
-                                       requestID: index * 10_000_000 + i)
+            let prepared = planned.map { p in
+                RequestBuilder.request(prompt: p.prompt, maxTokens: p.maxTokens, options: options, address: plan.address)
             }
             let run = await runner.run(mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.seed &+ UInt64(index),
-                                       progress: progress)
+                                       requestIDPrefix: "p\(index)-", progress: progress)
             let point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
             do {
                 try files.appendTimeline(

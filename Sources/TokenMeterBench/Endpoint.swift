@@ -158,14 +158,13 @@ public enum RequestBuilder {
     }
 
     /// The full request for a prompt against an endpoint.
-    public static func request(prompt: PromptContent, maxTokens: Int, options: RequestOptions, address: EndpointAddress, requestID: Int) -> PreparedRequest {
+    public static func request(prompt: PromptContent, maxTokens: Int, options: RequestOptions, address: EndpointAddress) -> PreparedRequest {
         let route = options.api == .completions ? "completions" : "chat/completions"
         var headers: [(String, String)] = [
             ("Host", "\(address.host):\(address.port)"),
             ("Content-Type", "application/json"),
             ("Accept", options.stream ? "text/event-stream" : "application/json"),
             ("User-Agent", "tokenmeter/\(ToolInfo.version)"),
-            ("X-Request-Id", String(requestID)),
         ]
         headers.append(contentsOf: options.headers)
         let text = body(prompt: prompt, maxTokens: maxTokens, options: options).serialized

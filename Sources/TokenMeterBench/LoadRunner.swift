@@ -127,8 +127,10 @@ public struct LoadRunner: Sendable {
     }
 
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
+    ///
+    /// Each request goes out with `X-Request-Id: <requestIDPrefix><record id>`.
     public func run(mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
-                    progress: ProgressCounters? = nil) async -> PointRun {
+                    requestIDPrefix: String = "", progress: ProgressCounters? = nil) async -> PointRun {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
         let origin = MonotonicClock.nowNanoseconds() + 5_000_000
         let hardDeadline = origin + UInt64(bounds.maxPointSeconds * 1e9)
@@ -188,7 +190,7 @@ public struct LoadRunner: Sendable {
                     var record = RequestRecord(id: id, phase: isWarmup ? .warmup : .measured, scheduledNanoseconds: scheduled,
                                                promptTokensPlanned: planned.promptTokens, promptTokensExact: planned.exact,
                                                maxTokens: planned.maxTokens)
-                    let raw = await client.execute(request)
+                    let raw = await client.execute(request, requestID: requestIDPrefix + String(id))
                     ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
                     progress?.record(record)
                     return record

@@ -127,7 +127,9 @@ public final class StreamingHTTPClient: Sendable {
     }
 
     /// Sends a request and collects its response; transport failures come back in `failure`, never thrown.
-    public func execute(_ request: PreparedRequest) async -> RawResponse {
+    ///
+    /// `requestID`, when given, goes out as `X-Request-Id` so a server's log can be matched to the record.
+    public func execute(_ request: PreparedRequest, requestID: String? = nil) async -> RawResponse {
         var retries = 0
         while true {
             let connection: Connection
@@ -147,7 +149,7 @@ public final class StreamingHTTPClient: Sendable {
                 response.failure = RequestFailure(kind: .cancelled, message: "cancelled before sending")
                 return response
             }
-            var response = await run(request, on: connection)
+            var response = await run(request, requestID: requestID, on: connection)
             response.connectionRetries = retries
             // A pooled keep-alive connection the server already closed fails before any byte arrives:
             // that request never reached the server, so it is safe to send it once more on a fresh one.
@@ -160,13 +162,13 @@ public final class StreamingHTTPClient: Sendable {
         }
     }
 
-    private func run(_ request: PreparedRequest, on connection: Connection) async -> RawResponse {
+    private func run(_ request: PreparedRequest, requestID: String?, on connection: Connection) async -> RawResponse {
         let promise = connection.channel.eventLoop.makePromise(of: RawResponse.self)
         let handler = connection.handler
         let settings = ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes)
         return await withTaskCancellationHandler {
             connection.channel.eventLoop.execute {
-                handler.value.start(request, settings: settings, promise: promise)
+                handler.value.start(request, requestID: requestID, settings: settings, promise: promise)
             }
             do {
                 return try await promise.futureResult.get()
@@ -246,7 +248,7 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func start(_ request: PreparedRequest, settings: ExchangeSettings, promise: EventLoopPromise<RawResponse>) {
+    func start(_ request: PreparedRequest, requestID: String?, settings: ExchangeSettings, promise: EventLoopPromise<RawResponse>) {
         guard let context, self.promise == nil else {
             var failed = RawResponse()
             failed.failure = RequestFailure(kind: .reset, message: "connection unusable")
@@ -262,6 +264,7 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         readTime = nil
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
         for (name, value) in request.headers { head.headers.add(name: name, value: value) }
+        if let requestID { head.headers.replaceOrAdd(name: "X-Request-Id", value: requestID) }
         head.headers.replaceOrAdd(name: "Content-Length", value: String(request.body.count))
         var body = context.channel.allocator.buffer(capacity: request.body.count)
         body.writeBytes(request.body)

@@ -82,9 +82,8 @@ import TokenMeterCore
     @Test func requestCarriesHeadersAndPath() {
         let options = RequestOptions(api: .chat, model: "m", headers: [("Authorization", "Bearer k")])
         let request = RequestBuilder.request(prompt: .text("x"), maxTokens: 1, options: options,
-                                             address: EndpointAddress(host: "127.0.0.1", port: 1, basePath: "/v1"), requestID: 42)
+                                             address: EndpointAddress(host: "127.0.0.1", port: 1, basePath: "/v1"))
         #expect(request.uri == "/v1/chat/completions")
-        #expect(request.headers.contains { $0 == ("X-Request-Id", "42") })
         #expect(request.headers.contains { $0 == ("Authorization", "Bearer k") })
     }
 }

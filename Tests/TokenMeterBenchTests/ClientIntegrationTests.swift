@@ -1,0 +1,128 @@
+import NIOCore
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+
+/// The client against a scripted loopback server: quirks of real engines and the faults a load generator must survive.
+@Suite struct ClientIntegrationTests {
+    func request(stream: Bool = true) -> PreparedRequest {
+        RequestBuilder.request(prompt: .text("a b c"), maxTokens: 4, options: RequestOptions(api: .completions, model: "m", stream: stream),
+                               address: EndpointAddress(host: "127.0.0.1", port: 1))
+    }
+
+    func interpret(_ raw: RawResponse) -> RequestRecord {
+        var record = RequestRecord(id: 0, phase: .measured, scheduledNanoseconds: 0, promptTokensPlanned: 3, promptTokensExact: true, maxTokens: 4)
+        ResponseInterpreter.apply(raw, streamed: true, to: &record)
+        return record
+    }
+
+    @Test func serverThatClosesAfterEachStreamLosesNoRequest() async throws {
+        // llama.cpp closes the connection after a stream while advertising keep-alive.
+        let server = try await ScriptedServer([.stream(completionFrames(4), closeAfter: true)])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        var succeeded = 0
+        for _ in 0..<20 {
+            let record = interpret(await client.execute(request()))
+            if record.succeeded, record.outputTokens == 4 { succeeded += 1 }
+            try await Task.sleep(nanoseconds: 2_000_000)  // let the close arrive so the next request meets a stale connection
+        }
+        #expect(succeeded == 20)
+        #expect(server.requests == 20)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func staleKeepAliveConnectionIsRetriedOnceOnAFreshOne() async throws {
+        // First request succeeds and keeps the connection; the server then closes it on the next request without answering.
+        let server = try await ScriptedServer([.stream(completionFrames(2)), .closeImmediately, .stream(completionFrames(2))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        #expect(interpret(await client.execute(request())).succeeded)
+        let raw = await client.execute(request())
+        #expect(raw.connectionRetries == 1)
+        #expect(interpret(raw).succeeded)
+        #expect(server.requests == 3)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func requestsReuseConnections() async throws {
+        let server = try await ScriptedServer([.stream(completionFrames(2))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        for _ in 0..<10 { #expect(interpret(await client.execute(request())).succeeded) }
+        #expect(server.connections == 1)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func httpErrorsAreClassifiedWithTheirMessage() async throws {
+        let server = try await ScriptedServer([.status(503, #"{"error":{"message":"overloaded, retry later"}}"#)])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        let record = interpret(await client.execute(request()))
+        #expect(record.failure == RequestFailure(kind: .httpStatus, message: "HTTP 503: overloaded, retry later", httpStatus: 503))
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func streamCutMidwayIsAResetThatKeepsItsTokens() async throws {
+        let server = try await ScriptedServer([.cut(Array(completionFrames(5).prefix(3)))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        let record = interpret(await client.execute(request()))
+        #expect(record.failure?.kind == .reset)
+        #expect(record.tokenEvents.count == 3)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func stallLongerThanTheReadTimeoutTimesOut() async throws {
+        let server = try await ScriptedServer([.stall])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1, timeouts: ClientTimeouts(readSeconds: 0.3))
+        let start = MonotonicClock.nowNanoseconds()
+        let record = interpret(await client.execute(request()))
+        let seconds = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        #expect(record.failure?.kind == .timeout)
+        #expect(seconds >= 0.3 && seconds < 3)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func wrongContentTypeIsMalformed() async throws {
+        let server = try await ScriptedServer([.status(200, "<html>login</html>", contentType: "text/html")])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        #expect(interpret(await client.execute(request())).failure?.kind == .malformed)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func oversizedEventIsMalformed() async throws {
+        let big = "data: {\"choices\":[{\"text\":\"" + String(repeating: "x", count: 4096) + "\"}]}\n\n"
+        let server = try await ScriptedServer([.stream([big] + completionFrames(1))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1, maxEventBytes: 1024)
+        #expect(interpret(await client.execute(request())).failure?.kind == .malformed)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    @Test func refusedConnectionIsAConnectFailure() async throws {
+        // Bind a server, note its port, stop it: nothing listens there any more.
+        let server = try await ScriptedServer([.stall])
+        let port = server.port
+        await server.stop()
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: port, threads: 1)
+        let raw = await client.execute(request())
+        #expect(raw.failure?.kind == .connect)
+        #expect(raw.failure?.message.contains("127.0.0.1:\(port)") == true)
+        await client.shutdown()
+    }
+
+    @Test func cancellationEndsAnInFlightRequest() async throws {
+        let server = try await ScriptedServer([.stall])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        let task = Task { await client.execute(request()) }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        task.cancel()
+        let raw = await task.value
+        #expect(raw.failure?.kind == .cancelled)
+        await client.shutdown()
+        await server.stop()
+    }
+}

@@ -1,0 +1,170 @@
+import NIOHTTP1
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterTarget
+
+/// Starts a target, runs `body` with a client pointed at it, stops both.
+func withTarget<T>(_ configuration: TargetConfiguration = TargetConfiguration(),
+                   _ body: (ReferenceTarget, StreamingHTTPClient) async throws -> T) async throws -> T {
+    let target = try await ReferenceTarget.start(configuration)
+    let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port, threads: 1)
+    do {
+        let value = try await body(target, client)
+        await client.shutdown()
+        await target.stop()
+        return value
+    } catch {
+        await client.shutdown()
+        await target.stop()
+        throw error
+    }
+}
+
+func call(_ client: StreamingHTTPClient, _ path: String, _ body: String = "", method: HTTPMethod = .POST,
+          requestID: String? = nil) async -> RawResponse {
+    let request = PreparedRequest(method: method, uri: path, headers: [("Host", "127.0.0.1"), ("Content-Type", "application/json")],
+                                  body: Array(body.utf8), expectsEventStream: false)
+    return await client.execute(request, requestID: requestID)
+}
+
+func json(_ response: RawResponse) throws -> JSONValue { try JSONValue.parse(response.body) }
+
+func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = "a b c d", maxTokens: Int, extra: String = "",
+            requestID: String? = nil) async -> RequestRecord {
+    let body = chat
+        ? #"{"model":"m","messages":[{"role":"user","content":"\#(prompt)"}],"max_tokens":\#(maxTokens),"stream":true,"stream_options":{"include_usage":true}\#(extra)}"#
+        : #"{"model":"m","prompt":"\#(prompt)","max_tokens":\#(maxTokens),"stream":true,"stream_options":{"include_usage":true}\#(extra)}"#
+    let request = PreparedRequest(uri: chat ? "/v1/chat/completions" : "/v1/completions", headers: [("Host", "x"), ("Content-Type", "application/json")],
+                                  body: Array(body.utf8), expectsEventStream: true)
+    var record = RequestRecord(id: 0, phase: .measured, scheduledNanoseconds: 0, promptTokensPlanned: 0, promptTokensExact: false, maxTokens: maxTokens)
+    ResponseInterpreter.apply(await client.execute(request, requestID: requestID), streamed: true, to: &record)
+    return record
+}
+
+@Suite struct ReferenceTargetTests {
+    @Test func listsItsModelAndTokenizes() async throws {
+        try await withTarget(TargetConfiguration(modelName: "ref-model")) { _, client in
+            let models = try json(await call(client, "/v1/models", method: .GET))
+            #expect(models["data"]?[0]?["id"]?.stringValue == "ref-model")
+            #expect(try json(await call(client, "/tokenize", #"{"prompt":"one two  three\nfour"}"#))["count"]?.intValue == 4)
+            #expect(try json(await call(client, "/tokenize", #"{"content":"x y"}"#))["tokens"].map { if case let .array(a) = $0 { a.count } else { 0 } } == 2)
+            #expect(try json(await call(client, "/tokenize", #"{"messages":[{"role":"user","content":"a b"},{"role":"user","content":"c"}]}"#))["count"]?.intValue == 3)
+        }
+    }
+
+    @Test func rejectsWhatItCannotServe() async throws {
+        try await withTarget(TargetConfiguration(maxRequestBytes: 1000)) { _, client in
+            #expect(await call(client, "/nope", method: .GET).status == 404)
+            #expect(await call(client, "/v1/completions", method: .GET).status == 405)
+            #expect(await call(client, "/v1/completions", "{nope").status == 400)
+            let missing = await call(client, "/v1/completions", #"{"model":"m"}"#)
+            #expect(missing.status == 400)
+            let message = try json(missing)["error"]?["message"]?.stringValue
+            #expect(message?.contains("prompt") == true)
+            #expect(await call(client, "/v1/chat/completions", #"{"messages":"hi"}"#).status == 400)
+            #expect(await call(client, "/v1/completions", #"{"prompt":"x","max_tokens":0}"#).status == 400)
+            #expect(await call(client, "/v1/completions", "{\"prompt\":\"" + String(repeating: "x", count: 2000) + "\"}").status == 413)
+        }
+    }
+
+    @Test func completionsStreamDeliversExactlyMaxTokensWithUsage() async throws {
+        try await withTarget { _, client in
+            let r = await stream(client, maxTokens: 12)
+            #expect(r.succeeded)
+            #expect(r.tokenEvents.count == 12)
+            #expect(r.usage == Usage(promptTokens: 4, completionTokens: 12))
+            #expect(r.finishReason == "length")
+        }
+    }
+
+    @Test func chatStreamSendsRoleChunkWithTheFirstToken() async throws {
+        try await withTarget { _, client in
+            let r = await stream(client, chat: true, maxTokens: 5)
+            #expect(r.succeeded)
+            #expect(r.events.count == 7)  // role chunk + 5 tokens + the usage-only frame
+            #expect(r.tokenEvents.count == 5)
+            #expect(r.events[0].readIndex == r.events[1].readIndex)
+            #expect(r.usage?.completionTokens == 5)
+        }
+    }
+
+    @Test func nonStreamedResponse() async throws {
+        try await withTarget { _, client in
+            let response = await call(client, "/v1/chat/completions", #"{"messages":[{"role":"user","content":"hi"}],"max_tokens":3}"#)
+            let body = try json(response)
+            #expect(body["choices"]?[0]?["message"]?["content"]?.stringValue?.split(separator: " ").count == 3)
+            #expect(body["usage"]?["completion_tokens"]?.intValue == 3)
+        }
+    }
+
+    @Test func eosStopsEarlyOnlyWhenNotIgnored() async throws {
+        try await withTarget(TargetConfiguration(eosProbability: 1)) { _, client in
+            let early = await stream(client, maxTokens: 20, extra: #","min_tokens":3"#)
+            #expect(early.outputTokens == 3)
+            #expect(early.finishReason == "stop")
+            let full = await stream(client, maxTokens: 20, extra: #","ignore_eos":true"#)
+            #expect(full.outputTokens == 20)
+        }
+    }
+
+    @Test func stepTimesFollowTheModel() async throws {
+        let model = StepTimeModel(fixedMilliseconds: 20, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        try await withTarget(TargetConfiguration(stepModel: model, recordGroundTruth: true)) { target, client in
+            let r = await stream(client, maxTokens: 5, requestID: "one")
+            let truth = try #require(await target.groundTruth().first { $0.requestID == "one" })
+            #expect(truth.tokenNanoseconds.count == 5)
+            let gaps = zip(truth.tokenNanoseconds.dropFirst(), truth.tokenNanoseconds).map { Double($0 - $1) / 1e6 }
+            for gap in gaps { #expect(gap > 18 && gap < 40, "gap \(gap) ms") }
+            let ttft = Double(truth.tokenNanoseconds[0] - truth.arrivalNanoseconds) / 1e6
+            #expect(ttft > 18 && ttft < 40)
+            #expect(r.succeeded)
+        }
+    }
+
+    @Test func continuousBatchingRunsRequestsTogetherUpToTheBatchLimit() async throws {
+        let model = StepTimeModel(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        func elapsed(maxBatch: Int) async throws -> Double {
+            try await withTarget(TargetConfiguration(maxBatch: maxBatch, stepModel: model)) { _, client in
+                let start = MonotonicClock.nowNanoseconds()
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 10) } }
+                }
+                return Double(MonotonicClock.nowNanoseconds() - start) / 1e6
+            }
+        }
+        let together = try await elapsed(maxBatch: 8)
+        let pairs = try await elapsed(maxBatch: 2)
+        #expect(together > 90 && together < 180, "4 requests in one batch took \(together) ms")
+        #expect(pairs > 190 && pairs < 330, "4 requests two at a time took \(pairs) ms")
+    }
+
+    @Test func metricsCountTokensAndRequests() async throws {
+        try await withTarget { _, client in
+            _ = await stream(client, prompt: "a b c", maxTokens: 7)
+            _ = await stream(client, prompt: "a b", maxTokens: 3)
+            let text = String(decoding: await call(client, "/metrics", method: .GET).body, as: UTF8.self)
+            #expect(text.contains(#"vllm:prompt_tokens_total{model_name="tokenmeter-reference"} 5.0"#))
+            #expect(text.contains(#"vllm:generation_tokens_total{model_name="tokenmeter-reference"} 10.0"#))
+            #expect(text.contains(#"vllm:request_success_total{model_name="tokenmeter-reference"} 2.0"#))
+            #expect(text.contains("# TYPE vllm:num_requests_running gauge"))
+        }
+    }
+
+    @Test func clientThatGoesAwayIsAbortedAndLogged() async throws {
+        let model = StepTimeModel(fixedMilliseconds: 10)
+        try await withTarget(TargetConfiguration(stepModel: model, recordGroundTruth: true)) { target, client in
+            let task = Task { await stream(client, maxTokens: 1000, requestID: "gone") }
+            try await Task.sleep(nanoseconds: 100_000_000)
+            task.cancel()
+            let r = await task.value
+            #expect(r.failure?.kind == .cancelled)
+            try await Task.sleep(nanoseconds: 50_000_000)
+            let truth = try #require(await target.groundTruth().first { $0.requestID == "gone" })
+            #expect(truth.aborted)
+            #expect(truth.tokenNanoseconds.count < 1000)
+            let metrics = String(decoding: await call(client, "/metrics", method: .GET).body, as: UTF8.self)
+            #expect(metrics.contains("tokenmeter_target_aborted_total{model_name=\"tokenmeter-reference\"} 1.0"))
+        }
+    }
+}
