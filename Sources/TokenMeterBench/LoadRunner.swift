@@ -134,8 +134,7 @@ public struct LoadRunner: Sendable {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
         let origin = MonotonicClock.nowNanoseconds() + 5_000_000
         let hardDeadline = origin + UInt64(bounds.maxPointSeconds * 1e9)
-        let totalRequests: Int? = bounds.measuredRequests.map { $0 + bounds.warmupRequests }
-        progress?.reset(planned: totalRequests ?? 0)
+        progress?.reset(planned: bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? 0)
         var arrivals: ArrivalClock?
         var offered: Double?
         if case let .rate(rate, process, burstiness, _) = mode {
@@ -151,37 +150,72 @@ public struct LoadRunner: Sendable {
         var stoppedBy = "request count reached"
         var partial = false
 
-        let records = await withTaskGroup(of: RequestRecord?.self, returning: [RequestRecord].self) { group in
+        let records = await withTaskGroup(of: Outcome.self, returning: [RequestRecord].self) { group in
             var out: [RequestRecord] = []
             var inFlight = 0
             var index = 0
-            func collect(_ r: RequestRecord??) {
-                guard let r else { return }
-                inFlight -= 1
-                if let r { out.append(r) }
+            var measuredSent = 0
+            // A timer child wakes the dispatcher at a deadline even while every slot is busy.
+            func addTimer(at deadline: UInt64, _ kind: Outcome.Timer) {
+                group.addTask {
+                    let now = MonotonicClock.nowNanoseconds()
+                    if deadline > now { try? await Task.sleep(nanoseconds: deadline - now) }
+                    return .timer(kind)
+                }
             }
+            /// Waits for one child; false when a deadline timer fired instead of a request finishing.
+            func awaitOne() async -> Bool {
+                guard let outcome = await group.next() else { return true }
+                switch outcome {
+                case let .record(r):
+                    inFlight -= 1
+                    out.append(r)
+                    return true
+                case .timer(.deadline):
+                    return false
+                case .timer(.drain):
+                    return true
+                }
+            }
+            func pastDeadline(_ t: UInt64) -> Bool {
+                if let measureDeadline, t >= measureDeadline { stoppedBy = "duration reached"; return true }
+                if t >= hardDeadline { stoppedBy = "point time limit reached"; partial = true; return true }
+                return false
+            }
+            addTimer(at: hardDeadline, .deadline)
             dispatch: while true {
                 if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break }
-                if let totalRequests, index >= totalRequests { break }
+                if let measured = bounds.measuredRequests, measuredSent >= measured { break }
                 let scheduled: UInt64
                 switch mode {
                 case let .concurrency(c):
-                    while inFlight >= c { collect(await group.next()) }
+                    while inFlight >= c {
+                        if !(await awaitOne()), pastDeadline(MonotonicClock.nowNanoseconds()) { break dispatch }
+                        if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
+                    }
                     scheduled = MonotonicClock.nowNanoseconds()
                 case let .rate(_, _, _, cap):
                     scheduled = arrivals!.next()
+                    if pastDeadline(scheduled) { break dispatch }
                     let now = MonotonicClock.nowNanoseconds()
                     if scheduled > now { try? await Task.sleep(nanoseconds: scheduled - now) }
                     if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
-                    if let cap { while inFlight >= cap { collect(await group.next()) } }
+                    if let cap {
+                        while inFlight >= cap {
+                            if !(await awaitOne()), pastDeadline(MonotonicClock.nowNanoseconds()) { break dispatch }
+                            if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
+                        }
+                    }
                 }
                 let isWarmup = index < bounds.warmupRequests || (warmupEnd.map { scheduled < $0 } ?? false)
                 if !isWarmup, measureStart == nil {
                     measureStart = scheduled
-                    if let d = bounds.durationSeconds { measureDeadline = scheduled + UInt64(d * 1e9) }
+                    if let d = bounds.durationSeconds {
+                        measureDeadline = scheduled + UInt64(d * 1e9)
+                        addTimer(at: measureDeadline!, .deadline)
+                    }
                 }
-                if let measureDeadline, scheduled >= measureDeadline { stoppedBy = "duration reached"; break }
-                if scheduled >= hardDeadline { stoppedBy = "point time limit reached"; partial = true; break }
+                if pastDeadline(scheduled) { break }
                 let slot = index % plan.count
                 let planned = plan[slot]
                 let request = prepared[slot]
@@ -193,35 +227,40 @@ public struct LoadRunner: Sendable {
                     let raw = await client.execute(request, requestID: requestIDPrefix + String(id))
                     ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
                     progress?.record(record)
-                    return record
+                    return .record(record)
                 }
                 inFlight += 1
                 index += 1
+                if !isWarmup { measuredSent += 1 }
             }
             // Drain: wait (bounded) or cancel what is still in flight.
             if bounds.drain == .cancel || partial {
                 group.cancelAll()
             } else if inFlight > 0 {
-                let timeout = min(UInt64(bounds.drainTimeoutSeconds * 1e9), hardDeadline > MonotonicClock.nowNanoseconds()
-                                  ? hardDeadline - MonotonicClock.nowNanoseconds() : 0)
+                let now = MonotonicClock.nowNanoseconds()
+                let drainEnd = min(now + UInt64(bounds.drainTimeoutSeconds * 1e9), max(hardDeadline, now))
                 group.addTask {
-                    try? await Task.sleep(nanoseconds: timeout)
-                    return nil
+                    let now = MonotonicClock.nowNanoseconds()
+                    if drainEnd > now { try? await Task.sleep(nanoseconds: drainEnd - now) }
+                    return .timer(.drain)
                 }
-                while inFlight > 0, let next = await group.next() {
-                    if let r = next {
+                drain: while inFlight > 0, let outcome = await group.next() {
+                    switch outcome {
+                    case let .record(r):
                         inFlight -= 1
                         out.append(r)
-                    } else {
-                        // The drain timer fired first.
+                    case .timer(.drain):
                         stoppedBy += "; drain timed out"
-                        group.cancelAll()
-                        break
+                        break drain
+                    case .timer(.deadline):
+                        continue
                     }
                 }
                 group.cancelAll()
+            } else {
+                group.cancelAll()
             }
-            for await r in group { if let r { out.append(r) } }
+            for await outcome in group { if case let .record(r) = outcome { out.append(r) } }
             return out.sorted { $0.id < $1.id }
         }
 
@@ -232,6 +271,13 @@ public struct LoadRunner: Sendable {
         return PointRun(records: records, window: MeasurementWindow(startNanoseconds: start, endNanoseconds: end),
                         offeredRequestsPerSecond: offered, partial: partial, stoppedBy: stoppedBy)
     }
+}
+
+/// What a child of a point's task group hands back: a finished request, or a timer that fired.
+enum Outcome: Sendable {
+    enum Timer: Sendable { case deadline, drain }
+    case record(RequestRecord)
+    case timer(Timer)
 }
 
 /// Absolute send deadlines of an open-loop schedule.

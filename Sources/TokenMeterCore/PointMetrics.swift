@@ -101,7 +101,7 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var requestsWithoutUsage: Int
     /// Fraction of events that arrived in the same socket read as the previous one.
     public var coalescedEventFraction: Double
-    /// Output tokens streamed to requests that then failed (paid for, not delivered).
+    /// Output tokens streamed to requests that the server or transport then failed (paid for, not delivered).
     public var failedRequestOutputTokens: Int
     /// Goodput under the objective, when one was given.
     public var goodput: Goodput?
@@ -205,7 +205,8 @@ extension PointMetrics {
         let windowSeconds = window.seconds
         func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
 
-        // Throughput: tokens delivered inside the window, by successful requests of any phase.
+        // Throughput: tokens delivered inside the window by requests of any phase that succeeded or that the
+        // client itself cancelled (drain rule, interrupt); tokens of requests the server or transport failed are not delivered.
         var outputInWindow = 0.0
         var inputInWindow = 0.0
         var busyNanoseconds = 0.0
@@ -215,7 +216,7 @@ extension PointMetrics {
                 let hi = min(done, window.endNanoseconds)
                 if hi > lo { busyNanoseconds += Double(hi - lo) }
             }
-            guard record.succeeded else { continue }
+            guard record.delivered else { continue }
             let perEvent = TokenAttribution.tokensPerEvent(record)
             for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
                 outputInWindow += tokens
@@ -279,7 +280,7 @@ extension PointMetrics {
             shortOutputRequests: succeeded.filter { $0.outputTokens < $0.maxTokens }.count,
             requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
             coalescedEventFraction: events > 0 ? Double(coalesced) / Double(events) : 0,
-            failedRequestOutputTokens: failed.reduce(0) { $0 + $1.outputTokens },
+            failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
             goodput: nil
         )
         if let objective {

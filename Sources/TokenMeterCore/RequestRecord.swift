@@ -181,6 +181,9 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     /// True when the request completed without a failure.
     public var succeeded: Bool { failure == nil && completedNanoseconds != nil }
 
+    /// True when the tokens it streamed reached the client as intended: it succeeded, or the client cancelled it.
+    public var delivered: Bool { completedNanoseconds != nil && (failure == nil || failure?.kind == .cancelled) }
+
     /// The events that carried at least one output token.
     public var tokenEvents: [StreamEvent] { events.filter(\.isTokenBearing) }
 

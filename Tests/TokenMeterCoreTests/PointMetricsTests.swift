@@ -83,6 +83,16 @@ func record(id: Int, phase: RequestPhase = .measured, schedMs: Double, sendMs: D
         #expect(m.queueMs?.max == 2)
     }
 
+    @Test func clientCancelledTokensAreDeliveredButServerFailuresAreNot() {
+        let cancelled = record(id: 0, schedMs: 0, sendMs: 0, eventMs: [100, 200], failure: RequestFailure(kind: .cancelled, message: "drain"))
+        let reset = record(id: 1, schedMs: 0, sendMs: 0, eventMs: [100, 200, 300], failure: RequestFailure(kind: .reset, message: "x"))
+        let m = PointMetrics.compute(records: [cancelled, reset], window: MeasurementWindow(startNanoseconds: 0, endNanoseconds: 1_000_000_000))
+        #expect(m.outputTokensPerSecond == 2)
+        #expect(m.failedRequestOutputTokens == 3)
+        #expect(m.requestsFailed == 2)
+        #expect(m.errorsByKind == ["cancelled": 1, "reset": 1])
+    }
+
     @Test func goodputCountsRequestsThatMeetEveryBound() throws {
         let fast = record(id: 0, schedMs: 0, sendMs: 0, eventMs: [100, 110, 120])  // TTFT 100, TPOT 10
         let slowStart = record(id: 1, schedMs: 0, sendMs: 0, eventMs: [900, 910, 920])  // TTFT 900

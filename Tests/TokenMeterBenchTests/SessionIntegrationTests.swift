@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterTarget
+
+/// Fast engine steps so tests finish quickly: 2 ms per step, tiny per-sequence costs.
+let quickSteps = StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0.001, perPrefillTokenMicroseconds: 1)
+
+/// A fresh output folder under the temporary directory.
+func scratchDirectory() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-test-\(UUID().uuidString)")
+}
+
+/// Runs a session described in YAML against a fresh reference target (or the given URL).
+func runSession(_ yaml: String, target configuration: TargetConfiguration = TargetConfiguration(stepModel: quickSteps),
+                url: String? = nil, environment: [String: String] = [:], cancelAfter seconds: Double? = nil) async throws -> (RunResult, URL) {
+    let target = url == nil ? try await ReferenceTarget.start(configuration) : nil
+    defer { if let target { Task { await target.stop() } } }
+    var config = try BenchConfig.parse(yaml: yaml)
+    config.url = url ?? target?.baseURL
+    let plan = try BenchPlan(config: config, environment: environment)
+    let directory = scratchDirectory()
+    let session = BenchSession(plan: plan, config: config, targetKind: url == nil ? BenchSession.referenceKind : "external",
+                               outputDirectory: directory)
+    let task = Task { try await session.run() }
+    if let seconds {
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        task.cancel()
+    }
+    let result = try await task.value
+    if let target { await target.stop() }
+    return (result, directory)
+}
+
+/// Largest number of requests in flight at once, from their send and completion times.
+func peakInFlight(_ records: [RequestRecord]) -> Int {
+    var edges: [(UInt64, Int)] = []
+    for r in records {
+        guard let s = r.sentNanoseconds, let e = r.completedNanoseconds else { continue }
+        edges.append((s, 1))
+        edges.append((e, -1))
+    }
+    var current = 0
+    var peak = 0
+    for (_, d) in edges.sorted(by: { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }) {
+        current += d
+        peak = max(peak, current)
+    }
+    return peak
+}
+
+@Suite struct SessionIntegrationTests {
+    @Test func closedLoopSweepMeasuresExactLengthsAndSavesEverything() async throws {
+        let (result, directory) = try await runSession("concurrency: [1, 4]\nrequests: 12\nisl: 32\nosl: 16\ngpus: 2\nslo: ttft_p99=2s,tpot_p99=1s")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.schema == "tokenmeter.result/v1")
+        #expect(result.points.count == 2)
+        #expect(!result.partial)
+        #expect(result.provenance.promptLengthSource == "reference tokenizer")
+        #expect(result.provenance.model == "tokenmeter-reference")
+        for point in result.points {
+            let m = point.metrics
+            #expect(m.requestsMeasured == 12)
+            #expect(m.requestsSucceeded == 12)
+            #expect(m.meanInputTokens == 32)
+            #expect(m.meanOutputTokens == 16)
+            #expect(m.shortOutputRequests == 0)
+            #expect(m.requestsWithoutUsage == 0)
+            #expect(m.gpus == 2)
+            #expect(abs(m.outputTokensPerSecondPerGPU * 2 - m.outputTokensPerSecond) < 1e-9)
+            #expect(m.goodput?.goodRequests == 12)
+            #expect(m.goodput?.passed == true)
+            #expect((m.ttftMs?.p50 ?? 0) > 1)
+        }
+        #expect(result.points[0].metrics.requestsTotal == 13)  // one warm-up round at c=1
+        #expect(result.points[1].metrics.requestsTotal == 16)
+        // The saved files agree with the returned result, and the timeline recomputes it exactly.
+        let saved = try RunResult.read(path: directory.appendingPathComponent("result.json").path)
+        #expect(saved == result)
+        let points = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)
+        #expect(TimelineReader.recompute(points) == result.points.map(\.metrics))
+    }
+
+    @Test func chatAndNonStreamedRequests() async throws {
+        let (chat, d1) = try await runSession("api: chat\nconcurrency: 2\nrequests: 6\nisl: 16\nosl: 8")
+        defer { try? FileManager.default.removeItem(at: d1) }
+        #expect(chat.points[0].metrics.requestsSucceeded == 6)
+        #expect(chat.points[0].metrics.meanOutputTokens == 8)
+        let (whole, d2) = try await runSession("stream: false\nconcurrency: 2\nrequests: 6\nisl: 16\nosl: 8")
+        defer { try? FileManager.default.removeItem(at: d2) }
+        let m = whole.points[0].metrics
+        #expect(m.requestsSucceeded == 6)
+        #expect(m.tpotMs == nil)
+        #expect(m.ttftMs?.p50 == m.e2eMs?.p50)
+        #expect(m.meanOutputTokens == 8)
+    }
+
+    @Test func constantArrivalsKeepTheOfferedRate() async throws {
+        let (result, directory) = try await runSession("rate: 40\narrival: constant\nrequests: 40\nwarmup: 0\nisl: 8\nosl: 4")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = result.points[0].metrics
+        #expect(m.offeredRequestsPerSecond == 40)
+        let achieved = try #require(m.achievedSendRequestsPerSecond)
+        #expect(abs(achieved - 40) / 40 < 0.05, "achieved \(achieved)/s")
+        #expect((m.queueMs?.p99 ?? 99) < 20)
+        #expect(result.points[0].label == "rate=40/s")
+    }
+
+    @Test func poissonAndGammaArrivalsAverageToTheRate() async throws {
+        for arrival in ["poisson", "gamma\nburstiness: 0.5"] {
+            let (result, directory) = try await runSession("rate: 100\narrival: \(arrival)\nrequests: 150\nwarmup: 0\nisl: 8\nosl: 2")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let achieved = try #require(result.points[0].metrics.achievedSendRequestsPerSecond)
+            #expect(achieved > 60 && achieved < 160, "\(arrival): achieved \(achieved)/s")
+        }
+    }
+
+    @Test func concurrencyCapHoldsAndShowsAsScheduleLag() async throws {
+        let (result, directory) = try await runSession(
+            "rate: 200\narrival: constant\nmax-concurrency: 3\nrequests: 15\nwarmup: 0\nisl: 8\nosl: 20")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let records = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)[0].records
+        #expect(peakInFlight(records) <= 3)
+        #expect((result.points[0].metrics.queueMs?.max ?? 0) > 50)  // requests waited for a slot
+    }
+
+    @Test func durationBoundWithCancelEndsOnTime() async throws {
+        let start = MonotonicClock.nowNanoseconds()
+        let (result, directory) = try await runSession("concurrency: 2\nduration: 500ms\nwarmup: 0\ndrain: cancel\nisl: 8\nosl: 5000")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let seconds = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        let point = result.points[0]
+        #expect(seconds < 5)
+        #expect(point.metrics.errorsByKind["cancelled"] == 2)
+        #expect(abs(point.metrics.windowSeconds - 0.5) < 0.1)
+        #expect(point.metrics.outputTokensPerSecond > 0)  // tokens streamed inside the window still count
+    }
+
+    @Test func drainWaitIsBoundedByItsTimeout() async throws {
+        let (result, directory) = try await runSession(
+            "concurrency: 2\nduration: 300ms\nwarmup: 0\ndrain: wait\ndrain-timeout: 300ms\nisl: 8\nosl: 5000")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.points[0].stoppedBy.contains("drain timed out"))
+        #expect(result.points[0].metrics.errorsByKind["cancelled"] == 2)
+    }
+
+    @Test func timeBasedWarmupIsExcluded() async throws {
+        let (result, directory) = try await runSession("concurrency: 2\nrequests: 10\nwarmup: 200ms\nisl: 8\nosl: 8")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let records = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)[0].records
+        #expect(records.contains { $0.phase == .warmup })
+        #expect(records.filter { $0.phase == .measured }.count == 10)
+        #expect(result.points[0].metrics.requestsMeasured == 10)
+    }
+
+    @Test func interruptionKeepsWhatWasMeasuredAndMarksThePartial() async throws {
+        let slow = TargetConfiguration(stepModel: StepTimeModel(fixedMilliseconds: 5))
+        let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: 50", target: slow, cancelAfter: 2.0)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.partial)
+        #expect(result.points.count == 1)
+        let point = result.points[0]
+        #expect(point.partial)
+        #expect(point.stoppedBy == "interrupted")
+        #expect(point.metrics.requestsSucceeded > 0)
+        #expect(point.metrics.requestsSucceeded < 200)
+        #expect(point.metrics.errorsByKind["cancelled"] == 4)
+        let saved = try RunResult.read(path: directory.appendingPathComponent("result.json").path)
+        #expect(saved.partial && saved.points.count == 1)
+        let timeline = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)
+        #expect(timeline[0].records.count == point.metrics.requestsTotal)
+    }
+
+    @Test func unreachableEndpointIsAClearError() async throws {
+        let server = try await ScriptedServer([.stall])
+        let port = server.port
+        await server.stop()
+        let error = try await #require(throws: BenchError.self) {
+            _ = try await runSession("concurrency: 1\nrequests: 1", url: "http://127.0.0.1:\(port)/v1")
+        }
+        #expect(error.message.contains("cannot reach http://127.0.0.1:\(port)/v1"))
+        #expect(error.message.contains("Check --url"))
+    }
+
+    @Test func sweepStopsWhenEveryRequestFails() async throws {
+        let server = try await ScriptedServer([
+            .status(200, #"{"data":[{"id":"m"}]}"#), .status(404, "{}"),
+            .status(500, #"{"error":{"message":"no such model"}}"#),
+        ])
+        defer { Task { await server.stop() } }
+        let (result, directory) = try await runSession("concurrency: [1, 2]\nrequests: 3\nwarmup: 0", url: "http://127.0.0.1:\(server.port)/v1")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.points.count == 1)
+        #expect(result.points[0].metrics.errorsByKind == ["http_status": 3])
+        #expect(result.warnings.contains { $0.contains("no such model") && $0.contains("sweep stopped") })
+        #expect(result.warnings.contains { $0.contains("approximate") })  // the scripted server has no /tokenize
+        #expect(result.provenance.promptLengthSource == "approximate")
+    }
+
+    @Test func sharedPrefixAndDatasetWorkloadsRun() async throws {
+        let (result, directory) = try await runSession("concurrency: 4\nrequests: 16\nprefix-count: 2\nprefix-tokens: 64\nisl: 16\nosl: 4")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.points[0].metrics.meanInputTokens == 80)
+        #expect(result.points[0].metrics.requestsSucceeded == 16)
+    }
+
+    @Test func apiKeyIsSentButNeverWritten() async throws {
+        let secret = "sk-test-\(UUID().uuidString)"
+        let (result, directory) = try await runSession("concurrency: 1\nrequests: 2\nosl: 4\nheader: [\"X-Extra: \(secret)-header\"]",
+                                                       environment: ["TOKENMETER_API_KEY": secret])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(result.points[0].metrics.requestsSucceeded == 2)
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains(secret), "\(file) holds the key")
+        }
+    }
+}
