@@ -87,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterCLITests",
-            dependencies: ["tokenmeter"],
+            dependencies: ["TokenMeterBench", "TokenMeterCore"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -15,6 +15,13 @@ struct TokenMeterCommand: AsyncParsableCommand {
 
     /// Exit codes: 0 done, 1 the run failed, 2 bad flags or configuration, 130 interrupted.
     static func main() async {
+        // A parent may have started us with SIGINT/SIGTERM blocked (the mask is inherited across exec); Ctrl-C and
+        // termination must always reach the run, so unblock them before any thread exists to inherit the mask.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -33,7 +40,7 @@ struct TokenMeterCommand: AsyncParsableCommand {
         } catch {
             let exitCode = exitCode(for: error)
             if exitCode == .validationFailure {
-                Terminal.error(fullMessage(for: error))
+                Terminal.error("error: \(message(for: error)) (see tokenmeter help)")
                 Foundation.exit(2)
             }
             exit(withError: error)

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+
+/// The built `tokenmeter` binary, next to the test bundle in the build folder.
+let binary: URL = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tokenmeter")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/tokenmeter")
+}()
+
+struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the binary with arguments; `interruptAfter` sends SIGINT after that many seconds. Bounded by `timeout`.
+func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Double? = nil,
+                timeout: Double = 120) async throws -> Outcome {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["TOKENMETER_API_KEY"] = nil
+    env["OPENAI_API_KEY"] = nil
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Blocking reads run on Dispatch threads: on the 2-wide cooperative pool they would starve this test's own sleep.
+    async let stdoutData = readAll(out)
+    async let stderrData = readAll(err)
+    if let interruptAfter {
+        try await Task.sleep(nanoseconds: UInt64(interruptAfter * 1e9))
+        kill(process.processIdentifier, SIGINT)
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    return Outcome(status: process.terminationStatus, stdout: String(decoding: await stdoutData, as: UTF8.self),
+                   stderr: String(decoding: await stderrData, as: UTF8.self))
+}
+
+/// Everything a pipe delivers until it closes, read on a Dispatch thread.
+func readAll(_ pipe: Pipe) async -> Data {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+    }
+}
+
+func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-cli-\(UUID().uuidString)") }
+
+@Suite struct CLITests {
+    @Test func benchAgainstTheBuiltInTargetPrintsATableAndSavesFiles() async throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try await tokenmeter(["bench", "--concurrency", "1,2", "--requests", "4", "--isl", "16", "--osl", "8", "--output", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("TTFT p50/p99 ms"))
+        #expect(r.stdout.contains("reference target (simulated)"))
+        #expect(r.stdout.contains("c=2"))
+        let result = try RunResult.read(path: dir.appendingPathComponent("result.json").path)
+        #expect(result.points.count == 2)
+        #expect(result.provenance.targetKind == "reference target (simulated)")
+        // metrics recomputes the same table from the timeline.
+        let m = try await tokenmeter(["metrics", dir.appendingPathComponent("timeline.jsonl").path])
+        #expect(m.status == 0)
+        let table = r.stdout.split(separator: "\n").drop { !$0.hasPrefix("point") }.joined(separator: "\n")
+        #expect(m.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == table.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func jsonOutputAndYAMLConfigWithFlagOverride() async throws {
+        let dir = scratch()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("bench.yaml")
+        try "concurrency: [3]\nrequests: 3\nisl: 8\nosl: 4\nlabel: from-yaml\n".write(to: config, atomically: true, encoding: .utf8)
+        let r = try await tokenmeter(["bench", "--config", config.path, "--osl", "6", "--json", "--quiet", "--output", dir.appendingPathComponent("out").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try JSONDecoder().decode(RunResult.self, from: Data(r.stdout.utf8))
+        #expect(result.config.label == "from-yaml")
+        #expect(result.points.first?.concurrency == 3)
+        #expect(result.points.first?.metrics.meanOutputTokens == 6)
+    }
+
+    @Test(arguments: [
+        ["bench", "--concurrency", "0"],
+        ["bench", "--isl", "abc"],
+        ["bench", "--url", "https://api.example.com/v1"],
+        ["bench", "--rate", "5", "--concurrency", "1"],
+        ["bench", "--config", "/nonexistent/bench.yaml"],
+        ["bench", "--slo", "fast"],
+        ["bench", "--concurrency", "1,x"],
+        ["bench", "--bogus"],
+        ["bench", "--api", "grpc"],
+        ["bench", "--duration", "forever"],
+        ["metrics", "/nonexistent/timeline.jsonl"],
+        ["target", "--port", "70000"],
+    ])
+    func badInputExitsWithCodeTwoAndOneLine(_ arguments: [String]) async throws {
+        let r = try await tokenmeter(arguments)
+        #expect(r.status == 2, "\(arguments): \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(arguments): \(r.stderr)")
+        #expect(lines.first?.hasPrefix("error:") == true)
+    }
+
+    @Test func unreachableEndpointExitsWithCodeOne() async throws {
+        let r = try await tokenmeter(["bench", "--url", "http://127.0.0.1:9/v1", "--quiet", "--output", scratch().path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot reach http://127.0.0.1:9/v1"))
+    }
+
+    @Test func interruptKeepsThePartialRunAndExits130() async throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try await tokenmeter(["bench", "--concurrency", "4,8", "--requests", "2000", "--osl", "16", "--tokenize", "off",
+                                      "--output", dir.path], interruptAfter: 3)
+        #expect(r.status == 130, "\(r.stderr)")
+        #expect(r.stderr.contains("interrupt: cancelling in-flight requests"))
+        #expect(r.stderr.contains("interrupted: the measured requests were kept"))
+        let result = try RunResult.read(path: dir.appendingPathComponent("result.json").path)
+        #expect(result.partial)
+        #expect(result.points.count == 1)
+        #expect(result.points[0].metrics.requestsSucceeded > 0)
+    }
+
+    @Test func targetServesUntilInterruptedAndWritesGroundTruth() async throws {
+        let dir = scratch()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truth = dir.appendingPathComponent("truth.jsonl")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...".
+        var line = ""
+        let handle = out.fileHandleForReading
+        while !line.contains("\n") {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            line += String(decoding: data, as: UTF8.self)
+        }
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let bench = try await tokenmeter(["bench", "--url", url, "--concurrency", "2", "--requests", "4", "--osl", "4", "--quiet",
+                                          "--output", dir.appendingPathComponent("run").path])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = try String(contentsOf: truth, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)  // 2 warm-up + 4 measured
+    }
+}
