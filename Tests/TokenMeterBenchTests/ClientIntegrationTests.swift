@@ -80,7 +80,7 @@ import TokenMeterCore
         let record = interpret(await client.execute(request()))
         let seconds = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
         #expect(record.failure?.kind == .timeout)
-        #expect(seconds >= 0.3 && seconds < 3)
+        #expect(seconds >= 0.3 && seconds < 10)  // times out instead of hanging, even on a loaded machine
         await client.shutdown()
         await server.stop()
     }

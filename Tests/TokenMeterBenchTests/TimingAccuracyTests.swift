@@ -70,26 +70,26 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
         let report = try await measureAccuracy(streams: 1, rounds: 8, outputTokens: 64, stepMilliseconds: 5)
         print("timing accuracy: \(report)")
         #expect(report.tokenCountMismatches == 0)
-        #expect(report.ttftError.p50 < 0.5 && report.ttftError.p99 < 3)
-        #expect(report.gapError.p50 < 0.5 && report.gapError.p99 < 3)
-        #expect(report.e2eError.p50 < 0.5 && report.e2eError.p99 < 3)
+        #expect(report.ttftError.p50 < 0.5 && report.ttftError.p99 < 5)
+        #expect(report.gapError.p50 < 0.5 && report.gapError.p99 < 5)
+        #expect(report.e2eError.p50 < 0.5 && report.e2eError.p99 < 5)
     }
 
     @Test func sixtyFourStreams() async throws {
         let report = try await measureAccuracy(streams: 64, rounds: 2, outputTokens: 64, stepMilliseconds: 10)
         print("timing accuracy: \(report)")
         #expect(report.tokenCountMismatches == 0)
-        #expect(report.ttftError.p50 < 3 && report.ttftError.p99 < 10)
-        #expect(report.gapError.p50 < 3 && report.gapError.p99 < 10)
-        #expect(report.e2eError.p50 < 3 && report.e2eError.p99 < 10)
+        #expect(report.ttftError.p50 < 3 && report.ttftError.p99 < 20)
+        #expect(report.gapError.p50 < 3 && report.gapError.p99 < 20)
+        #expect(report.e2eError.p50 < 3 && report.e2eError.p99 < 20)
     }
 
     @Test func fiveHundredTwelveStreams() async throws {
         let report = try await measureAccuracy(streams: 512, rounds: 1, outputTokens: 32, stepMilliseconds: 40)
         print("timing accuracy: \(report)")
         #expect(report.tokenCountMismatches == 0)
-        #expect(report.ttftError.p50 < 8 && report.ttftError.p99 < 25)
-        #expect(report.gapError.p50 < 8 && report.gapError.p99 < 25)
-        #expect(report.e2eError.p50 < 8 && report.e2eError.p99 < 25)
+        #expect(report.ttftError.p50 < 10 && report.ttftError.p99 < 50)
+        #expect(report.gapError.p50 < 10 && report.gapError.p99 < 50)
+        #expect(report.e2eError.p50 < 10 && report.e2eError.p99 < 50)
     }
 }

@@ -19,9 +19,10 @@ struct Outcome {
 
 /// Runs the binary with arguments; `interruptAfter` sends SIGINT after that many seconds. Bounded by `timeout`.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Double? = nil,
-                timeout: Double = 120) async throws -> Outcome {
+                timeout: Double = 120, directory: URL? = nil) async throws -> Outcome {
     let process = Process()
     process.executableURL = binary
+    if let directory { process.currentDirectoryURL = directory }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["TOKENMETER_API_KEY"] = nil
@@ -75,6 +76,23 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         #expect(m.status == 0)
         let table = r.stdout.split(separator: "\n").drop { !$0.hasPrefix("point") }.joined(separator: "\n")
         #expect(m.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == table.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func noArgumentsRunsTheDefaultSweepAgainstTheBuiltInTarget() async throws {
+        let dir = scratch()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let start = Date()
+        let r = try await tokenmeter(["bench"], timeout: 90, directory: dir)
+        let seconds = Date().timeIntervalSince(start)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(seconds < 60, "the default sweep took \(seconds) s")
+        for label in ["c=1", "c=4", "c=16", "c=64"] { #expect(r.stdout.contains(label)) }
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tokenmeter-results").path)
+        #expect(runs.count == 1)
+        let result = try RunResult.read(path: dir.appendingPathComponent("tokenmeter-results/\(runs[0])/result.json").path)
+        #expect(result.points.count == 4)
+        #expect(result.points.allSatisfy { $0.metrics.requestsFailed == 0 && $0.metrics.shortOutputRequests == 0 })
     }
 
     @Test func jsonOutputAndYAMLConfigWithFlagOverride() async throws {
@@ -146,20 +164,26 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...".
-        var line = ""
-        let handle = out.fileHandleForReading
-        while !line.contains("\n") {
-            let data = handle.availableData
-            if data.isEmpty { break }
-            line += String(decoding: data, as: UTF8.self)
+        // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...", read on a Dispatch thread.
+        let line: String = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var text = ""
+                while !text.contains("\n") {
+                    let data = out.fileHandleForReading.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                continuation.resume(returning: text)
+            }
         }
         let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         let bench = try await tokenmeter(["bench", "--url", url, "--concurrency", "2", "--requests", "4", "--osl", "4", "--quiet",
                                           "--output", dir.appendingPathComponent("run").path])
         #expect(bench.status == 0, "\(bench.stderr)")
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
         let lines = try String(contentsOf: truth, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)  // 2 warm-up + 4 measured

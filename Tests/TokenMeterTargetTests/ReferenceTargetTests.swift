@@ -115,30 +115,35 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             let truth = try #require(await target.groundTruth().first { $0.requestID == "one" })
             #expect(truth.tokenNanoseconds.count == 5)
             let gaps = zip(truth.tokenNanoseconds.dropFirst(), truth.tokenNanoseconds).map { Double($0 - $1) / 1e6 }
-            for gap in gaps { #expect(gap > 18 && gap < 40, "gap \(gap) ms") }
+            // A step can be late under load, never early.
+            for gap in gaps { #expect(gap > 19 && gap < 200, "gap \(gap) ms") }
             let ttft = Double(truth.tokenNanoseconds[0] - truth.arrivalNanoseconds) / 1e6
-            #expect(ttft > 18 && ttft < 40)
+            #expect(ttft > 19 && ttft < 200)
             #expect(r.succeeded)
         }
     }
 
+    /// Checked on the ground-truth log, so CPU load cannot change the verdict.
     @Test func continuousBatchingRunsRequestsTogetherUpToTheBatchLimit() async throws {
-        let model = StepTimeModel(fixedMilliseconds: 25, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
-        func elapsed(maxBatch: Int) async throws -> Double {
-            try await withTarget(TargetConfiguration(maxBatch: maxBatch, stepModel: model)) { _, client in
-                let start = MonotonicClock.nowNanoseconds()
+        let model = StepTimeModel(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        func spans(maxBatch: Int) async throws -> [(first: UInt64, last: UInt64)] {
+            try await withTarget(TargetConfiguration(maxBatch: maxBatch, stepModel: model, recordGroundTruth: true)) { target, client in
                 await withTaskGroup(of: Void.self) { group in
-                    for _ in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 10) } }
+                    for i in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 10, requestID: "r\(i)") } }
                 }
-                return Double(MonotonicClock.nowNanoseconds() - start) / 1e6
+                let truth = await target.groundTruth()
+                #expect(truth.count == 4)
+                return truth.map { ($0.tokenNanoseconds.first ?? 0, $0.tokenNanoseconds.last ?? 0) }
             }
         }
-        let together = try await elapsed(maxBatch: 8)
-        let pairs = try await elapsed(maxBatch: 2)
-        // 10 tokens at 25 ms a step: one batch takes ~250 ms, two batches ~500 ms, one at a time would take ~1000 ms.
-        #expect(together >= 250 && together < 600, "4 requests in one batch took \(together) ms")
-        #expect(pairs >= 500, "4 requests two at a time took \(pairs) ms")
-        #expect(pairs / together > 1.5 && pairs / together < 2.6, "ratio \(pairs / together)")
+        func peakOverlap(_ spans: [(first: UInt64, last: UInt64)]) -> Int {
+            spans.map { s in spans.filter { $0.first <= s.first && s.first <= $0.last }.count }.max() ?? 0
+        }
+        let together = try await spans(maxBatch: 8)
+        #expect(together.map(\.first).max()! < together.map(\.last).min()!, "with room in the batch all four decode at once")
+        let pairs = try await spans(maxBatch: 2)
+        #expect(peakOverlap(pairs) <= 2)
+        #expect(pairs.contains { a in pairs.contains { b in b.first > a.last } }, "the third request waits for a free slot")
     }
 
     @Test func metricsCountTokensAndRequests() async throws {
