@@ -45,6 +45,9 @@ public struct BenchSession: Sendable {
     }
 
     /// Runs every point; a cancelled task stops the sweep, keeps what was measured and marks the run partial.
+    ///
+    /// Cancelled before the first point started (during model discovery or tokenizer checks), it throws
+    /// `CancellationError`: nothing was measured.
     public func run(progress: ProgressCounters? = nil, observer: Observer = Observer()) async throws -> RunResult {
         let client = StreamingHTTPClient(host: plan.address.host, port: plan.address.port, timeouts: plan.timeouts)
         do {
@@ -68,6 +71,7 @@ public struct BenchSession: Sendable {
         } catch let failure as RequestFailure where failure.kind == .connect {
             throw BenchError(message: "cannot reach \(plan.address): \(failure.message). Is the server running? Check --url.")
         } catch {
+            if Task.isCancelled { throw CancellationError() }
             if plan.model == nil {
                 throw BenchError(message: "\(plan.address) did not list its models (\(error)); pass --model NAME")
             }
@@ -90,6 +94,7 @@ public struct BenchSession: Sendable {
                 counter = candidate
                 lengthSource = targetKind == Self.referenceKind ? "reference tokenizer" : "server /tokenize"
             } catch {
+                if Task.isCancelled { throw CancellationError() }
                 if plan.tokenize == .server {
                     throw BenchError(message: "the server's /tokenize failed (\(error)); use --tokenize auto or off")
                 }

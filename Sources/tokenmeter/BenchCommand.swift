@@ -156,7 +156,13 @@ struct BenchCommand: AsyncParsableCommand {
         display.finish()
         await target?.stop()
 
-        let result = try outcome.get()
+        let result: RunResult
+        do {
+            result = try outcome.get()
+        } catch is CancellationError {
+            Terminal.error("interrupted before anything was measured")
+            throw ExitCode(130)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -14,7 +14,7 @@ func scratchDirectory() -> URL {
 
 /// Runs a session described in YAML against a fresh reference target (or the given URL).
 func runSession(_ yaml: String, target configuration: TargetConfiguration = TargetConfiguration(stepModel: quickSteps),
-                url: String? = nil, environment: [String: String] = [:], cancelAfter seconds: Double? = nil) async throws -> (RunResult, URL) {
+                url: String? = nil, environment: [String: String] = [:], cancelAfterCompleted: Int? = nil) async throws -> (RunResult, URL) {
     let target = url == nil ? try await ReferenceTarget.start(configuration) : nil
     defer { if let target { Task { await target.stop() } } }
     var config = try BenchConfig.parse(yaml: yaml)
@@ -23,9 +23,11 @@ func runSession(_ yaml: String, target configuration: TargetConfiguration = Targ
     let directory = scratchDirectory()
     let session = BenchSession(plan: plan, config: config, targetKind: url == nil ? BenchSession.referenceKind : "external",
                                outputDirectory: directory)
-    let task = Task { try await session.run() }
-    if let seconds {
-        try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+    let progress = ProgressCounters()
+    let task = Task { try await session.run(progress: progress) }
+    if let cancelAfterCompleted {
+        // Cancel once that many requests finished (bounded: 60 s at most), however slow the machine is.
+        for _ in 0..<3000 where progress.snapshot.done < cancelAfterCompleted { try await Task.sleep(nanoseconds: 20_000_000) }
         task.cancel()
     }
     let result = try await task.value
@@ -156,7 +158,8 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
 
     @Test func interruptionKeepsWhatWasMeasuredAndMarksThePartial() async throws {
         let slow = TargetConfiguration(stepModel: StepTimeModel(fixedMilliseconds: 5))
-        let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: 50", target: slow, cancelAfter: 2.0)
+        let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: 50", target: slow,
+                                                       cancelAfterCompleted: 10)
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(result.partial)
         #expect(result.points.count == 1)
@@ -170,6 +173,22 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         #expect(saved.partial && saved.points.count == 1)
         let timeline = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)
         #expect(timeline[0].records.count == point.metrics.requestsTotal)
+    }
+
+    @Test func interruptionBeforeAnyPointIsACancellationNotAnError() async throws {
+        // A server that answers nothing: the session is still discovering models when it is cancelled.
+        let server = try await ScriptedServer([.stall])
+        defer { Task { await server.stop() } }
+        var config = try BenchConfig.parse(yaml: "concurrency: 1\nrequests: 1")
+        config.url = "http://127.0.0.1:\(server.port)/v1"
+        let directory = scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let session = BenchSession(plan: try BenchPlan(config: config, environment: [:]), config: config, targetKind: "external",
+                                   outputDirectory: directory)
+        let task = Task { try await session.run() }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
     }
 
     @Test func unreachableEndpointIsAClearError() async throws {

@@ -18,7 +18,7 @@ struct Outcome {
 }
 
 /// Runs the binary with arguments; `interruptAfter` sends SIGINT after that many seconds. Bounded by `timeout`.
-func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptAfter: Double? = nil,
+func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
                 timeout: Double = 120, directory: URL? = nil) async throws -> Outcome {
     let process = Process()
     process.executableURL = binary
@@ -38,8 +38,9 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     // Blocking reads run on Dispatch threads: on the 2-wide cooperative pool they would starve this test's own sleep.
     async let stdoutData = readAll(out)
     async let stderrData = readAll(err)
-    if let interruptAfter {
-        try await Task.sleep(nanoseconds: UInt64(interruptAfter * 1e9))
+    if let interruptWhen {
+        let until = Date().addingTimeInterval(timeout)
+        while process.isRunning, !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
         kill(process.processIdentifier, SIGINT)
     }
     let deadline = Date().addingTimeInterval(timeout)
@@ -140,15 +141,20 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
     @Test func interruptKeepsThePartialRunAndExits130() async throws {
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try await tokenmeter(["bench", "--concurrency", "4,8", "--requests", "2000", "--osl", "16", "--tokenize", "off",
-                                      "--output", dir.path], interruptAfter: 3)
+        let resultPath = dir.appendingPathComponent("result.json").path
+        // Open loop at 4/s: the first point takes ~3 s; interrupt once it is saved, during the second.
+        let r = try await tokenmeter(["bench", "--rate", "4,4", "--requests", "10", "--warmup", "0", "--osl", "16", "--tokenize", "off",
+                                      "--output", dir.path],
+                                     interruptWhen: { ((try? RunResult.read(path: resultPath))?.points.count ?? 0) >= 1 })
         #expect(r.status == 130, "\(r.stderr)")
         #expect(r.stderr.contains("interrupt: cancelling in-flight requests"))
         #expect(r.stderr.contains("interrupted: the measured requests were kept"))
-        let result = try RunResult.read(path: dir.appendingPathComponent("result.json").path)
+        let result = try RunResult.read(path: resultPath)
         #expect(result.partial)
-        #expect(result.points.count == 1)
-        #expect(result.points[0].metrics.requestsSucceeded > 0)
+        #expect(result.points.first?.metrics.requestsSucceeded == 10)
+        #expect(result.points.count == 2)
+        #expect(result.points.last?.partial == true)
+        #expect(result.points.last?.stoppedBy == "interrupted")
     }
 
     @Test func targetServesUntilInterruptedAndWritesGroundTruth() async throws {
