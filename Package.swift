@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tokenmeter", targets: ["tokenmeter"]),
         .library(name: "TokenMeterCore", targets: ["TokenMeterCore"]),
         .library(name: "TokenMeterBench", targets: ["TokenMeterBench"]),
+        .library(name: "TokenMeterCost", targets: ["TokenMeterCost"]),
         .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
         .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
     ],
@@ -21,10 +22,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(
             name: "TokenMeterCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterCost",
+            dependencies: ["TokenMeterCore", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources/gpus.json")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -60,11 +68,17 @@ let package = Package(
                 "TokenMeterBench",
                 "TokenMeterTarget",
                 "TokenMeterReport",
+                "TokenMeterCost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TokenMeterCoreTests", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TokenMeterCostTests",
+            dependencies: ["TokenMeterCost", "TokenMeterCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TokenMeterBenchTests",
             dependencies: [

@@ -105,6 +105,13 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var failedRequestOutputTokens: Int
     /// Goodput under the objective, when one was given.
     public var goodput: Goodput?
+    /// Output tok/s in each of `PointMetrics.sliceCount` equal slices of the window (window-to-window variation).
+    public var outputTokensPerSecondSlices: [Double]?
+    /// Total tok/s in each slice.
+    public var totalTokensPerSecondSlices: [Double]?
+
+    /// Slices a window is cut into for its variation.
+    public static let sliceCount = 5
 
     enum CodingKeys: String, CodingKey {
         case requestsTotal = "requests_total", requestsMeasured = "requests_measured"
@@ -121,6 +128,7 @@ public struct PointMetrics: Codable, Sendable, Equatable {
         case meanRequestedOutputTokens = "mean_requested_output_tokens", shortOutputRequests = "short_output_requests"
         case requestsWithoutUsage = "requests_without_usage", coalescedEventFraction = "coalesced_event_fraction"
         case failedRequestOutputTokens = "failed_request_output_tokens", goodput
+        case outputTokensPerSecondSlices = "output_tok_s_slices", totalTokensPerSecondSlices = "total_tok_s_slices"
     }
 
     /// Output tokens per second per GPU.
@@ -209,6 +217,13 @@ extension PointMetrics {
         // client itself cancelled (drain rule, interrupt); tokens of requests the server or transport failed are not delivered.
         var outputInWindow = 0.0
         var inputInWindow = 0.0
+        var outputSlices = Array(repeating: 0.0, count: sliceCount)
+        var inputSlices = Array(repeating: 0.0, count: sliceCount)
+        let windowNanoseconds = Double(window.endNanoseconds - window.startNanoseconds)
+        func slice(_ t: UInt64) -> Int {
+            guard windowNanoseconds > 0 else { return 0 }
+            return min(sliceCount - 1, Int(Double(t - window.startNanoseconds) / windowNanoseconds * Double(sliceCount)))
+        }
         var busyNanoseconds = 0.0
         for record in records {
             if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
@@ -220,9 +235,11 @@ extension PointMetrics {
             let perEvent = TokenAttribution.tokensPerEvent(record)
             for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
                 outputInWindow += tokens
+                outputSlices[slice(event.timeNanoseconds)] += tokens
             }
             if let first = record.tokenEvents.first, window.contains(first.timeNanoseconds) {
                 inputInWindow += Double(record.inputTokens)
+                inputSlices[slice(first.timeNanoseconds)] += Double(record.inputTokens)
             }
         }
         let completedInWindow = succeeded.filter { window.contains($0.completedNanoseconds ?? 0) }
@@ -281,7 +298,10 @@ extension PointMetrics {
             requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
             coalescedEventFraction: events > 0 ? Double(coalesced) / Double(events) : 0,
             failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
-            goodput: nil
+            goodput: nil,
+            outputTokensPerSecondSlices: windowSeconds > 0 ? outputSlices.map { $0 / (windowSeconds / Double(sliceCount)) } : nil,
+            totalTokensPerSecondSlices: windowSeconds > 0
+                ? zip(outputSlices, inputSlices).map { ($0 + $1) / (windowSeconds / Double(sliceCount)) } : nil
         )
         if let objective {
             metrics.goodput = goodput(objective, completedInWindow: completedInWindow, metrics: metrics, rate: rate)

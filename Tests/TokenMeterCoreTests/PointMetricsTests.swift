@@ -69,6 +69,15 @@ func record(id: Int, phase: RequestPhase = .measured, schedMs: Double, sendMs: D
         #expect(m.windowSeconds == 1)
     }
 
+    @Test func windowSlicesAverageToTheWindowThroughput() throws {
+        let a = record(id: 0, schedMs: 0, sendMs: 0, eventMs: [100, 300, 500, 700, 900], usage: Usage(promptTokens: 10, completionTokens: 5))
+        let m = PointMetrics.compute(records: [a], window: MeasurementWindow(startNanoseconds: 0, endNanoseconds: 1_000_000_000))
+        let slices = try #require(m.outputTokensPerSecondSlices)
+        #expect(slices == [5, 5, 5, 5, 5])  // one token in each 200 ms slice
+        #expect(abs(slices.reduce(0, +) / Double(slices.count) - m.outputTokensPerSecond) < 1e-9)
+        #expect(m.totalTokensPerSecondSlices == [55, 5, 5, 5, 5])  // prompt tokens land with the first token
+    }
+
     @Test func warmupIsExcludedFromLatencyButFailuresAreCounted() {
         let warm = record(id: 0, phase: .warmup, schedMs: 0, sendMs: 0, eventMs: [1000, 1010])
         let ok = record(id: 1, schedMs: 0, sendMs: 1, eventMs: [101, 111])
