@@ -84,10 +84,10 @@ public struct PowerFigures: Codable, Sendable, Equatable {
     public var totalTokensPerSecondPerMW: Double
     /// Output tokens per second per MW.
     public var outputTokensPerSecondPerMW: Double
-    /// Joules per token, all tokens.
-    public var joulesPerToken: Double
-    /// Joules per output token (the whole power charged to output).
-    public var joulesPerOutputToken: Double
+    /// Joules per token, all tokens (nil without tokens).
+    public var joulesPerToken: Double?
+    /// Joules per output token (the whole power charged to output; nil without output).
+    public var joulesPerOutputToken: Double?
     /// Joules per input token (the whole power charged to input).
     public var joulesPerInputToken: Double?
 
@@ -104,8 +104,8 @@ public struct Margin: Codable, Sendable, Equatable {
     public var revenueUSDPerGPUHour: Double
     /// Cost per used GPU-hour.
     public var costUSDPerGPUHour: Double
-    /// (revenue − cost) ÷ revenue.
-    public var grossMargin: Double
+    /// (revenue − cost) ÷ revenue; nil without revenue.
+    public var grossMargin: Double?
     /// Revenue per MW-year of provisioned all-in power (nil unless power is at that boundary).
     public var revenueUSDPerMWYear: Double?
     /// Cost per MW-year.
@@ -153,10 +153,10 @@ public struct PointCost: Codable, Sendable, Equatable {
     public var usdPerMtokGoodOutput: Double?
     /// Fraction of streamed output tokens that went to failed requests (paid for, not delivered).
     public var wastedOutputFraction: Double
-    /// 95% interval of `usdPerMtokTotal` from window slices.
-    public var usdPerMtokTotalInterval: ConfidenceInterval?
+    /// 95% interval of `usdPerMtokTotal` from window slices or repeats.
+    public var usdPerMtokTotalInterval: CostInterval?
     /// 95% interval of `usdPerMtokOutput`.
-    public var usdPerMtokOutputInterval: ConfidenceInterval?
+    public var usdPerMtokOutputInterval: CostInterval?
     /// Power figures at the profile's declared boundary.
     public var power: PowerFigures?
     /// Peak TFLOP bought per dollar at the profile's precision.
@@ -172,6 +172,16 @@ public struct PointCost: Codable, Sendable, Equatable {
         case usdPerMtokTotalInterval = "usd_per_mtok_total_ci95", usdPerMtokOutputInterval = "usd_per_mtok_output_ci95"
         case power, teraflopPerDollar = "tflop_per_usd", margin
     }
+}
+
+/// A 95% interval of a cost, mapped from the interval of the throughput it divides by (so it is not symmetric).
+public struct CostInterval: Codable, Sendable, Equatable {
+    /// Cost at the upper end of the throughput interval.
+    public var low: Double
+    /// Cost at the lower end of the throughput interval; nil when that end reaches zero (unbounded).
+    public var high: Double?
+    /// Samples (window slices or repeated runs) behind the interval.
+    public var samples: Int
 }
 
 /// Prices deliveries under cost profiles.
@@ -214,13 +224,12 @@ public struct CostCalculator: Sendable {
             inputRate = d.inputPerGPU * all / Double(split.prefillGPUs)
         }
         let total = usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: d.totalPerGPU)
-        func interval(_ slices: [Double]) -> ConfidenceInterval? {
-            // Cost is 1/throughput: map the throughput interval's ends, centre on the cost of the mean.
-            guard let ci = ConfidenceInterval(samples: slices), ci.mean > 0,
-                  let mid = usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.mean) else { return nil }
-            let low = usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.upper) ?? mid
-            let high = ci.lower > 0 ? usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.lower) ?? .infinity : .infinity
-            return ConfidenceInterval(mean: mid, halfWidth: max(mid - low, high - mid), samples: ci.samples)
+        func interval(_ slices: [Double]) -> CostInterval? {
+            // Cost is 1/throughput: the throughput interval's upper end gives the low cost, its lower end the high one.
+            guard let ci = ConfidenceInterval(samples: slices), ci.upper > 0,
+                  let low = usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.upper) else { return nil }
+            return CostInterval(low: low, high: usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.lower),
+                                samples: ci.samples)
         }
         var power: PowerFigures?
         if let spec = profile.power, spec.kilowattsPerGPU > 0 {
@@ -229,8 +238,8 @@ public struct CostCalculator: Sendable {
                 boundary: spec.boundary, kilowattsPerGPU: spec.kilowattsPerGPU,
                 totalTokensPerSecondPerMW: d.totalPerGPU * 1000 / spec.kilowattsPerGPU,
                 outputTokensPerSecondPerMW: d.outputPerGPU * 1000 / spec.kilowattsPerGPU,
-                joulesPerToken: d.totalPerGPU > 0 ? watts / d.totalPerGPU : .infinity,
-                joulesPerOutputToken: d.outputPerGPU > 0 ? watts / d.outputPerGPU : .infinity,
+                joulesPerToken: d.totalPerGPU > 0 ? watts / d.totalPerGPU : nil,
+                joulesPerOutputToken: d.outputPerGPU > 0 ? watts / d.outputPerGPU : nil,
                 joulesPerInputToken: d.inputPerGPU > 0 ? watts / d.inputPerGPU : nil)
         }
         var margin: Margin?
@@ -244,7 +253,7 @@ public struct CostCalculator: Sendable {
                 costPerMWYear = hour.usdPerWallGPUHour * 8760 * gpusPerMW
             }
             margin = Margin(revenueUSDPerGPUHour: revenue, costUSDPerGPUHour: perHour,
-                            grossMargin: revenue > 0 ? (revenue - perHour) / revenue : -.infinity,
+                            grossMargin: revenue > 0 ? (revenue - perHour) / revenue : nil,
                             revenueUSDPerMWYear: revenuePerMWYear, costUSDPerMWYear: costPerMWYear)
         }
         let peak = profile.gpu?.peakTFLOPSDense[profile.precision]?.value

@@ -58,14 +58,15 @@ public enum TerminalTable {
         return (v < 0 && rounded > 0 ? "-" : "") + String(grouped.reversed()) + fraction
     }
 
-    static func align(_ rows: [[String]]) -> String {
+    /// Aligns rows into columns under a rule after the header: the first `leftColumns` columns left, the rest right.
+    public static func align(_ rows: [[String]], leftColumns: Int = 1) -> String {
         guard let first = rows.first else { return "" }
         var widths = Array(repeating: 0, count: first.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var lines: [String] = []
         for (r, row) in rows.enumerated() {
             let cells = row.enumerated().map { i, cell in
-                i == 0 ? cell.padding(to: widths[i]) : String(repeating: " ", count: widths[i] - cell.count) + cell
+                i < leftColumns ? cell.padding(to: widths[i]) : String(repeating: " ", count: widths[i] - cell.count) + cell
             }
             lines.append(cells.joined(separator: "  "))
             if r == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
