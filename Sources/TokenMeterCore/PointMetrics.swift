@@ -105,6 +105,14 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var failedRequestOutputTokens: Int
     /// Goodput under the objective, when one was given.
     public var goodput: Goodput?
+    /// Prompt tokens the server reported as served from its prefix cache (succeeded measured requests).
+    public var cachedPromptTokens: Int?
+    /// Prompt tokens of succeeded measured requests, the denominator of the cached share.
+    public var promptTokensSucceeded: Int?
+    /// Reasoning tokens the server reported among the output (succeeded measured requests).
+    public var reasoningTokens: Int?
+    /// Output tokens of succeeded measured requests, the denominator of the reasoning share.
+    public var outputTokensSucceeded: Int?
     /// Output tok/s in each of `PointMetrics.sliceCount` equal slices of the window (window-to-window variation).
     public var outputTokensPerSecondSlices: [Double]?
     /// Total tok/s in each slice.
@@ -129,6 +137,8 @@ public struct PointMetrics: Codable, Sendable, Equatable {
         case requestsWithoutUsage = "requests_without_usage", coalescedEventFraction = "coalesced_event_fraction"
         case failedRequestOutputTokens = "failed_request_output_tokens", goodput
         case outputTokensPerSecondSlices = "output_tok_s_slices", totalTokensPerSecondSlices = "total_tok_s_slices"
+        case cachedPromptTokens = "cached_prompt_tokens", promptTokensSucceeded = "prompt_tokens_succeeded"
+        case reasoningTokens = "reasoning_tokens", outputTokensSucceeded = "output_tokens_succeeded"
     }
 
     /// Output tokens per second per GPU.
@@ -265,6 +275,25 @@ extension PointMetrics {
         }
 
         let tpot = Distribution(latencies.compactMap(\.tpotMs))
+        let queue = Distribution(measured.compactMap { r -> Double? in
+            guard let sent = r.sentNanoseconds else { return nil }
+            return Double(Int64(bitPattern: sent &- r.scheduledNanoseconds)) / 1e6
+        })
+        let interactivityMedian: Double? = tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil }
+        let interactivitySlowTail: Double? = tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil }
+        let sliceSeconds = windowSeconds / Double(sliceCount)
+        let outputSliceRates: [Double]? = windowSeconds > 0 ? outputSlices.map { $0 / sliceSeconds } : nil
+        let totalSliceRates: [Double]? = windowSeconds > 0 ? zip(outputSlices, inputSlices).map { ($0 + $1) / sliceSeconds } : nil
+        var cachedTokens = 0
+        var promptTokens = 0
+        var reasoning = 0
+        var outputTokens = 0
+        for record in succeeded {
+            cachedTokens += record.usage?.cachedPromptTokens ?? 0
+            promptTokens += record.inputTokens
+            reasoning += record.usage?.reasoningTokens ?? 0
+            outputTokens += record.outputTokens
+        }
         var metrics = PointMetrics(
             requestsTotal: records.count,
             requestsMeasured: measured.count,
@@ -272,17 +301,15 @@ extension PointMetrics {
             requestsFailed: failed.count,
             errorsByKind: errors,
             windowSeconds: windowSeconds,
-            queueMs: Distribution(measured.compactMap { r in
-                r.sentNanoseconds.map { Double(Int64(bitPattern: $0 &- r.scheduledNanoseconds)) / 1e6 }
-            }),
+            queueMs: queue,
             ttftMs: Distribution(latencies.map(\.ttftMs)),
             ttfoMs: Distribution(latencies.compactMap(\.ttfoMs)),
             e2eMs: Distribution(latencies.map(\.e2eMs)),
             tpotMs: tpot,
             chunkGapMs: Distribution(latencies.flatMap(\.chunkGapsMs)),
             itlMs: Distribution(latencies.flatMap(\.itlMs)),
-            interactivityMedian: tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil },
-            interactivitySlowTail: tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil },
+            interactivityMedian: interactivityMedian,
+            interactivitySlowTail: interactivitySlowTail,
             outputTokensPerSecond: rate(outputInWindow),
             inputTokensPerSecond: rate(inputInWindow),
             totalTokensPerSecond: rate(outputInWindow + inputInWindow),
@@ -299,9 +326,12 @@ extension PointMetrics {
             coalescedEventFraction: events > 0 ? Double(coalesced) / Double(events) : 0,
             failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
             goodput: nil,
-            outputTokensPerSecondSlices: windowSeconds > 0 ? outputSlices.map { $0 / (windowSeconds / Double(sliceCount)) } : nil,
-            totalTokensPerSecondSlices: windowSeconds > 0
-                ? zip(outputSlices, inputSlices).map { ($0 + $1) / (windowSeconds / Double(sliceCount)) } : nil
+            cachedPromptTokens: cachedTokens,
+            promptTokensSucceeded: promptTokens,
+            reasoningTokens: reasoning,
+            outputTokensSucceeded: outputTokens,
+            outputTokensPerSecondSlices: outputSliceRates,
+            totalTokensPerSecondSlices: totalSliceRates
         )
         if let objective {
             metrics.goodput = goodput(objective, completedInWindow: completedInWindow, metrics: metrics, rate: rate)

@@ -26,11 +26,13 @@ public struct Delivery: Codable, Sendable, Equatable {
     public var split: DisaggregatedSplit?
     /// Cached prompt tokens as a fraction of input tokens (for API cards with a cache price).
     public var cachedInputFraction: Double
+    /// Reasoning tokens as a fraction of output tokens (for API cards with a reasoning price).
+    public var reasoningOutputFraction: Double
 
     /// Creates a delivery from per-GPU rates.
     public init(inputPerGPU: Double, outputPerGPU: Double, interactivity: Double? = nil, goodOutputPerGPU: Double? = nil,
                 wastedOutputPerGPU: Double = 0, totalSlicesPerGPU: [Double] = [], outputSlicesPerGPU: [Double] = [],
-                split: DisaggregatedSplit? = nil, cachedInputFraction: Double = 0) {
+                split: DisaggregatedSplit? = nil, cachedInputFraction: Double = 0, reasoningOutputFraction: Double = 0) {
         self.inputPerGPU = inputPerGPU
         self.outputPerGPU = outputPerGPU
         self.interactivity = interactivity
@@ -40,6 +42,7 @@ public struct Delivery: Codable, Sendable, Equatable {
         self.outputSlicesPerGPU = outputSlicesPerGPU
         self.split = split
         self.cachedInputFraction = cachedInputFraction
+        self.reasoningOutputFraction = reasoningOutputFraction
     }
 
     /// Input plus output per GPU.
@@ -54,7 +57,14 @@ public struct Delivery: Codable, Sendable, Equatable {
             interactivity: m.interactivityMedian, goodOutputPerGPU: m.goodput.map { $0.goodOutputTokensPerSecond / gpus },
             wastedOutputPerGPU: window > 0 ? Double(m.failedRequestOutputTokens) / window / gpus : 0,
             totalSlicesPerGPU: (m.totalTokensPerSecondSlices ?? []).map { $0 / gpus },
-            outputSlicesPerGPU: (m.outputTokensPerSecondSlices ?? []).map { $0 / gpus }, split: split)
+            outputSlicesPerGPU: (m.outputTokensPerSecondSlices ?? []).map { $0 / gpus }, split: split,
+            cachedInputFraction: Self.share(m.cachedPromptTokens, of: m.promptTokensSucceeded),
+            reasoningOutputFraction: Self.share(m.reasoningTokens, of: m.outputTokensSucceeded))
+    }
+
+    static func share(_ part: Int?, of whole: Int?) -> Double {
+        guard let part, let whole, whole > 0 else { return 0 }
+        return min(1, Double(part) / Double(whole))
     }
 }
 
@@ -204,11 +214,13 @@ public struct CostCalculator: Sendable {
         if case let .api(card) = profile.kind {
             // The provider bills exactly these tokens: price the measured mix through the card.
             let cachedShare = min(max(d.cachedInputFraction, 0), 1)
+            let reasoningShare = min(max(d.reasoningOutputFraction, 0), 1)
             let inputPrice = card.usdPerMtokInput * (1 - cachedShare) + card.usdPerMtokCachedInput * cachedShare
-            let total = d.totalPerGPU > 0 ? (d.inputPerGPU * inputPrice + d.outputPerGPU * card.usdPerMtokOutput) / d.totalPerGPU : nil
+            let outputPrice = card.usdPerMtokOutput * (1 - reasoningShare) + card.usdPerMtokReasoningOutput * reasoningShare
+            let total = d.totalPerGPU > 0 ? (d.inputPerGPU * inputPrice + d.outputPerGPU * outputPrice) / d.totalPerGPU : nil
             return PointCost(
                 profile: profile.name, gpuHour: nil, usdPerMtokTotal: total, usdPerMtokInput: inputPrice,
-                usdPerMtokOutput: card.usdPerMtokOutput, inputPerOutput: mix,
+                usdPerMtokOutput: outputPrice, inputPerOutput: mix,
                 usdPerMtokBlendedCard: card.blended(inputWeight: blendInput, outputWeight: blendOutput),
                 tokensPerDollar: total.map { 1e6 / $0 }, usdPerMtokGoodOutput: nil, wastedOutputFraction: wasted,
                 usdPerMtokTotalInterval: nil, usdPerMtokOutputInterval: nil, power: nil, teraflopPerDollar: nil, margin: nil)

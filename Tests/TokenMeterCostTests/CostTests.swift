@@ -155,7 +155,23 @@ let catalog = try! HardwareCatalog.load(environment: [:])
         #expect(cost.gpuHour == nil && cost.power == nil)
         delivery.cachedInputFraction = 0.5
         #expect(CostCalculator().price(delivery, profile: card).usdPerMtokInput == 0.55)
+        let reasoningCard = try CostProfile.parse(yaml: "kind: api\nusd_per_mtok_input: 1\nusd_per_mtok_output: 4\nusd_per_mtok_reasoning_output: 8",
+                                                  catalog: catalog)
+        delivery.reasoningOutputFraction = 0.25
+        #expect(CostCalculator().price(delivery, profile: reasoningCard).usdPerMtokOutput == 5)
         #expect(CostCalculator(blendInput: 1, blendOutput: 1).price(delivery, profile: card).usdPerMtokBlendedCard == 2.5)
+    }
+
+    @Test func measuredCacheAndReasoningSharesReachTheCard() throws {
+        var cached = RequestRecord(id: 0, phase: .measured, scheduledNanoseconds: 0, promptTokensPlanned: 100, promptTokensExact: true, maxTokens: 2)
+        cached.sentNanoseconds = 0
+        cached.events = [StreamEvent(timeNanoseconds: 1_000_000, readIndex: 0, reasoning: "r"), StreamEvent(timeNanoseconds: 2_000_000, readIndex: 1, content: "c")]
+        cached.completedNanoseconds = 3_000_000
+        cached.usage = Usage(promptTokens: 100, completionTokens: 2, reasoningTokens: 1, cachedPromptTokens: 40)
+        let m = PointMetrics.compute(records: [cached], window: MeasurementWindow(startNanoseconds: 0, endNanoseconds: 10_000_000))
+        let d = Delivery(metrics: m)
+        #expect(d.cachedInputFraction == 0.4)
+        #expect(d.reasoningOutputFraction == 0.5)
     }
 
     @Test func disaggregatedChargesDecodeToOutputAndPrefillToInput() throws {
