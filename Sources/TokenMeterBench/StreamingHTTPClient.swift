@@ -104,6 +104,7 @@ public final class StreamingHTTPClient: Sendable {
     private let idle = Mutex<[Connection]>([])
     private let maxBodyBytes: Int
     private let maxEventBytes: Int
+    private let isShutDown = Atomic<Bool>(false)
 
     /// Creates a client with its own event-loop threads.
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
@@ -116,8 +117,9 @@ public final class StreamingHTTPClient: Sendable {
         self.maxEventBytes = maxEventBytes
     }
 
-    /// Closes pooled connections and stops the event loops.
+    /// Closes pooled connections and stops the event loops; later calls do nothing.
     public func shutdown() async {
+        guard !isShutDown.exchange(true, ordering: .relaxed) else { return }
         let connections = idle.withLock { list in
             defer { list.removeAll() }
             return list

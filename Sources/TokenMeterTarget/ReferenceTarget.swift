@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 import TokenMeterCore
 
 /// Settings of the reference target.
@@ -60,6 +61,8 @@ public final class ReferenceTarget: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: any Channel
     private let engine: NIOLoopBound<Engine>
+    /// Set by the first `stop()`; holds the ground truth as it was then, so it stays readable afterwards.
+    private let stopped = Mutex<[GroundTruthRecord]?>(nil)
 
     private init(configuration: TargetConfiguration, port: Int, group: MultiThreadedEventLoopGroup, serverChannel: any Channel,
                  engine: NIOLoopBound<Engine>) {
@@ -102,16 +105,23 @@ public final class ReferenceTarget: Sendable {
         return "http://\(host):\(port)/v1"
     }
 
-    /// The ground-truth records so far.
+    /// The ground-truth records so far (after `stop()`, those it had then).
     public func groundTruth() async -> [GroundTruthRecord] {
-        (try? await engine.eventLoop.submit { self.engine.value.groundTruth }.get()) ?? []
+        if let final = stopped.withLock({ $0 }) { return final }
+        return (try? await engine.eventLoop.submit { self.engine.value.groundTruth }.get()) ?? []
     }
 
-    /// Stops listening, writes the ground-truth log if asked, and shuts the event loop down.
+    /// Stops listening, writes the ground-truth log if asked, and shuts the event loop down; later calls do nothing.
     public func stop() async {
+        let records = (try? await engine.eventLoop.submit { self.engine.value.groundTruth }.get()) ?? []
+        let first = stopped.withLock { state -> Bool in
+            guard state == nil else { return false }
+            state = records
+            return true
+        }
+        guard first else { return }
         try? await serverChannel.close()
         if let path = configuration.groundTruthPath {
-            let records = await groundTruth()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var text = ""

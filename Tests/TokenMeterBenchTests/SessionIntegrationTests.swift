@@ -16,12 +16,24 @@ func scratchDirectory() -> URL {
 func runSession(_ yaml: String, target configuration: TargetConfiguration = TargetConfiguration(stepModel: quickSteps),
                 url: String? = nil, environment: [String: String] = [:], cancelAfterCompleted: Int? = nil) async throws -> (RunResult, URL) {
     let target = url == nil ? try await ReferenceTarget.start(configuration) : nil
-    defer { if let target { Task { await target.stop() } } }
+    do {
+        let outcome = try await runSession(yaml, targetURL: url ?? target!.baseURL, isReference: url == nil, environment: environment,
+                                           cancelAfterCompleted: cancelAfterCompleted)
+        await target?.stop()
+        return outcome
+    } catch {
+        await target?.stop()
+        throw error
+    }
+}
+
+private func runSession(_ yaml: String, targetURL: String, isReference: Bool, environment: [String: String],
+                        cancelAfterCompleted: Int?) async throws -> (RunResult, URL) {
     var config = try BenchConfig.parse(yaml: yaml)
-    config.url = url ?? target?.baseURL
+    config.url = targetURL
     let plan = try BenchPlan(config: config, environment: environment)
     let directory = scratchDirectory()
-    let session = BenchSession(plan: plan, config: config, targetKind: url == nil ? BenchSession.referenceKind : "external",
+    let session = BenchSession(plan: plan, config: config, targetKind: isReference ? BenchSession.referenceKind : "external",
                                outputDirectory: directory)
     let progress = ProgressCounters()
     let task = Task { try await session.run(progress: progress) }
@@ -30,9 +42,7 @@ func runSession(_ yaml: String, target configuration: TargetConfiguration = Targ
         for _ in 0..<3000 where progress.snapshot.done < cancelAfterCompleted { try await Task.sleep(nanoseconds: 20_000_000) }
         task.cancel()
     }
-    let result = try await task.value
-    if let target { await target.stop() }
-    return (result, directory)
+    return (try await task.value, directory)
 }
 
 /// Largest number of requests in flight at once, from their send and completion times.
