@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TokenMeterCore", targets: ["TokenMeterCore"]),
         .library(name: "TokenMeterBench", targets: ["TokenMeterBench"]),
         .library(name: "TokenMeterCost", targets: ["TokenMeterCost"]),
+        .library(name: "TokenMeterModel", targets: ["TokenMeterModel"]),
         .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
         .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
     ],
@@ -33,6 +34,12 @@ let package = Package(
             name: "TokenMeterCost",
             dependencies: ["TokenMeterCore", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources/gpus.json")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterModel",
+            dependencies: ["TokenMeterCore", "TokenMeterCost"],
+            resources: [.copy("Resources/models.json")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -77,6 +84,11 @@ let package = Package(
         .testTarget(
             name: "TokenMeterCostTests",
             dependencies: ["TokenMeterCost", "TokenMeterCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterModelTests",
+            dependencies: ["TokenMeterModel", "TokenMeterCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

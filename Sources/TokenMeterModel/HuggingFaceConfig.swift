@@ -1,0 +1,102 @@
+import Foundation
+import TokenMeterCore
+
+/// Reads a model's shapes from a Hugging Face `config.json` (Llama, Qwen, DeepSeek/Kimi MLA, gpt-oss and similar).
+public enum HuggingFaceConfig {
+    /// Parses config JSON; a missing required field is an error naming it.
+    public static func architecture(json: JSONValue, id: String, name: String? = nil, aliases: [String] = [], source: String)
+        throws(ConfigError) -> ModelArchitecture
+    {
+        // Some configs nest the language model (multimodal wrappers).
+        let c = json["text_config"] ?? json
+        func int(_ keys: String...) -> Int? {
+            for key in keys { if let v = c[key]?.intValue { return v } }
+            return nil
+        }
+        func required(_ keys: String...) throws(ConfigError) -> Int {
+            for key in keys { if let v = c[key]?.intValue { return v } }
+            throw ConfigError(field: keys[0], message: "\(source) has no \(keys.joined(separator: " or "))")
+        }
+        let layers = try required("num_hidden_layers", "n_layer", "num_layers")
+        let hidden = try required("hidden_size", "n_embd", "d_model")
+        let heads = try required("num_attention_heads", "n_head")
+        let kvHeads = int("num_key_value_heads") ?? heads
+        let vocabulary = try required("vocab_size")
+        let kvLora = int("kv_lora_rank") ?? 0
+        let kind: AttentionKind = kvLora > 0 ? .mla : .gqa
+        var sliding: [Bool] = []
+        if case let .array(types)? = c["layer_types"] {
+            sliding = types.map { $0.stringValue == "sliding_attention" }
+        } else if case let .array(pattern)? = c["layer_types_pattern"], !pattern.isEmpty {
+            sliding = (0..<layers).map { pattern[$0 % pattern.count].stringValue == "sliding_attention" }
+        }
+        let window = int("sliding_window")
+        if window == nil { sliding = [] }
+        let attention = AttentionShape(
+            kind: kind, heads: heads, kvHeads: kvHeads, headDim: int("head_dim") ?? hidden / heads,
+            qLoraRank: int("q_lora_rank") ?? 0, kvLoraRank: kvLora, ropeHeadDim: int("qk_rope_head_dim") ?? 0,
+            nopeHeadDim: int("qk_nope_head_dim") ?? 0, valueHeadDim: int("v_head_dim") ?? 0,
+            slidingWindow: window, slidingLayers: sliding)
+        var moe: MoEShape?
+        if let experts = int("n_routed_experts", "num_experts", "num_local_experts"), experts > 1 {
+            let topK = try required("num_experts_per_tok", "experts_per_token", "moe_topk")
+            moe = MoEShape(routedExperts: experts, sharedExperts: int("n_shared_experts") ?? 0, topK: topK,
+                           expertIntermediate: try required("moe_intermediate_size", "intermediate_size"),
+                           firstDenseLayers: int("first_k_dense_replace") ?? 0)
+        }
+        let dense = int("intermediate_size") ?? 0
+        if moe == nil || (moe?.firstDenseLayers ?? 0) > 0, dense == 0 {
+            throw ConfigError(field: "intermediate_size", message: "\(source) has dense FFN layers but no intermediate_size")
+        }
+        return ModelArchitecture(
+            id: id, name: name ?? id, aliases: aliases, source: source, layers: layers, hidden: hidden, vocabulary: vocabulary,
+            tiedEmbeddings: c["tie_word_embeddings"]?.boolValue ?? false, attention: attention, denseIntermediate: dense, moe: moe)
+    }
+
+    /// Reads a `config.json` file.
+    public static func architecture(path: String) throws(ConfigError) -> ModelArchitecture {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "model", message: "cannot read '\(path)'")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(Array(data)) } catch {
+            throw ConfigError(field: "model", message: "'\(path)' is not JSON: \(error)")
+        }
+        let id = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        return try architecture(json: json, id: id.isEmpty ? path : id, source: path)
+    }
+}
+
+/// The built-in models: Hugging Face config fields with a source each, read by the same parser as a user's file.
+public struct ModelCatalog: Sendable {
+    /// Every built-in model.
+    public let models: [ModelArchitecture]
+    /// Published total and active parameter counts (billions) by id, for checks.
+    public let published: [String: (total: Double?, active: Double?)]
+
+    /// Loads the built-in catalog resource.
+    public static func load() throws(ConfigError) -> ModelCatalog {
+        guard let url = Bundle.module.url(forResource: "models", withExtension: "json"), let data = try? Data(contentsOf: url),
+              let json = try? JSONValue.parse(Array(data)), case let .array(entries)? = json["models"]
+        else { throw ConfigError(field: "catalog", message: "the built-in model catalog is missing or unreadable; reinstall tokenmeter") }
+        var models: [ModelArchitecture] = []
+        var published: [String: (Double?, Double?)] = [:]
+        for entry in entries {
+            guard let id = entry["id"]?.stringValue, let config = entry["config"] else {
+                throw ConfigError(field: "catalog", message: "a built-in model entry lacks id or config")
+            }
+            let aliases: [String] = { if case let .array(a)? = entry["aliases"] { a.compactMap(\.stringValue) } else { [] } }()
+            models.append(try HuggingFaceConfig.architecture(json: config, id: id, name: entry["name"]?.stringValue, aliases: aliases,
+                                                             source: entry["source"]?.stringValue ?? "built-in"))
+            published[id] = (entry["published"]?["total_params_b"]?.doubleValue, entry["published"]?["active_params_b"]?.doubleValue)
+        }
+        return ModelCatalog(models: models, published: published)
+    }
+
+    /// The model with this id or alias (case-insensitive), or an error listing the known ones.
+    public func model(_ name: String) throws(ConfigError) -> ModelArchitecture {
+        let key = name.lowercased()
+        if let m = models.first(where: { $0.id == key || $0.aliases.contains { $0.lowercased() == key } }) { return m }
+        throw ConfigError(field: "model", message: "unknown model '\(name)'; known: \(models.map(\.id).joined(separator: ", ")), or pass a config.json path")
+    }
+}

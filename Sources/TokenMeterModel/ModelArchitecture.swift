@@ -1,0 +1,162 @@
+import Foundation
+import TokenMeterCore
+
+/// How a model attends: grouped-query (GQA/MHA) or DeepSeek-style multi-head latent attention (MLA).
+public enum AttentionKind: String, Codable, Sendable {
+    /// Grouped-query attention (MHA when KV heads = query heads).
+    case gqa
+    /// Multi-head latent attention: a compressed KV latent plus a shared RoPE key.
+    case mla
+}
+
+/// Attention shapes of a model.
+public struct AttentionShape: Codable, Sendable, Equatable {
+    /// GQA or MLA.
+    public var kind: AttentionKind
+    /// Query heads.
+    public var heads: Int
+    /// Key/value heads (GQA).
+    public var kvHeads: Int
+    /// Head dimension (GQA).
+    public var headDim: Int
+    /// MLA: query low-rank dimension (0 = full-rank queries).
+    public var qLoraRank: Int
+    /// MLA: compressed KV dimension.
+    public var kvLoraRank: Int
+    /// MLA: RoPE key dimension.
+    public var ropeHeadDim: Int
+    /// MLA: non-RoPE query/key dimension per head.
+    public var nopeHeadDim: Int
+    /// MLA: value dimension per head.
+    public var valueHeadDim: Int
+    /// Sliding-window length of windowed layers, if any.
+    public var slidingWindow: Int?
+    /// Per layer: true when the layer attends only within the sliding window.
+    public var slidingLayers: [Bool]
+}
+
+/// Mixture-of-experts shapes.
+public struct MoEShape: Codable, Sendable, Equatable {
+    /// Routed experts per MoE layer.
+    public var routedExperts: Int
+    /// Shared (always-on) experts per MoE layer.
+    public var sharedExperts: Int
+    /// Routed experts each token goes to.
+    public var topK: Int
+    /// Intermediate size of one expert's gated FFN.
+    public var expertIntermediate: Int
+    /// Leading layers that stay dense.
+    public var firstDenseLayers: Int
+
+    /// Creates MoE shapes.
+    public init(routedExperts: Int, sharedExperts: Int, topK: Int, expertIntermediate: Int, firstDenseLayers: Int) {
+        self.routedExperts = routedExperts
+        self.sharedExperts = sharedExperts
+        self.topK = topK
+        self.expertIntermediate = expertIntermediate
+        self.firstDenseLayers = firstDenseLayers
+    }
+}
+
+/// A transformer's shapes, enough to count its parameters, FLOPs and KV cache.
+public struct ModelArchitecture: Codable, Sendable, Equatable {
+    /// Catalog id.
+    public var id: String
+    /// Display name.
+    public var name: String
+    /// Other names (Hugging Face ids).
+    public var aliases: [String]
+    /// Where the shapes come from.
+    public var source: String
+    /// Decoder layers.
+    public var layers: Int
+    /// Hidden size.
+    public var hidden: Int
+    /// Vocabulary size.
+    public var vocabulary: Int
+    /// Whether the output projection shares the input embedding.
+    public var tiedEmbeddings: Bool
+    /// Attention shapes.
+    public var attention: AttentionShape
+    /// Dense FFN intermediate size (dense models, and the dense layers of MoE models).
+    public var denseIntermediate: Int
+    /// MoE shapes, for MoE models.
+    public var moe: MoEShape?
+
+    /// Parameters of one layer's attention block.
+    public var attentionParametersPerLayer: Double {
+        let h = Double(hidden)
+        let a = attention
+        switch a.kind {
+        case .gqa:
+            let q = h * Double(a.heads * a.headDim)
+            let kv = 2 * h * Double(a.kvHeads * a.headDim)
+            let o = Double(a.heads * a.headDim) * h
+            return q + kv + o
+        case .mla:
+            let qk = Double(a.nopeHeadDim + a.ropeHeadDim)
+            let q = a.qLoraRank > 0 ? h * Double(a.qLoraRank) + Double(a.qLoraRank) * Double(a.heads) * qk : h * Double(a.heads) * qk
+            let kv = h * Double(a.kvLoraRank + a.ropeHeadDim) + Double(a.kvLoraRank) * Double(a.heads * (a.nopeHeadDim + a.valueHeadDim))
+            let o = Double(a.heads * a.valueHeadDim) * h
+            return q + kv + o
+        }
+    }
+
+    /// Parameters of one gated FFN (three GEMMs: gate, up, down).
+    func gatedFFN(_ intermediate: Int) -> Double { 3 * Double(hidden) * Double(intermediate) }
+
+    /// Number of MoE layers.
+    public var moeLayers: Int { moe.map { layers - $0.firstDenseLayers } ?? 0 }
+
+    /// Input embedding parameters.
+    public var embeddingParameters: Double { Double(vocabulary) * Double(hidden) }
+
+    /// Output projection (LM head) parameters, zero when tied.
+    public var outputProjectionParameters: Double { tiedEmbeddings ? 0 : Double(vocabulary) * Double(hidden) }
+
+    /// Every parameter (norms and biases left out: under 0.1%).
+    public var totalParameters: Double {
+        let attentionAll = attentionParametersPerLayer * Double(layers)
+        guard let moe else { return attentionAll + gatedFFN(denseIntermediate) * Double(layers) + embeddingParameters + outputProjectionParameters }
+        let perMoELayer = gatedFFN(moe.expertIntermediate) * Double(moe.routedExperts + moe.sharedExperts)
+            + Double(hidden) * Double(moe.routedExperts)
+        return attentionAll + gatedFFN(denseIntermediate) * Double(moe.firstDenseLayers) + perMoELayer * Double(moeLayers)
+            + embeddingParameters + outputProjectionParameters
+    }
+
+    /// Parameters one token multiplies through: everything but the embedding lookup and the experts it is not routed to.
+    public var activeParameters: Double {
+        let attentionAll = attentionParametersPerLayer * Double(layers)
+        let head = tiedEmbeddings ? embeddingParameters : outputProjectionParameters
+        guard let moe else { return attentionAll + gatedFFN(denseIntermediate) * Double(layers) + head }
+        let perMoELayer = gatedFFN(moe.expertIntermediate) * Double(moe.topK + moe.sharedExperts) + Double(hidden) * Double(moe.routedExperts)
+        return attentionAll + gatedFFN(denseIntermediate) * Double(moe.firstDenseLayers) + perMoELayer * Double(moeLayers) + head
+    }
+
+    /// Linear-layer FLOPs per token: `2 × active parameters`.
+    public var linearFLOPsPerToken: Double { 2 * activeParameters }
+
+    /// KV-cache elements one token adds to one layer (GQA: K and V per KV head; MLA: the latent plus the RoPE key).
+    public var kvElementsPerTokenPerLayer: Int {
+        switch attention.kind {
+        case .gqa: 2 * attention.kvHeads * attention.headDim
+        case .mla: attention.kvLoraRank + attention.ropeHeadDim
+        }
+    }
+
+    /// KV-cache bytes per token over all layers at a context short enough that no sliding window clips it.
+    public func kvBytesPerToken(bytesPerElement: Double) -> Double {
+        Double(layers * kvElementsPerTokenPerLayer) * bytesPerElement
+    }
+
+    /// KV-cache bytes one sequence holds at `context` tokens, sliding-window layers capped at their window.
+    public func kvBytes(context: Int, bytesPerElement: Double) -> Double {
+        let perLayer = Double(kvElementsPerTokenPerLayer) * bytesPerElement
+        var tokens = 0.0
+        for layer in 0..<layers {
+            let sliding = attention.slidingLayers.indices.contains(layer) && attention.slidingLayers[layer]
+            tokens += Double(sliding ? min(context, attention.slidingWindow ?? context) : context)
+        }
+        return tokens * perLayer
+    }
+}
