@@ -76,6 +76,7 @@ let package = Package(
                 "TokenMeterTarget",
                 "TokenMeterReport",
                 "TokenMeterCost",
+                "TokenMeterModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -88,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterModelTests",
-            dependencies: ["TokenMeterModel", "TokenMeterCore"],
+            dependencies: ["TokenMeterModel", "TokenMeterCore", "TokenMeterCost"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,77 @@
+import TokenMeterCore
+import TokenMeterCost
+
+/// What the roofline needs of a GPU, read from the hardware catalog.
+public struct HardwareSpec: Sendable, Equatable {
+    /// Catalog id.
+    public var id: String
+    /// Dense peak FLOP/s per precision (`bf16`, `fp8`, `fp4`).
+    public var peakFLOPS: [String: Double]
+    /// HBM bytes per second.
+    public var memoryBytesPerSecond: Double
+    /// HBM capacity in bytes.
+    public var memoryBytes: Double
+    /// Scale-up bytes per second per GPU per direction.
+    public var scaleUpBytesPerSecond: Double
+    /// GPUs in one scale-up domain.
+    public var scaleUpDomain: Int
+
+    /// Reads a catalog entry; fails naming the missing figure.
+    public init(_ gpu: GPUEntry) throws(ConfigError) {
+        guard let bandwidth = gpu.hbmTerabytesPerSecond?.value, let capacity = gpu.hbmGigabytes?.value,
+              let bf16 = gpu.peakTFLOPSDense["bf16"]?.value
+        else { throw ConfigError(field: "hardware", message: "\(gpu.id) lacks HBM bandwidth, HBM size or a BF16 peak in the catalog") }
+        id = gpu.id
+        peakFLOPS = gpu.peakTFLOPSDense.mapValues { $0.value * 1e12 }
+        peakFLOPS["bf16"] = bf16 * 1e12
+        memoryBytesPerSecond = bandwidth * 1e12
+        memoryBytes = capacity * 1e9
+        scaleUpBytesPerSecond = (gpu.scaleUpGigabytesPerSecond?.value ?? 450) * 1e9
+        scaleUpDomain = Int(gpu.scaleUpDomain?.value ?? 8)
+    }
+
+    /// The tensor peak used at a precision: FP4 runs at the FP8 peak where there is no FP4 peak (Hopper).
+    public func peak(_ precision: Precision) -> Double {
+        switch precision {
+        case .fp4: peakFLOPS["fp4"] ?? peakFLOPS["fp8"] ?? peakFLOPS["bf16"]!
+        case .fp8, .int4: peakFLOPS["fp8"] ?? peakFLOPS["bf16"]!
+        case .bf16: peakFLOPS["bf16"]!
+        }
+    }
+}
+
+/// Weight precision of a deployment.
+public enum Precision: String, Codable, Sendable, CaseIterable {
+    /// 16-bit floats.
+    case bf16
+    /// 8-bit floats.
+    case fp8
+    /// 4-bit floats with block scales (NVFP4: 16-element blocks, ≈ 4.5 bits).
+    case fp4
+    /// 4-bit integer weights, 16-bit activations.
+    case int4
+
+    /// Bytes per weight element, scales included.
+    public var weightBytes: Double {
+        switch self {
+        case .bf16: 2
+        case .fp8: 1
+        case .fp4: 4.5 / 8
+        case .int4: 4.25 / 8
+        }
+    }
+
+    /// Bytes per KV-cache element engines use with this precision (FP8 cache with quantized weights).
+    public var kvBytes: Double { self == .bf16 ? 2 : 1 }
+
+    /// Reads the names used by engines and data files (`''` means BF16).
+    public init(parsing text: String) throws(ConfigError) {
+        switch text.lowercased() {
+        case "", "bf16", "fp16", "float16", "bfloat16": self = .bf16
+        case "fp8", "fp8_block", "w8a8": self = .fp8
+        case "fp4", "nvfp4", "mxfp4": self = .fp4
+        case "int4", "int4_wo", "awq", "gptq": self = .int4
+        default: throw ConfigError(field: "precision", message: "'\(text)' is not bf16, fp8, fp4 or int4")
+        }
+    }
+}

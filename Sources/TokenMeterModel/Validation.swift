@@ -1,0 +1,181 @@
+import Foundation
+import TokenMeterCore
+import TokenMeterCost
+
+/// A row the model predicted, with both predictions.
+public struct RowPrediction: Sendable {
+    /// The measurement.
+    public var row: MeasuredRow
+    /// Predicted TTFT, ms.
+    public var ttftMilliseconds: Double
+    /// Predicted TPOT, ms.
+    public var tpotMilliseconds: Double
+}
+
+/// Mean absolute percentage errors of a set of predictions.
+public struct ErrorSummary: Sendable, Equatable, Codable {
+    /// Rows.
+    public var rows: Int
+    /// MAPE of TTFT, %.
+    public var ttftMAPE: Double
+    /// MAPE of TPOT, %.
+    public var tpotMAPE: Double
+
+    /// Summarises predictions.
+    public init(_ predictions: [RowPrediction]) {
+        rows = predictions.count
+        func mape(_ f: (RowPrediction) -> (Double, Double)) -> Double {
+            guard !predictions.isEmpty else { return 0 }
+            return predictions.reduce(0) { s, p in let (pred, meas) = f(p); return s + abs(pred - meas) / meas } / Double(predictions.count) * 100
+        }
+        ttftMAPE = mape { ($0.ttftMilliseconds, $0.row.ttftMilliseconds) }
+        tpotMAPE = mape { ($0.tpotMilliseconds, $0.row.tpotMilliseconds) }
+    }
+
+    enum CodingKeys: String, CodingKey { case rows, ttftMAPE = "ttft_mape_pct", tpotMAPE = "tpot_mape_pct" }
+}
+
+/// Predicts measured rows, fits efficiencies, and reports errors (in-sample and leave-one-system-out).
+public struct Validator: Sendable {
+    /// Models known to the catalog.
+    public var models: ModelCatalog
+    /// Hardware catalog.
+    public var hardware: HardwareCatalog
+
+    /// Creates a validator.
+    public init(models: ModelCatalog, hardware: HardwareCatalog) {
+        self.models = models
+        self.hardware = hardware
+    }
+
+    /// The deployment of a row, or why it cannot be predicted.
+    public func deployment(_ row: MeasuredRow) -> Result<Deployment, ConfigError> {
+        guard row.mode == "agg" else {
+            return .failure(ConfigError(field: "mode", message: "disaggregated rows are not modelled yet"))
+        }
+        do throws(ConfigError) {
+            let model = try models.model(row.modelPath)
+            let gpu = try hardware.gpu(row.system.replacingOccurrences(of: "_", with: "-"))
+            let precision = try Precision(parsing: row.precision)
+            let hardware = try HardwareSpec(gpu)
+            let p = row.parallelism
+            let gpus = max(p.tensor * p.attentionData, p.expert * p.expertTensor)
+            guard gpus <= hardware.scaleUpDomain else {
+                return .failure(ConfigError(field: "layout", message: "layout spans \(gpus) GPUs, beyond one \(hardware.scaleUpDomain)-GPU scale-up domain "
+                    + "(multi-node layouts are not modelled yet; some of these rows also contradict their ids)"))
+            }
+            return .success(Deployment(model: model, hardware: hardware, precision: precision, parallelism: row.parallelism))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Predicts a row with given efficiencies.
+    public static func predict(_ row: MeasuredRow, _ deployment: Deployment, _ efficiency: Efficiency) -> RowPrediction {
+        let p = PerformanceModel(deployment: deployment, efficiency: efficiency)
+            .aggregated(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength)
+        return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+    }
+
+    /// Fits efficiencies to rows by coordinate descent on the mean absolute log error of TTFT and TPOT.
+    public static func calibrate(_ rows: [(MeasuredRow, Deployment)], provenance: String) -> Efficiency {
+        var best = Efficiency.prior
+        best.provenance = provenance
+        guard !rows.isEmpty else { return best }
+        func loss(_ e: Efficiency) -> Double {
+            rows.reduce(0) { sum, item in
+                let p = predict(item.0, item.1, e)
+                return sum + abs(log(p.ttftMilliseconds / item.0.ttftMilliseconds)) + abs(log(p.tpotMilliseconds / item.0.tpotMilliseconds))
+            }
+        }
+        let grids: [(WritableKeyPath<Efficiency, Double>, [Double])] = [
+            (\.memory, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
+            (\.compute, [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+            (\.fixedMilliseconds, [0, 0.5, 1, 2, 4, 8, 16]),
+            (\.perLayerMicroseconds, [0, 10, 20, 40, 80, 160]),
+            (\.prefillBatching, [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1]),
+            (\.prefillInterference, [0, 0.1, 0.25, 0.5, 1]),
+            (\.collectiveLatencyMicroseconds, [0.5, 1, 2, 5, 10]),
+        ]
+        var bestLoss = loss(best)
+        for _ in 0..<3 {
+            for (path, values) in grids {
+                for v in values {
+                    var candidate = best
+                    candidate[keyPath: path] = v
+                    let l = loss(candidate)
+                    if l < bestLoss {
+                        bestLoss = l
+                        best = candidate
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    /// The result of a validation run.
+    public struct Report: Sendable {
+        /// Rows that could be predicted.
+        public var predicted: Int
+        /// Rows that could not, with why (grouped reason → ids).
+        public var unpredictable: [String: [String]]
+        /// With the stated priors only.
+        public var prior: ErrorSummary
+        /// Calibrated per (system, backend, precision) on the same rows (in-sample).
+        public var calibrated: ErrorSummary
+        /// Calibrated on the other systems, per (backend, precision), and transferred.
+        public var leaveOneSystemOut: [String: ErrorSummary]
+        /// Calibrated errors by system, model, backend and mode.
+        public var breakdown: [String: [String: ErrorSummary]]
+        /// The fitted efficiencies per group.
+        public var fitted: [String: Efficiency]
+        /// Every calibrated prediction, for inspection.
+        public var predictions: [RowPrediction]
+    }
+
+    /// Validates rows: priors, in-sample calibration, leave-one-system-out, breakdowns.
+    public func validate(_ rows: [MeasuredRow]) -> Report {
+        var usable: [(MeasuredRow, Deployment)] = []
+        var unpredictable: [String: [String]] = [:]
+        for row in rows {
+            switch deployment(row) {
+            case let .success(d): usable.append((row, d))
+            case let .failure(e): unpredictable[e.message, default: []].append(row.id)
+            }
+        }
+        let prior = ErrorSummary(usable.map { Self.predict($0.0, $0.1, .prior) })
+        // In-sample: one fit per (system, backend, precision).
+        func key(_ r: MeasuredRow, system: Bool) -> String {
+            (system ? r.system + "/" : "") + r.backend + "/" + (r.precision.isEmpty ? "bf16" : r.precision)
+        }
+        var fitted: [String: Efficiency] = [:]
+        var calibrated: [RowPrediction] = []
+        for (group, items) in Dictionary(grouping: usable, by: { key($0.0, system: true) }) {
+            let e = Self.calibrate(items, provenance: "measured")
+            fitted[group] = e
+            calibrated += items.map { Self.predict($0.0, $0.1, e) }
+        }
+        // Leave one system out: fit per (backend, precision) on the other systems, predict this one.
+        var loso: [String: ErrorSummary] = [:]
+        for system in Set(usable.map(\.0.system)).sorted() {
+            let train = usable.filter { $0.0.system != system }
+            let test = usable.filter { $0.0.system == system }
+            var fits: [String: Efficiency] = [:]
+            for (group, items) in Dictionary(grouping: train, by: { key($0.0, system: false) }) {
+                fits[group] = Self.calibrate(items, provenance: "transferred")
+            }
+            let predictions = test.map { item in Self.predict(item.0, item.1, fits[key(item.0, system: false)] ?? .prior) }
+            loso[system] = ErrorSummary(predictions)
+        }
+        var breakdown: [String: [String: ErrorSummary]] = [:]
+        let dimensions: [(String, KeyPath<MeasuredRow, String>)] = [
+            ("system", \.system), ("model", \.modelPath), ("backend", \.backend), ("mode", \.mode),
+        ]
+        for (dimension, label) in dimensions {
+            breakdown[dimension] = Dictionary(grouping: calibrated, by: { $0.row[keyPath: label] }).mapValues(ErrorSummary.init)
+        }
+        return Report(predicted: usable.count, unpredictable: unpredictable, prior: prior, calibrated: ErrorSummary(calibrated),
+                      leaveOneSystemOut: loso, breakdown: breakdown, fitted: fitted, predictions: calibrated)
+    }
+}
