@@ -164,9 +164,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
             throw ConfigError(field: "config", message: "\(source) must be a mapping of settings (key: value)")
         }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in map.keys.sorted() where !known.contains(key) {
-            let hint = known.min { editDistance($0, key) < editDistance($1, key) } ?? ""
-            throw ConfigError(field: key, message: "unknown setting in \(source); did you mean '\(hint)'?")
+        if let key = map.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigError.unknownKey(key, known: known, in: source)
         }
         do {
             return try YAMLDecoder().decode(BenchConfig.self, from: yaml)
@@ -178,22 +177,6 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         } catch {
             throw ConfigError(field: "config", message: "\(source): \(error)")
         }
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
     }
 
     /// The config as stored in a result: header values and nothing secret.

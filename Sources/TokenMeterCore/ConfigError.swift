@@ -12,6 +12,30 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(field): \(message)" }
+
+    /// The error for a key that is not among `known`, suggesting the closest known one.
+    public static func unknownKey(_ key: String, known: some Collection<String>, in source: String) -> ConfigError {
+        let hint = known.min { editDistance($0, key) < editDistance($1, key) } ?? ""
+        return ConfigError(field: key, message: "unknown setting in \(source); did you mean '\(hint)'?")
+    }
+
+    /// Levenshtein distance between two strings.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...b.count {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
 }
 
 extension StringProtocol {

@@ -7,9 +7,8 @@ struct YAMLFields {
 
     /// Fails on any key not in `known`, suggesting the closest known one.
     func rejectUnknown(_ known: Set<String>) throws(ConfigError) {
-        for key in map.keys.sorted() where !known.contains(key) {
-            let hint = known.min { distance($0, key) < distance($1, key) } ?? ""
-            throw ConfigError(field: key, message: "unknown field in \(source); did you mean '\(hint)'?")
+        if let key = map.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigError.unknownKey(key, known: known, in: source)
         }
     }
 
@@ -59,22 +58,5 @@ struct YAMLFields {
         guard let value = map[key] else { return nil }
         guard let m = value as? [String: Any] else { throw ConfigError(field: key, message: "must be a mapping in \(source)") }
         return YAMLFields(map: m, source: "\(source) \(key)")
-    }
-
-    private func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var row = Array(0...b.count)
-        for i in 1...a.count {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...b.count {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
     }
 }
