@@ -131,13 +131,7 @@ public struct BenchPlan: Sendable {
         drainTimeoutSeconds = try DurationText.milliseconds(config.drainTimeout, field: "drain-timeout") / 1000
         maxPointSeconds = try DurationText.milliseconds(config.maxPointDuration, field: "max-point-duration") / 1000
         guard maxPointSeconds > 0 else { throw ConfigError(field: "max-point-duration", message: "must be longer than zero") }
-        if let slo = config.slo {
-            if let preset = ServiceLevelObjective.presets[slo.lowercased()] {
-                objective = preset
-            } else {
-                objective = try ServiceLevelObjective(parsing: slo)
-            }
-        }
+        if let slo = config.slo { objective = try ServiceLevelObjective(presetOrSpec: slo) }
         seed = UInt64(bitPattern: Int64(config.seed))
         var headers: [(String, String)] = []
         for line in config.header {

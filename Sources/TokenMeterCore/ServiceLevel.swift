@@ -64,6 +64,15 @@ public struct ServiceLevelObjective: Codable, Sendable, Equatable, CustomStringC
         self.bounds = bounds
     }
 
+    /// An MLPerf preset by name (`mlperf-llama3.1-8b`), else a parsed `ttft_p99=2s,tpot_p99=80ms`.
+    public init(presetOrSpec text: String) throws(ConfigError) {
+        if let preset = ServiceLevelObjective.presets[text.lowercased()] {
+            self = preset
+        } else {
+            try self.init(parsing: text)
+        }
+    }
+
     public var description: String {
         bounds.map { "\($0.metric.rawValue)_p\($0.percentile)=\(DurationText.format(milliseconds: $0.limitMilliseconds))" }
             .joined(separator: ",")

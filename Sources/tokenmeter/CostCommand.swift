@@ -57,10 +57,7 @@ struct CostCommand: AsyncParsableCommand {
             }
             selling = SellingPrice(input: input, output: output)
         }
-        var objective: ServiceLevelObjective?
-        if let sla {
-            if let preset = ServiceLevelObjective.presets[sla.lowercased()] { objective = preset } else { objective = try ServiceLevelObjective(parsing: sla) }
-        }
+        let objective = try sla.map { s throws(ConfigError) in try ServiceLevelObjective(presetOrSpec: s) }
         if let atInteractivity, !(atInteractivity > 0) {
             throw ConfigError(field: "at-interactivity", message: "must be a positive number of tokens per second per user")
         }

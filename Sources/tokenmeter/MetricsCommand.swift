@@ -19,7 +19,7 @@ struct MetricsCommand: AsyncParsableCommand {
     func run() async throws {
         var points = try TimelineReader.read(path: timeline)
         if let slo {
-            let objective = try ServiceLevelObjective.presets[slo.lowercased()] ?? ServiceLevelObjective(parsing: slo)
+            let objective = try ServiceLevelObjective(presetOrSpec: slo)
             for i in points.indices { points[i].header.slo = objective }
         }
         if let gpus {

@@ -46,6 +46,8 @@ import TokenMeterCore
         let preset = try #require(ServiceLevelObjective.presets["mlperf-llama2-70b-interactive"])
         #expect(preset.bounds.map(\.limitMilliseconds) == [450, 40])
         #expect(ServiceLevelObjective.presets.count == 8)
+        #expect(try ServiceLevelObjective(presetOrSpec: "MLPerf-Llama2-70B-Interactive") == preset)
+        #expect(try ServiceLevelObjective(presetOrSpec: "ttft_p99=1s").bounds.count == 1)
     }
 
     @Test func durations() throws {
