@@ -56,6 +56,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var apiKeyEnv: String?
     /// File holding the API key.
     public var apiKeyFile: String?
+    /// PEM file of the CA that signed an https endpoint's certificate (default: the system's roots).
+    public var caFile: String?
     /// Extra request headers, `Name: value`.
     public var header: [String] = []
     /// Extra JSON body fields merged into every request (an object).
@@ -84,7 +86,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         case url, model, api, stream, concurrency, rate, arrival, burstiness, maxConcurrency = "max-concurrency"
         case isl, osl, requests, duration, warmup, drain, drainTimeout = "drain-timeout", maxPointDuration = "max-point-duration"
         case gpus, slo, seed, dataset, prefixCount = "prefix-count", prefixTokens = "prefix-tokens"
-        case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file"
+        case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file", caFile = "ca-file"
         case header, extraBody = "extra-body", ignoreEOS = "ignore-eos", minTokens = "min-tokens"
         case continuousUsage = "continuous-usage", tokenize, readTimeout = "read-timeout", requestTimeout = "request-timeout"
         case output, label
@@ -119,6 +121,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         suffixesPerPrefix = try c.decodeIfPresent(Int.self, forKey: .suffixesPerPrefix) ?? d.suffixesPerPrefix
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
         apiKeyFile = try c.decodeIfPresent(String.self, forKey: .apiKeyFile)
+        caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
         header = try c.decodeIfPresent([String].self, forKey: .header) ?? d.header
         extraBody = try c.decodeIfPresent(String.self, forKey: .extraBody)
         ignoreEOS = try c.decodeIfPresent(Bool.self, forKey: .ignoreEOS) ?? d.ignoreEOS

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import TokenMeterCore
 
 /// A validated, resolved `bench` configuration: everything a session needs, nothing left to parse.
@@ -53,6 +54,8 @@ public struct BenchPlan: Sendable {
     public var tokenize: TokenizeMode
     /// Client timeouts.
     public var timeouts: ClientTimeouts
+    /// TLS context for an https endpoint.
+    public var tls: NIOSSLContext?
 
     /// How prompt lengths are made exact.
     public enum TokenizeMode: String, Sendable {
@@ -164,6 +167,11 @@ public struct BenchPlan: Sendable {
         let total = try DurationText.milliseconds(config.requestTimeout, field: "request-timeout") / 1000
         guard read > 0, total > 0 else { throw ConfigError(field: "read-timeout", message: "timeouts must be longer than zero") }
         timeouts = ClientTimeouts(readSeconds: read, totalSeconds: total)
+        if let caFile = config.caFile {
+            guard address.secure else { throw ConfigError(field: "ca-file", message: "only applies to https:// endpoints") }
+            try Self.checkReadable(caFile, field: "ca-file")
+        }
+        tls = address.secure ? try StreamingHTTPClient.tlsContext(caFile: config.caFile) : nil
     }
 
     /// The API key from `--api-key-file` or the named (or default) environment variable; never from a flag value.

@@ -49,7 +49,7 @@ public struct BenchSession: Sendable {
     /// Cancelled before the first point started (during model discovery or tokenizer checks), it throws
     /// `CancellationError`: nothing was measured.
     public func run(progress: ProgressCounters? = nil, observer: Observer = Observer()) async throws -> RunResult {
-        let client = StreamingHTTPClient(host: plan.address.host, port: plan.address.port, timeouts: plan.timeouts)
+        let client = StreamingHTTPClient(host: plan.address.host, port: plan.address.port, timeouts: plan.timeouts, tls: plan.tls)
         do {
             let result = try await run(client: client, progress: progress, observer: observer)
             await client.shutdown()

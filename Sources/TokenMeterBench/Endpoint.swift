@@ -8,8 +8,10 @@ public enum APIKind: String, Codable, Sendable, CaseIterable {
     case chat
 }
 
-/// A parsed `http://host:port/base` endpoint address.
+/// A parsed `http(s)://host:port/base` endpoint address.
 public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
+    /// True for `https`: the connection is TLS, verified against the system's or a given CA.
+    public var secure: Bool
     /// Host name or address.
     public var host: String
     /// TCP port.
@@ -17,16 +19,18 @@ public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
     /// Path prefix such as `/v1`, without a trailing slash.
     public var basePath: String
 
-    /// Parses a base URL; only plain `http` is supported, and any user-info is refused so secrets stay out of URLs.
+    /// Parses a base URL (`http` or `https`); any user-info is refused so secrets stay out of URLs.
     public init(parsing text: String) throws(ConfigError) {
         var rest = text.trimmingWhitespace
         if rest.lowercased().hasPrefix("https://") {
-            throw ConfigError(field: "url", message: "https endpoints are not supported yet; put a local plain-http proxy in front, or use http://")
+            secure = true
+            rest = String(rest.dropFirst(8))
+        } else if rest.lowercased().hasPrefix("http://") {
+            secure = false
+            rest = String(rest.dropFirst(7))
+        } else {
+            throw ConfigError(field: "url", message: "'\(text)' must start with http:// or https://, e.g. http://127.0.0.1:8000/v1")
         }
-        guard rest.lowercased().hasPrefix("http://") else {
-            throw ConfigError(field: "url", message: "'\(text)' must start with http://, e.g. http://127.0.0.1:8000/v1")
-        }
-        rest = String(rest.dropFirst(7))
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = String(rest[..<slash])
         var path = String(rest[slash...])
@@ -34,7 +38,7 @@ public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
             throw ConfigError(field: "url", message: "credentials in the URL are refused; pass the key through --api-key-env or --api-key-file")
         }
         var hostPart = authority
-        var port = 80
+        var port = secure ? 443 : 80
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { throw ConfigError(field: "url", message: "unterminated IPv6 address in '\(text)'") }
             hostPart = String(authority[authority.index(after: authority.startIndex)..<close])
@@ -59,7 +63,8 @@ public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Creates an address from parts.
-    public init(host: String, port: Int, basePath: String = "/v1") {
+    public init(host: String, port: Int, basePath: String = "/v1", secure: Bool = false) {
+        self.secure = secure
         self.host = host
         self.port = port
         self.basePath = basePath
@@ -68,7 +73,7 @@ public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
     /// The URL as text (it never holds credentials).
     public var description: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return "http://\(h):\(port)\(basePath)"
+        return "\(secure ? "https" : "http")://\(h):\(port)\(basePath)"
     }
 
     /// The path of an API route under the base (`completions` → `/v1/completions`).

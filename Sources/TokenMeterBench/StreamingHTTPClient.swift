@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 import TokenMeterCore
 
@@ -105,16 +107,33 @@ public final class StreamingHTTPClient: Sendable {
     private let maxBodyBytes: Int
     private let maxEventBytes: Int
     private let isShutDown = Atomic<Bool>(false)
+    private let tls: NIOSSLContext?
 
-    /// Creates a client with its own event-loop threads.
+    /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
-                maxBodyBytes: Int = 16 << 20, maxEventBytes: Int = 8 << 20) {
+                maxBodyBytes: Int = 16 << 20, maxEventBytes: Int = 8 << 20, tls: NIOSSLContext? = nil) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.timeouts = timeouts
         self.maxBodyBytes = maxBodyBytes
         self.maxEventBytes = maxEventBytes
+    }
+
+    /// A TLS client context that verifies servers against the system's roots, or only against the CA in `caFile` (PEM).
+    public static func tlsContext(caFile: String?) throws(ConfigError) -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw ConfigError(field: "ca-file", message: "cannot read a PEM certificate from '\(caFile)': \(error)")
+            }
+        }
+        do { return try NIOSSLContext(configuration: configuration) } catch {
+            throw ConfigError(field: "ca-file", message: "cannot set up TLS: \(error)")
+        }
     }
 
     /// Closes pooled connections and stops the event loops; later calls do nothing.
@@ -140,7 +159,12 @@ public final class StreamingHTTPClient: Sendable {
                 (connection, reused) = try await acquire()
             } catch {
                 var response = RawResponse()
-                response.failure = RequestFailure(kind: .connect, message: "cannot connect to \(host):\(port): \(Self.describe(error))")
+                let tlsFailure = error is NIOSSLError || error is BoringSSLError
+                response.failure = RequestFailure(
+                    kind: .connect,
+                    message: tlsFailure
+                        ? "TLS handshake with \(host):\(port) failed: \(Self.describe(error)); if the server uses a private CA, pass --ca-file CA.pem"
+                        : "cannot connect to \(host):\(port): \(Self.describe(error))")
                 response.endNanoseconds = MonotonicClock.nowNanoseconds()
                 response.connectionRetries = retries
                 return response
@@ -188,16 +212,38 @@ public final class StreamingHTTPClient: Sendable {
         while let candidate = idle.withLock({ $0.popLast() }) {
             if candidate.channel.isActive { return (candidate, true) }
         }
+        let tls = self.tls
+        let host = self.host
+        // With TLS, the connection is only handed out once its handshake succeeded, so a refused certificate is a connect failure.
+        let handshake: EventLoopPromise<Void>? = tls == nil ? nil : group.next().makePromise()
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(Int64(timeouts.connectTimeoutNanoseconds)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI and name checks need a host name; an IP literal is checked against the certificate's IP SANs.
+                        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                        if let handshake { try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake)) }
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler())
                 }
             }
-        let channel = try await bootstrap.connect(host: host, port: port).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            handshake?.fail(error)
+            throw error
+        }
+        if let handshake {
+            do { try await handshake.futureResult.get() } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        }
         let connection = try await channel.eventLoop.submit {
             let handler = try channel.pipeline.syncOperations.handler(type: StreamingResponseHandler.self)
             return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
@@ -216,6 +262,39 @@ public final class StreamingHTTPClient: Sendable {
     static func describe(_ error: any Error) -> String {
         if let io = error as? IOError { return io.description }
         return String(describing: error)
+    }
+}
+
+/// Completes a promise when the TLS handshake succeeds, or fails it with the handshake's error or the channel's close.
+final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private var promise: EventLoopPromise<Void>?
+
+    init(promise: EventLoopPromise<Void>) { self.promise = promise }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            promise?.succeed(())
+            promise = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise?.fail(error)
+        promise = nil
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        promise = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        promise = nil
     }
 }
 
@@ -246,14 +325,16 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     private var lastActivity: UInt64 = 0
     private var watchdog: RepeatedTask?
     private var scratch: [SSEEvent] = []
+    /// A failure that hit the connection while no request was active (a TLS handshake refused, say).
+    private var idleFailure: RequestFailure?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func start(_ request: PreparedRequest, requestID: String?, settings: ExchangeSettings, promise: EventLoopPromise<RawResponse>) {
-        guard let context, self.promise == nil else {
+        guard let context, context.channel.isActive, self.promise == nil else {
             var failed = RawResponse()
-            failed.failure = RequestFailure(kind: .reset, message: "connection unusable")
+            failed.failure = idleFailure ?? RequestFailure(kind: .reset, message: "connection closed before the request could be sent")
             promise.succeed(failed)
             return
         }
@@ -356,7 +437,15 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(RequestFailure(kind: .reset, message: "connection error: \(StreamingHTTPClient.describe(error))"))
+        if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+            // The peer closed without a TLS close_notify: during a response that is a reset, after one it is nothing.
+            fail(RequestFailure(kind: .reset, message: "connection closed by the server before the response completed"))
+        } else if error is NIOSSLError || error is BoringSSLError {
+            fail(RequestFailure(kind: .connect, message: "TLS handshake failed: \(StreamingHTTPClient.describe(error)); "
+                + "if the server uses a private CA, pass --ca-file CA.pem"))
+        } else {
+            fail(RequestFailure(kind: .reset, message: "connection error: \(StreamingHTTPClient.describe(error))"))
+        }
         context.close(promise: nil)
     }
 
@@ -374,7 +463,10 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     }
 
     private func fail(_ failure: RequestFailure) {
-        guard let promise else { return }
+        guard let promise else {
+            if idleFailure == nil { idleFailure = failure }
+            return
+        }
         watchdog?.cancel()
         watchdog = nil
         self.promise = nil

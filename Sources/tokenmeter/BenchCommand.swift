@@ -18,7 +18,7 @@ struct BenchCommand: AsyncParsableCommand {
     )
 
     @Option(help: "YAML file with any of these settings.") var config: String?
-    @Option(help: "Endpoint base URL, e.g. http://127.0.0.1:8000/v1 (default: the built-in reference target).") var url: String?
+    @Option(help: "Endpoint base URL, http:// or https://, e.g. http://127.0.0.1:8000/v1 (default: the built-in target).") var url: String?
     @Option(help: "Model name (default: the first the server lists).") var model: String?
     @Option(help: "API: completions or chat.") var api: APIKind?
     @Flag(inversion: .prefixedNo, help: "Stream responses with server-sent events (default on).") var stream: Bool?
@@ -44,6 +44,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Shared-prefix workload: suffixes per prefix.") var suffixesPerPrefix: Int?
     @Option(help: "Environment variable holding the API key.") var apiKeyEnv: String?
     @Option(help: "File holding the API key.") var apiKeyFile: String?
+    @Option(help: "PEM file of the CA that signed an https endpoint's certificate (default: system roots).") var caFile: String?
     @Option(help: "Extra header 'Name: value' (repeatable).") var header: [String] = []
     @Option(help: "Extra JSON body fields, e.g. '{\"top_k\": 1}'.") var extraBody: String?
     @Flag(inversion: .prefixedNo, help: "Send ignore_eos so max_tokens is delivered (default on).") var ignoreEos: Bool?
@@ -86,6 +87,7 @@ struct BenchCommand: AsyncParsableCommand {
         if let suffixesPerPrefix { c.suffixesPerPrefix = suffixesPerPrefix }
         if let apiKeyEnv { c.apiKeyEnv = apiKeyEnv }
         if let apiKeyFile { c.apiKeyFile = apiKeyFile }
+        if let caFile { c.caFile = caFile }
         if !header.isEmpty { c.header = header }
         if let extraBody { c.extraBody = extraBody }
         if let ignoreEos { c.ignoreEOS = ignoreEos }

@@ -9,9 +9,11 @@ import TokenMeterCore
         #expect(try EndpointAddress(parsing: "http://localhost/v1") == EndpointAddress(host: "localhost", port: 80, basePath: "/v1"))
         #expect(try EndpointAddress(parsing: "http://[::1]:9000") == EndpointAddress(host: "::1", port: 9000, basePath: ""))
         #expect(try EndpointAddress(parsing: "http://[::1]:9000/v1").description == "http://[::1]:9000/v1")
+        let secure = try EndpointAddress(parsing: "HTTPS://inference.example.com/v1")
+        #expect(secure.secure && secure.port == 443 && secure.description == "https://inference.example.com:443/v1")
     }
 
-    @Test(arguments: ["https://api.example.com/v1", "ftp://x", "127.0.0.1:8000", "http://user:secret@127.0.0.1/v1", "http://:80", "http://h:99999"])
+    @Test(arguments: ["ftp://x", "127.0.0.1:8000", "http://user:secret@127.0.0.1/v1", "https://key:secret@127.0.0.1/v1", "http://:80", "http://h:99999"])
     func refusesBadURLs(_ text: String) throws {
         let error = try #require(throws: ConfigError.self) { try EndpointAddress(parsing: text) }
         #expect(error.field == "url")
@@ -162,7 +164,8 @@ import TokenMeterCore
         ("api-key-file", "api-key-file: /nonexistent/key"),
         ("read-timeout", "read-timeout: 0s"),
         ("drain-timeout", "drain-timeout: later"),
-        ("url", "url: https://example.com/v1"),
+        ("ca-file", "ca-file: /etc/hostname"),
+        ("ca-file", "url: https://127.0.0.1:1/v1\nca-file: /nonexistent/ca.pem"),
         ("url", "url: 127.0.0.1:8000"),
     ])
     func planValidationNamesTheBadField(field: String, yaml: String) throws {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// How the scripted server answers one request.
@@ -35,7 +36,8 @@ final class ScriptedServer: Sendable {
         }
     }
 
-    init(_ scripts: [Script]) async throws {
+    /// Starts the server; with `tls` it speaks HTTPS.
+    init(_ scripts: [Script], tls: NIOSSLContext? = nil) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = Handled(scripts)
         let channel = try await ServerBootstrap(group: group)
@@ -43,6 +45,7 @@ final class ScriptedServer: Sendable {
             .childChannelInitializer { channel in
                 state.connections.add(1, ordering: .relaxed)
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(ScriptHandler(state: state))
                 }

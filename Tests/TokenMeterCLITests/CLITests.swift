@@ -113,7 +113,7 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
     @Test(arguments: [
         ["bench", "--concurrency", "0"],
         ["bench", "--isl", "abc"],
-        ["bench", "--url", "https://api.example.com/v1"],
+        ["bench", "--url", "ftp://127.0.0.1/v1"],
         ["bench", "--rate", "5", "--concurrency", "1"],
         ["bench", "--config", "/nonexistent/bench.yaml"],
         ["bench", "--slo", "fast"],
