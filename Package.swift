@@ -60,6 +60,7 @@ let package = Package(
             name: "TokenMeterTarget",
             dependencies: [
                 "TokenMeterCore",
+                "TokenMeterModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterTargetTests",
-            dependencies: ["TokenMeterTarget", "TokenMeterCore", "TokenMeterBench"],
+            dependencies: ["TokenMeterTarget", "TokenMeterCore", "TokenMeterBench", "TokenMeterModel", "TokenMeterCost"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -140,7 +140,7 @@ final class Engine {
         let decoding = running
         let shape = StepShape(decodingSequences: decoding.count, contextTokens: contextTokens, prefillTokens: prefillTokens,
                               prefillSequences: admitted.count)
-        let duration = configuration.stepModel.nanoseconds(for: shape)
+        let duration = configuration.timing.nanoseconds(for: shape)
         let step = NIOLoopBound((self, decoding, admitted), eventLoop: loop)
         loop.scheduleTask(in: .nanoseconds(Int64(duration))) {
             let (engine, decoding, admitted) = step.value

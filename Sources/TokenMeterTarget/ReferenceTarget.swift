@@ -18,7 +18,7 @@ public struct TargetConfiguration: Sendable {
     /// Most prompt tokens prefilled in one step (at least one sequence is always admitted).
     public var maxPrefillTokens: Int
     /// Step durations.
-    public var stepModel: StepTimeModel
+    public var timing: StepTiming
     /// Chance per token of an early stop when the client did not ask to ignore EOS.
     public var eosProbability: Double
     /// Keep a ground-truth log of token write times.
@@ -34,7 +34,7 @@ public struct TargetConfiguration: Sendable {
 
     /// Creates a configuration with defaults suited to a laptop-sized benchmark.
     public init(host: String = "127.0.0.1", port: Int = 0, modelName: String = "tokenmeter-reference", maxBatch: Int = 256,
-                maxPrefillTokens: Int = 16384, stepModel: StepTimeModel = StepTimeModel(), eosProbability: Double = 0,
+                maxPrefillTokens: Int = 16384, stepModel: StepTimeModel = StepTimeModel(), timing: StepTiming? = nil, eosProbability: Double = 0,
                 recordGroundTruth: Bool = false, groundTruthPath: String? = nil, kvCapacityTokens: Int = 2_000_000, seed: UInt64 = 1,
                 maxRequestBytes: Int = 32 << 20) {
         self.host = host
@@ -42,7 +42,7 @@ public struct TargetConfiguration: Sendable {
         self.modelName = modelName
         self.maxBatch = maxBatch
         self.maxPrefillTokens = maxPrefillTokens
-        self.stepModel = stepModel
+        self.timing = timing ?? .parametric(stepModel)
         self.eosProbability = eosProbability
         self.recordGroundTruth = recordGroundTruth || groundTruthPath != nil
         self.groundTruthPath = groundTruthPath

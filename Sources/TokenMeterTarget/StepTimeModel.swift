@@ -1,3 +1,5 @@
+import TokenMeterModel
+
 /// The shape of one engine step, which decides how long it takes.
 public struct StepShape: Sendable, Equatable {
     /// Sequences decoding one token this step.
@@ -56,5 +58,27 @@ public struct StepTimeModel: Sendable, Equatable, Codable {
         case fixedMilliseconds = "fixed_ms", perSequenceMilliseconds = "per_sequence_ms"
         case perContextTokenMicroseconds = "per_context_token_us", perPrefillTokenMicroseconds = "per_prefill_token_us"
         case timeScale = "time_scale"
+    }
+}
+
+/// Where the engine's step times come from: a small parameter set, or the roofline performance model.
+public enum StepTiming: Sendable {
+    /// The parametric model.
+    case parametric(StepTimeModel)
+    /// The roofline model of a deployment (model × hardware × precision × layout), scaled by `timeScale`.
+    case roofline(PerformanceModel, timeScale: Double)
+
+    /// Duration of a step in nanoseconds.
+    public func nanoseconds(for shape: StepShape) -> UInt64 {
+        switch self {
+        case let .parametric(model):
+            return model.nanoseconds(for: shape)
+        case let .roofline(model, scale):
+            let decoding = Double(shape.decodingSequences)
+            let context = decoding > 0 ? Double(shape.contextTokens) / decoding : 0
+            let prompt = shape.prefillSequences > 0 ? Double(shape.prefillTokens) / Double(shape.prefillSequences) : 0
+            let seconds = model.step(decoding: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt).total
+            return UInt64(max(0, seconds * scale * 1e9))
+        }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TokenMeterCore
+import TokenMeterCost
+import TokenMeterModel
 import TokenMeterTarget
 
 /// `tokenmeter target`: run the reference target on its own until interrupted.
@@ -22,6 +24,11 @@ struct TargetCommand: AsyncParsableCommand {
     @Option(help: "Multiplier on every step time (0.1 = ten times faster).") var timeScale = 1.0
     @Option(help: "Chance per token of stopping early when a request does not set ignore_eos.") var eosProbability = 0.0
     @Option(help: "Write a JSONL log of when every token was flushed to its socket, on exit.") var groundTruth: String?
+    @Option(help: "Take step times from the performance model of this model (catalog id or config.json) instead of the --step-* parameters.")
+    var model: String?
+    @Option(help: "With --model: the catalog GPU.") var hardware: String?
+    @Option(help: "With --model: weight precision (bf16, fp8, fp4, int4).") var precision = "fp8"
+    @Option(help: "With --model: tensor parallel degree.") var tp = 1
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -30,13 +37,28 @@ struct TargetCommand: AsyncParsableCommand {
         guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
     }
 
+    /// The roofline timing of `--model` on `--hardware`, when asked for.
+    func rooflineTiming() throws -> StepTiming? {
+        guard let model else {
+            guard hardware == nil else { throw ConfigError(field: "hardware", message: "only applies with --model") }
+            return nil
+        }
+        guard let hardware else { throw ConfigError(field: "hardware", message: "--model needs --hardware, e.g. --hardware h100") }
+        let architecture = model.hasSuffix(".json") ? try HuggingFaceConfig.architecture(path: model) : try ModelCatalog.load().model(model)
+        let spec = try HardwareSpec(try HardwareCatalog.load().gpu(hardware))
+        guard tp >= 1 else { throw ConfigError(field: "tp", message: "must be at least 1") }
+        let deployment = Deployment(model: architecture, hardware: spec, precision: try Precision(parsing: precision),
+                                    parallelism: Parallelism(tensor: tp, expertTensor: architecture.moe == nil ? 1 : tp))
+        return .roofline(PerformanceModel(deployment: deployment), timeScale: timeScale)
+    }
+
     func run() async throws {
         let configuration = TargetConfiguration(
             host: host, port: port, modelName: modelName, maxBatch: maxBatch, maxPrefillTokens: maxPrefillTokens,
             stepModel: StepTimeModel(fixedMilliseconds: stepFixedMs, perSequenceMilliseconds: stepPerSequenceMs,
                                      perContextTokenMicroseconds: stepPerContextTokenUs,
                                      perPrefillTokenMicroseconds: stepPerPrefillTokenUs, timeScale: timeScale),
-            eosProbability: eosProbability, groundTruthPath: groundTruth)
+            timing: try rooflineTiming(), eosProbability: eosProbability, groundTruthPath: groundTruth)
         let target: ReferenceTarget
         do {
             target = try await ReferenceTarget.start(configuration)

@@ -123,6 +123,9 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         ["bench", "--duration", "forever"],
         ["metrics", "/nonexistent/timeline.jsonl"],
         ["target", "--port", "70000"],
+        ["target", "--model", "llama-3.1-8b"],
+        ["target", "--hardware", "h100"],
+        ["target", "--model", "no-such-model", "--hardware", "h100"],
     ])
     func badInputExitsWithCodeTwoAndOneLine(_ arguments: [String]) async throws {
         let r = try await tokenmeter(arguments)

@@ -2,6 +2,8 @@ import NIOHTTP1
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterCost
+import TokenMeterModel
 import TokenMeterTarget
 
 /// Starts a target, runs `body` with a client pointed at it, stops both.
@@ -173,5 +175,25 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             let metrics = String(decoding: await call(client, "/metrics", method: .GET).body, as: UTF8.self)
             #expect(metrics.contains("tokenmeter_target_aborted_total{model_name=\"tokenmeter-reference\"} 1.0"))
         }
+    }
+}
+
+@Suite struct RooflineTimingTests {
+    @Test func targetStepsFollowThePerformanceModel() async throws {
+        let model = try ModelCatalog.load().model("llama-3.1-8b")
+        let hardware = try HardwareSpec(try HardwareCatalog.load(environment: [:]).gpu("h100"))
+        let performance = PerformanceModel(deployment: Deployment(model: model, hardware: hardware, precision: .fp8, parallelism: Parallelism()))
+        let predicted = performance.step(decoding: 1, context: 5, prefillTokens: 0, promptLength: 0).total * 1000
+        try await withTarget(TargetConfiguration(timing: .roofline(performance, timeScale: 1), recordGroundTruth: true)) { target, client in
+            _ = await stream(client, maxTokens: 6, requestID: "roof")
+            let truth = try #require(await target.groundTruth().first { $0.requestID == "roof" })
+            let gaps = zip(truth.tokenNanoseconds.dropFirst(), truth.tokenNanoseconds).map { Double($0 - $1) / 1e6 }
+            #expect(gaps.count == 5)
+            // A step can be late under load, never early.
+            for gap in gaps { #expect(gap > predicted * 0.95 && gap < predicted + 100, "gap \(gap) ms vs predicted \(predicted) ms") }
+        }
+        // And time-scale shrinks it.
+        let fast = StepTiming.roofline(performance, timeScale: 0.1).nanoseconds(for: StepShape(decodingSequences: 1, contextTokens: 5, prefillTokens: 0, prefillSequences: 0))
+        #expect(abs(Double(fast) / 1e6 - predicted * 0.1) < 0.01)
     }
 }
