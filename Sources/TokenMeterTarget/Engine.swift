@@ -42,6 +42,9 @@ final class Sequence {
     var done = false
     var text = ""
     var tokenTimes: [UInt64] = []
+    /// A mid-stream fault to inject, and at which token.
+    var fault: Fault?
+    var faultAtToken = 0
 
     init(number: Int, requestID: String, chat: Bool, model: String, promptTokens: Int, maxTokens: Int, minTokens: Int,
          ignoreEOS: Bool, stream: Bool, includeUsage: Bool, continuousUsage: Bool, keepAlive: Bool, channel: any Channel) {
@@ -80,6 +83,7 @@ final class Engine {
     private(set) var successTotal = 0
     private(set) var abortedTotal = 0
     private(set) var stepsTotal = 0
+    private(set) var faultsInjected = 0
     private(set) var groundTruth: [GroundTruthRecord] = []
     private let created = Int(MonotonicClock.nowNanoseconds() / 1_000_000_000)
 
@@ -161,6 +165,13 @@ final class Engine {
         scheduleIfIdle()
     }
 
+    /// Draws the fault for a new request (counted when one is drawn).
+    func drawFault() -> Fault? {
+        let fault = configuration.faults.draw { nextRandom() }
+        if fault != nil { faultsInjected += 1 }
+        return fault
+    }
+
     private func nextRandom() -> Double {
         rng ^= rng << 13
         rng ^= rng >> 7
@@ -168,7 +179,36 @@ final class Engine {
         return Double(rng >> 11) / Double(1 << 53)
     }
 
+    /// Carries out a mid-stream fault; true when the sequence is over.
+    private func injectFault(_ s: Sequence, _ fault: Fault) {
+        s.done = true
+        recordGroundTruth(s, aborted: true)
+        var frame = ""
+        switch fault {
+        case .resetMidStream:
+            s.channel.close(promise: nil)
+            return
+        case .stall:
+            return  // the connection stays open and silent until the client gives up
+        case .cutWithoutDone:
+            s.channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+            return
+        case .malformedFrame: frame = "data: {\"choices\": [{\"text\": unquoted\n\n"
+        case .errorMidStream: frame = "data: {\"error\": {\"message\": \"engine crashed (injected)\", \"code\": 500}}\n\n"
+        case .oversizedEvent: frame = "data: {\"choices\":[{\"text\":\"" + String(repeating: "x", count: configuration.faults.oversizedEventBytes) + "\"}]}\n\n"
+        default: return
+        }
+        var buffer = s.channel.allocator.buffer(capacity: frame.utf8.count)
+        buffer.writeString(frame)
+        s.channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        s.channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+    }
+
     private func emit(_ s: Sequence) {
+        if let fault = s.fault, s.generated >= s.faultAtToken {
+            injectFault(s, fault)
+            return
+        }
         s.generated += 1
         generationTokensTotal += 1
         let word = WordTokenizer.vocabulary[(s.generated + s.number) % WordTokenizer.vocabulary.count]

@@ -31,12 +31,14 @@ public struct TargetConfiguration: Sendable {
     public var seed: UInt64
     /// Largest request body accepted, bytes.
     public var maxRequestBytes: Int
+    /// Faults to inject into generation requests.
+    public var faults: FaultPlan
 
     /// Creates a configuration with defaults suited to a laptop-sized benchmark.
     public init(host: String = "127.0.0.1", port: Int = 0, modelName: String = "tokenmeter-reference", maxBatch: Int = 256,
                 maxPrefillTokens: Int = 16384, stepModel: StepTimeModel = StepTimeModel(), timing: StepTiming? = nil, eosProbability: Double = 0,
                 recordGroundTruth: Bool = false, groundTruthPath: String? = nil, kvCapacityTokens: Int = 2_000_000, seed: UInt64 = 1,
-                maxRequestBytes: Int = 32 << 20) {
+                maxRequestBytes: Int = 32 << 20, faults: FaultPlan = FaultPlan()) {
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -49,6 +51,7 @@ public struct TargetConfiguration: Sendable {
         self.kvCapacityTokens = kvCapacityTokens
         self.seed = seed
         self.maxRequestBytes = maxRequestBytes
+        self.faults = faults
     }
 }
 
@@ -251,6 +254,28 @@ final class TargetHTTPHandler: ChannelInboundHandler {
         }
         let stream = json["stream"]?.boolValue ?? false
         let streamOptions = json["stream_options"]
+        let fault = engine.drawFault()
+        switch fault {
+        case .http429:
+            Self.respond(channel: channel, status: .tooManyRequests, body: Self.error("rate limited (injected)"), keepAlive: keepAlive,
+                         extraHeaders: [("Retry-After", "1")])
+            return
+        case .http500:
+            Self.respond(channel: channel, status: .internalServerError, body: Self.error("internal error (injected)"), keepAlive: keepAlive)
+            return
+        case .http503:
+            Self.respond(channel: channel, status: .serviceUnavailable, body: Self.error("overloaded (injected)"), keepAlive: keepAlive)
+            return
+        case .resetBeforeHeaders:
+            channel.close(promise: nil)
+            return
+        case .wrongContentType:
+            Self.respond(channel: channel, status: .ok, body: "<html><body>login required (injected)</body></html>", keepAlive: keepAlive,
+                         contentType: "text/html")
+            return
+        default:
+            break
+        }
         let number = engine.makeNumber()
         let sequence = Sequence(
             number: number, requestID: head.headers.first(name: "x-request-id") ?? String(number), chat: chat,
@@ -259,7 +284,19 @@ final class TargetHTTPHandler: ChannelInboundHandler {
             stream: stream, includeUsage: streamOptions?["include_usage"]?.boolValue ?? false,
             continuousUsage: streamOptions?["continuous_usage_stats"]?.boolValue ?? false, keepAlive: keepAlive, channel: channel)
         current = sequence
-        engine.submit(sequence)
+        if let fault, fault.midStream, stream {
+            sequence.fault = fault
+            sequence.faultAtToken = max(1, maxTokens / 2)
+        }
+        if fault == .slowHeaders {
+            let engine = NIOLoopBound(self.engine, eventLoop: channel.eventLoop)
+            let delayed = NIOLoopBound(sequence, eventLoop: channel.eventLoop)
+            channel.eventLoop.scheduleTask(in: .milliseconds(Int64(configuration.faults.slowHeadersMilliseconds))) {
+                engine.value.submit(delayed.value)
+            }
+        } else {
+            engine.submit(sequence)
+        }
     }
 
     private func prometheus() -> String {
@@ -277,6 +314,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
             + metric("vllm:num_preemptions_total", "counter", "Cumulative number of preemptions.", 0)
             + metric("tokenmeter_target_steps_total", "counter", "Engine steps executed.", Double(engine.stepsTotal))
             + metric("tokenmeter_target_aborted_total", "counter", "Requests whose client went away.", Double(engine.abortedTotal))
+            + metric("tokenmeter_target_faults_total", "counter", "Faults injected on purpose.", Double(engine.faultsInjected))
     }
 
     static func error(_ message: String) -> String {
@@ -287,9 +325,10 @@ final class TargetHTTPHandler: ChannelInboundHandler {
 
     /// Writes a whole JSON (or text) response.
     static func respond(channel: any Channel, status: HTTPResponseStatus, body: String, keepAlive: Bool,
-                        contentType: String = "application/json") {
+                        contentType: String = "application/json", extraHeaders: [(String, String)] = []) {
         var head = HTTPResponseHead(version: .http1_1, status: status)
         head.headers.add(name: "Content-Type", value: contentType)
+        for (name, value) in extraHeaders { head.headers.add(name: name, value: value) }
         head.headers.add(name: "Content-Length", value: String(body.utf8.count))
         if !keepAlive { head.headers.add(name: "Connection", value: "close") }
         var buffer = channel.allocator.buffer(capacity: body.utf8.count)

@@ -29,6 +29,8 @@ struct TargetCommand: AsyncParsableCommand {
     @Option(help: "With --model: the catalog GPU.") var hardware: String?
     @Option(help: "With --model: weight precision (bf16, fp8, fp4, int4).") var precision = "fp8"
     @Option(help: "With --model: tensor parallel degree.") var tp = 1
+    @Option(help: "Inject faults, e.g. http-503=0.05,stall=0.01 (kinds: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var fault: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
@@ -58,7 +60,8 @@ struct TargetCommand: AsyncParsableCommand {
             stepModel: StepTimeModel(fixedMilliseconds: stepFixedMs, perSequenceMilliseconds: stepPerSequenceMs,
                                      perContextTokenMicroseconds: stepPerContextTokenUs,
                                      perPrefillTokenMicroseconds: stepPerPrefillTokenUs, timeScale: timeScale),
-            timing: try rooflineTiming(), eosProbability: eosProbability, groundTruthPath: groundTruth)
+            timing: try rooflineTiming(), eosProbability: eosProbability, groundTruthPath: groundTruth,
+            faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan())
         let target: ReferenceTarget
         do {
             target = try await ReferenceTarget.start(configuration)

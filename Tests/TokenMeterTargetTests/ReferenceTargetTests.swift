@@ -164,12 +164,23 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
         let model = StepTimeModel(fixedMilliseconds: 10)
         try await withTarget(TargetConfiguration(stepModel: model, recordGroundTruth: true)) { target, client in
             let task = Task { await stream(client, maxTokens: 1000, requestID: "gone") }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            // Cancel once the target is really streaming it, then wait (bounded) for the abort to be logged.
+            let probe = StreamingHTTPClient(host: "127.0.0.1", port: target.port, threads: 1)
+            for _ in 0..<250 {
+                let metrics = String(decoding: await call(probe, "/metrics", method: .GET).body, as: UTF8.self)
+                if metrics.contains(#"vllm:generation_tokens_total{model_name="tokenmeter-reference"} 0.0"#) == false { break }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
             task.cancel()
             let r = await task.value
             #expect(r.failure?.kind == .cancelled)
-            try await Task.sleep(nanoseconds: 50_000_000)
-            let truth = try #require(await target.groundTruth().first { $0.requestID == "gone" })
+            var logged: GroundTruthRecord?
+            for _ in 0..<250 where logged == nil {
+                logged = await target.groundTruth().first { $0.requestID == "gone" }
+                if logged == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+            }
+            await probe.shutdown()
+            let truth = try #require(logged)
             #expect(truth.aborted)
             #expect(truth.tokenNanoseconds.count < 1000)
             let metrics = String(decoding: await call(client, "/metrics", method: .GET).body, as: UTF8.self)

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterTarget
+
+/// Every injectable fault under load: the client never hangs or crashes, every request is accounted for exactly once
+/// with the right error class, and the metrics count failures where they belong.
+@Suite(.serialized) struct FaultMatrixTests {
+    static let cases: [(Fault, Set<ErrorKind>)] = [
+        (.http429, [.httpStatus]), (.http500, [.httpStatus]), (.http503, [.httpStatus]),
+        (.resetBeforeHeaders, [.reset]), (.resetMidStream, [.reset]), (.malformedFrame, [.malformed]),
+        (.cutWithoutDone, [.malformed]), (.stall, [.timeout]), (.slowHeaders, []), (.wrongContentType, [.malformed]),
+        (.oversizedEvent, [.malformed]), (.errorMidStream, [.serverError]),
+    ]
+
+    /// Serialized: twelve cases of 200 streams at once would starve two cores and turn slow reads into timeouts.
+    @Test(.serialized, arguments: cases)
+    func faultUnderLoad(_ fault: Fault, _ expected: Set<ErrorKind>) async throws {
+        let streams = 200
+        let total = 400
+        let plan = FaultPlan(probabilities: [fault: 0.3], slowHeadersMilliseconds: 100, oversizedEventBytes: 256 << 10)
+        let target = try await ReferenceTarget.start(TargetConfiguration(
+            stepModel: StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005), faults: plan))
+        // Only the stall needs a short read timeout; elsewhere a generous one keeps a loaded machine from faking timeouts.
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port,
+                                         timeouts: ClientTimeouts(readSeconds: fault == .stall ? 1 : 10, totalSeconds: 30), maxEventBytes: 64 << 10)
+        let address = EndpointAddress(host: "127.0.0.1", port: target.port)
+        let options = RequestOptions(api: .completions, model: "m")
+        let workload = try await WorkloadGenerator(source: .synthetic, inputLength: .fixed(16), outputLength: .fixed(8), seed: 3).plan(count: total)
+        let prepared = workload.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: options, address: address) }
+        let start = MonotonicClock.nowNanoseconds()
+        let run = await LoadRunner(client: client, streamed: true).run(
+            mode: .concurrency(streams), plan: workload, prepared: prepared,
+            bounds: PointBounds(warmupRequests: 0, measuredRequests: total, drainTimeoutSeconds: 30, maxPointSeconds: 60), seed: 1)
+        let seconds = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        await client.shutdown()
+        await target.stop()
+
+        #expect(seconds < 40, "\(fault): the run took \(seconds) s")
+        #expect(run.records.map(\.id) == Array(0..<total), "\(fault): every request exactly once")
+        let failed = run.records.filter { !$0.succeeded }
+        let kinds = Set(failed.compactMap { $0.failure?.kind })
+        #expect(kinds.isSubset(of: expected), "\(fault): unexpected classes \(kinds.subtracting(expected))")
+        if !expected.isEmpty { #expect(failed.count > 40, "\(fault): only \(failed.count) failures at p=0.3 of \(total)") }
+        #expect(failed.count < 200)
+        for record in run.records where record.succeeded { #expect(record.outputTokens == 8) }
+        let metrics = PointMetrics.compute(records: run.records, window: run.window)
+        #expect(metrics.requestsSucceeded + metrics.requestsFailed == total)
+        #expect(metrics.errorsByKind.values.reduce(0, +) == failed.count)
+        if [.resetMidStream, .malformedFrame, .errorMidStream, .cutWithoutDone].contains(fault) {
+            #expect(metrics.failedRequestOutputTokens > 0, "\(fault): tokens streamed before the fault are paid for, not delivered")
+        }
+        if fault == .slowHeaders { #expect((metrics.ttftMs?.p90 ?? 0) >= 100) }
+    }
+
+    @Test func faultPlansParseAndNameBadInput() throws {
+        let plan = try FaultPlan(parsing: "http-503=0.05,stall")
+        #expect(plan.probabilities == [.http503: 0.05, .stall: 1])
+        #expect(try #require(throws: ConfigError.self) { try FaultPlan(parsing: "explode=0.1") }.message.contains("unknown fault"))
+        #expect(throws: ConfigError.self) { try FaultPlan(parsing: "stall=2") }
+    }
+}
