@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterModel
@@ -66,7 +67,7 @@ struct TargetCommand: AsyncParsableCommand {
         do {
             target = try await ReferenceTarget.start(configuration)
         } catch {
-            throw BenchErrorForTarget(message: "cannot listen on \(host):\(port): \(error); pick another --port")
+            throw BenchError(message: "cannot listen on \(host):\(port): \(error); pick another --port")
         }
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
             Terminal.error("warning: listening on \(host), not loopback: anyone who can reach it can use it")
@@ -80,9 +81,4 @@ struct TargetCommand: AsyncParsableCommand {
         await target.stop()
         if let groundTruth { Terminal.error("ground truth written to \(groundTruth)") }
     }
-}
-
-struct BenchErrorForTarget: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
