@@ -99,7 +99,8 @@ let package = Package(
         .testTarget(
             name: "TokenMeterBenchTests",
             dependencies: [
-                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore",
+                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -104,6 +104,17 @@ public struct TimelinePointHeader: Codable, Sendable, Equatable {
     /// Offered rate of an open-loop point.
     public var offeredRequestsPerSecond: Double?
 
+    /// Creates a header.
+    public init(point: Int, label: String, window: MeasurementWindow, gpus: Int, slo: ServiceLevelObjective? = nil,
+                offeredRequestsPerSecond: Double? = nil) {
+        self.point = point
+        self.label = label
+        self.window = window
+        self.gpus = gpus
+        self.slo = slo
+        self.offeredRequestsPerSecond = offeredRequestsPerSecond
+    }
+
     enum CodingKeys: String, CodingKey {
         case type, point, label, window, gpus, slo, offeredRequestsPerSecond = "offered_rate_per_s"
     }
