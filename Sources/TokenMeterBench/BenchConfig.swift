@@ -74,6 +74,10 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var readTimeout: String = "300s"
     /// Longest a whole request may take.
     public var requestTimeout: String = "30m"
+    /// Scrape the server's Prometheus `/metrics` during each point: `auto` (when it answers) or `off`.
+    public var scrapeMetrics: String = "auto"
+    /// Interval between scrapes.
+    public var scrapeInterval: String = "1s"
     /// Folder for result.json and timeline.jsonl (default `tokenmeter-results/<time>`).
     public var output: String?
     /// Free-text label stored with the run.
@@ -89,7 +93,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file", caFile = "ca-file"
         case header, extraBody = "extra-body", ignoreEOS = "ignore-eos", minTokens = "min-tokens"
         case continuousUsage = "continuous-usage", tokenize, readTimeout = "read-timeout", requestTimeout = "request-timeout"
-        case output, label
+        case scrapeMetrics = "scrape-metrics", scrapeInterval = "scrape-interval", output, label
     }
 
     public init(from decoder: any Decoder) throws {
@@ -130,6 +134,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         tokenize = try c.decodeIfPresent(String.self, forKey: .tokenize) ?? d.tokenize
         readTimeout = try Self.text(c, .readTimeout) ?? d.readTimeout
         requestTimeout = try Self.text(c, .requestTimeout) ?? d.requestTimeout
+        scrapeMetrics = try c.decodeIfPresent(String.self, forKey: .scrapeMetrics) ?? d.scrapeMetrics
+        scrapeInterval = try Self.text(c, .scrapeInterval) ?? d.scrapeInterval
         output = try c.decodeIfPresent(String.self, forKey: .output)
         label = try c.decodeIfPresent(String.self, forKey: .label)
     }

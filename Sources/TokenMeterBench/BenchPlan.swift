@@ -56,6 +56,8 @@ public struct BenchPlan: Sendable {
     public var timeouts: ClientTimeouts
     /// TLS context for an https endpoint.
     public var tls: NIOSSLContext?
+    /// Scrape `/metrics` during points (nil: off), every this many seconds.
+    public var scrapeIntervalSeconds: Double?
 
     /// How prompt lengths are made exact.
     public enum TokenizeMode: String, Sendable {
@@ -172,6 +174,14 @@ public struct BenchPlan: Sendable {
             try Self.checkReadable(caFile, field: "ca-file")
         }
         tls = address.secure ? try StreamingHTTPClient.tlsContext(caFile: config.caFile) : nil
+        switch config.scrapeMetrics {
+        case "off": scrapeIntervalSeconds = nil
+        case "auto":
+            let interval = try DurationText.milliseconds(config.scrapeInterval, field: "scrape-interval") / 1000
+            guard interval >= 0.05 else { throw ConfigError(field: "scrape-interval", message: "must be at least 50ms") }
+            scrapeIntervalSeconds = interval
+        default: throw ConfigError(field: "scrape-metrics", message: "'\(config.scrapeMetrics)' is not auto or off")
+        }
     }
 
     /// The API key from `--api-key-file` or the named (or default) environment variable; never from a flag value.

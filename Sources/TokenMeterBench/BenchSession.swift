@@ -104,6 +104,18 @@ public struct BenchSession: Sendable {
             warnings.append("prompt lengths are approximate (--tokenize off)")
         }
 
+        // Server metrics: scraped when the server answers /metrics in the Prometheus format.
+        var scraper: MetricsScraper?
+        if plan.scrapeIntervalSeconds != nil {
+            let candidate = MetricsScraper(client: client, address: plan.address)
+            switch await candidate.scrape() {
+            case .success: scraper = candidate
+            case let .failure(failure):
+                if Task.isCancelled { throw CancellationError() }
+                warnings.append("server metrics not scraped: \(failure.message)")
+            }
+        }
+
         let continuousUsage = plan.continuousUsage ?? (targetKind == Self.referenceKind)
         let options = RequestOptions(api: plan.api, model: model, stream: plan.stream, ignoreEOS: plan.ignoreEOS, minTokens: plan.minTokens,
                                      continuousUsage: continuousUsage, headers: plan.headers, extraBody: plan.extraBody)
@@ -136,9 +148,19 @@ public struct BenchSession: Sendable {
             let prepared = planned.map { p in
                 RequestBuilder.request(prompt: p.prompt, maxTokens: p.maxTokens, options: options, address: plan.address)
             }
+            let before = await scraper?.scrape()
+            let interval = plan.scrapeIntervalSeconds ?? 1
+            let polling = scraper.map { s in Task { await s.poll(intervalSeconds: interval) } }
             let run = await runner.run(mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.seed &+ UInt64(index),
                                        requestIDPrefix: "p\(index)-", progress: progress)
-            let point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
+            polling?.cancel()
+            let samples = await polling?.value ?? []
+            var point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
+            if case let .success(start)? = before, case let .success(end)? = await scraper?.scrape() {
+                let summary = ServerMetricsSummary(start: start, end: end, samples: samples, window: run.window, records: run.records)
+                point.serverMetrics = summary
+                point.warnings += summary.notes
+            }
             do {
                 try files.appendTimeline(
                     header: TimelinePointHeader(point: index, label: mode.label, window: run.window, gpus: plan.gpus, slo: plan.objective,
@@ -202,6 +224,7 @@ public struct BenchSession: Sendable {
             cap = m
         }
         return PointResult(index: index, label: mode.label, concurrency: concurrency, rate: rate, arrival: arrival, maxConcurrency: cap,
-                           window: run.window, metrics: metrics, partial: run.partial, stoppedBy: run.stoppedBy, warnings: warnings)
+                           window: run.window, metrics: metrics, partial: run.partial, stoppedBy: run.stoppedBy, warnings: warnings,
+                           serverMetrics: nil)
     }
 }

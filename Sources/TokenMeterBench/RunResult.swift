@@ -52,10 +52,12 @@ public struct PointResult: Codable, Sendable, Equatable {
     public var stoppedBy: String
     /// Things the reader should know about this point.
     public var warnings: [String]
+    /// What the server's own metrics said, when they were scraped.
+    public var serverMetrics: ServerMetricsSummary?
 
     enum CodingKeys: String, CodingKey {
         case index, label, concurrency, rate, arrival, maxConcurrency = "max_concurrency", window, metrics, partial
-        case stoppedBy = "stopped_by", warnings
+        case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics"
     }
 }
 

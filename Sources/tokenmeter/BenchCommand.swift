@@ -53,6 +53,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Exact prompt lengths: auto (server /tokenize if present), server, or off.") var tokenize: String?
     @Option(help: "Longest silence between bytes of a response, e.g. 300s.") var readTimeout: String?
     @Option(help: "Longest a whole request may take, e.g. 30m.") var requestTimeout: String?
+    @Option(help: "Scrape the server's Prometheus /metrics during each point: auto or off.") var scrapeMetrics: String?
+    @Option(help: "Interval between /metrics scrapes, e.g. 1s.") var scrapeInterval: String?
     @Option(help: "Folder for result.json and timeline.jsonl.") var output: String?
     @Option(help: "Free-text label stored with the run.") var label: String?
     @Flag(help: "Print the result JSON on standard output instead of the table.") var json = false
@@ -96,6 +98,8 @@ struct BenchCommand: AsyncParsableCommand {
         if let tokenize { c.tokenize = tokenize }
         if let readTimeout { c.readTimeout = readTimeout }
         if let requestTimeout { c.requestTimeout = requestTimeout }
+        if let scrapeMetrics { c.scrapeMetrics = scrapeMetrics }
+        if let scrapeInterval { c.scrapeInterval = scrapeInterval }
         if let output { c.output = output }
         if let label { c.label = label }
         return c
@@ -173,6 +177,18 @@ struct BenchCommand: AsyncParsableCommand {
             print("\(result.provenance.model) @ \(result.provenance.targetURL) [\(result.provenance.targetKind)], "
                   + "\(result.provenance.gpus) GPU(s), prompt lengths: \(result.provenance.promptLengthSource)")
             print(TerminalTable.render(result))
+            for point in result.points {
+                guard let s = point.serverMetrics else { continue }
+                func n(_ v: Double?, _ d: Int = 1) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
+                let tokens = s.serverGenerationTokens.map { "server counted \(Int($0)) generated tokens (client \(s.clientOutputTokens))" } ?? "no token counters"
+                let gauges = s.scrapes == 0
+                    ? "no scrape fell inside the window (shorten --scrape-interval)"
+                    : "running mean \(n(s.runningMean)) max \(n(s.runningMax)), waiting max \(n(s.waitingMax)), "
+                        + "KV cache max \(n(s.kvCacheUsageMax.map { $0 * 100 }))%"
+                print("\(point.label) server: \(gauges), \(tokens)"
+                      + (s.prefixCacheHitRate.map { ", prefix-cache hit rate \(n($0 * 100))%" } ?? "")
+                      + (s.specDecodeAcceptance.map { ", spec-decode acceptance \(n($0 * 100))%" } ?? ""))
+            }
         }
         for warning in result.warnings { Terminal.error("warning: \(warning)") }
         for point in result.points { for warning in point.warnings { Terminal.error("warning: \(point.label): \(warning)") } }

@@ -75,8 +75,8 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         // metrics recomputes the same table from the timeline.
         let m = try await tokenmeter(["metrics", dir.appendingPathComponent("timeline.jsonl").path])
         #expect(m.status == 0)
-        let table = r.stdout.split(separator: "\n").drop { !$0.hasPrefix("point") }.joined(separator: "\n")
-        #expect(m.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == table.trimmingCharacters(in: .whitespacesAndNewlines))
+        let recomputed = m.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!recomputed.isEmpty && r.stdout.contains(recomputed))
     }
 
     @Test func noArgumentsRunsTheDefaultSweepAgainstTheBuiltInTarget() async throws {
