@@ -78,6 +78,14 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var scrapeMetrics: String = "auto"
     /// Interval between scrapes.
     public var scrapeInterval: String = "1s"
+    /// GPU power during the run: `off`, `nvidia-smi` (sidecar on this host) or `dcgm` (exporter at `power-url`).
+    public var power: String = "off"
+    /// DCGM exporter metrics URL.
+    public var powerURL: String = "http://127.0.0.1:9400/metrics"
+    /// A command printing `timestamp, index, watts` CSV lines, instead of the default nvidia-smi call.
+    public var powerCommand: String?
+    /// Interval between power readings.
+    public var powerInterval: String = "500ms"
     /// Folder for result.json and timeline.jsonl (default `tokenmeter-results/<time>`).
     public var output: String?
     /// Free-text label stored with the run.
@@ -93,7 +101,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file", caFile = "ca-file"
         case header, extraBody = "extra-body", ignoreEOS = "ignore-eos", minTokens = "min-tokens"
         case continuousUsage = "continuous-usage", tokenize, readTimeout = "read-timeout", requestTimeout = "request-timeout"
-        case scrapeMetrics = "scrape-metrics", scrapeInterval = "scrape-interval", output, label
+        case scrapeMetrics = "scrape-metrics", scrapeInterval = "scrape-interval", power, powerURL = "power-url"
+        case powerCommand = "power-command", powerInterval = "power-interval", output, label
     }
 
     public init(from decoder: any Decoder) throws {
@@ -136,6 +145,10 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         requestTimeout = try Self.text(c, .requestTimeout) ?? d.requestTimeout
         scrapeMetrics = try c.decodeIfPresent(String.self, forKey: .scrapeMetrics) ?? d.scrapeMetrics
         scrapeInterval = try Self.text(c, .scrapeInterval) ?? d.scrapeInterval
+        power = try c.decodeIfPresent(String.self, forKey: .power) ?? d.power
+        powerURL = try c.decodeIfPresent(String.self, forKey: .powerURL) ?? d.powerURL
+        powerCommand = try c.decodeIfPresent(String.self, forKey: .powerCommand)
+        powerInterval = try Self.text(c, .powerInterval) ?? d.powerInterval
         output = try c.decodeIfPresent(String.self, forKey: .output)
         label = try c.decodeIfPresent(String.self, forKey: .label)
     }

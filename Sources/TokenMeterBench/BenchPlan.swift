@@ -58,6 +58,10 @@ public struct BenchPlan: Sendable {
     public var tls: NIOSSLContext?
     /// Scrape `/metrics` during points (nil: off), every this many seconds.
     public var scrapeIntervalSeconds: Double?
+    /// GPU power source (nil: off).
+    public var power: PowerSource?
+    /// Interval between power readings, s.
+    public var powerIntervalSeconds: Double = 0.5
 
     /// How prompt lengths are made exact.
     public enum TokenizeMode: String, Sendable {
@@ -181,6 +185,26 @@ public struct BenchPlan: Sendable {
             guard interval >= 0.05 else { throw ConfigError(field: "scrape-interval", message: "must be at least 50ms") }
             scrapeIntervalSeconds = interval
         default: throw ConfigError(field: "scrape-metrics", message: "'\(config.scrapeMetrics)' is not auto or off")
+        }
+        powerIntervalSeconds = try DurationText.milliseconds(config.powerInterval, field: "power-interval") / 1000
+        guard powerIntervalSeconds >= 0.05 else { throw ConfigError(field: "power-interval", message: "must be at least 50ms") }
+        let intervalMs = Int((powerIntervalSeconds * 1000).rounded())
+        switch config.power {
+        case "off": power = nil
+        case "dcgm":
+            do { _ = try EndpointAddress(parsing: config.powerURL) } catch {
+                throw ConfigError(field: "power-url", message: error.message)
+            }
+            power = .dcgm(url: config.powerURL)
+        case "nvidia-smi":
+            if let command = config.powerCommand {
+                let words = command.split(separator: " ").map(String.init)
+                guard !words.isEmpty else { throw ConfigError(field: "power-command", message: "is empty") }
+                power = .command(words)
+            } else {
+                power = .nvidiaSMI(intervalMilliseconds: intervalMs)
+            }
+        default: throw ConfigError(field: "power", message: "'\(config.power)' is not off, nvidia-smi or dcgm")
         }
     }
 

@@ -129,6 +129,9 @@ public struct BenchSession: Sendable {
         try write(result, to: files)
 
         let runner = LoadRunner(client: client, streamed: plan.stream)
+        let power = plan.power.map { PowerCollector(source: $0) }
+        power?.start(intervalSeconds: plan.powerIntervalSeconds)
+        defer { power?.stop() }
         for (index, mode) in plan.modes.enumerated() {
             if Task.isCancelled {
                 result.partial = true
@@ -156,6 +159,16 @@ public struct BenchSession: Sendable {
             polling?.cancel()
             let samples = await polling?.value ?? []
             var point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
+            if let power {
+                // Readings just after the window's end bracket it; wait one interval for them.
+                try? await Task.sleep(nanoseconds: UInt64(plan.powerIntervalSeconds * 1.5e9))
+                let (samples, problems) = power.collected
+                let measurement = EnergyMeasurement(samples: samples, window: run.window, expectedGPUs: plan.gpus, source: power.source.label)
+                point.energy = MeasuredEnergy(measurement: measurement, metrics: point.metrics)
+                if !measurement.valid {
+                    point.warnings.append("power measurement not valid: " + (problems + measurement.problems).joined(separator: "; "))
+                }
+            }
             if case let .success(start)? = before, case let .success(end)? = await scraper?.scrape() {
                 let summary = ServerMetricsSummary(start: start, end: end, samples: samples, window: run.window, records: run.records)
                 point.serverMetrics = summary
@@ -225,6 +238,6 @@ public struct BenchSession: Sendable {
         }
         return PointResult(index: index, label: mode.label, concurrency: concurrency, rate: rate, arrival: arrival, maxConcurrency: cap,
                            window: run.window, metrics: metrics, partial: run.partial, stoppedBy: run.stoppedBy, warnings: warnings,
-                           serverMetrics: nil)
+                           serverMetrics: nil, energy: nil)
     }
 }

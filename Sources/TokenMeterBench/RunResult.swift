@@ -54,10 +54,36 @@ public struct PointResult: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// What the server's own metrics said, when they were scraped.
     public var serverMetrics: ServerMetricsSummary?
+    /// GPU energy over the window, when power was measured.
+    public var energy: MeasuredEnergy?
 
     enum CodingKeys: String, CodingKey {
         case index, label, concurrency, rate, arrival, maxConcurrency = "max_concurrency", window, metrics, partial
-        case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics"
+        case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics", energy
+    }
+}
+
+/// Energy of a point and what a token cost in joules, at the `gpu-board-measured` boundary.
+public struct MeasuredEnergy: Codable, Sendable, Equatable {
+    /// The integration and its checks.
+    public var measurement: EnergyMeasurement
+    /// J per token, all tokens.
+    public var joulesPerToken: Double?
+    /// J per output token (the whole energy charged to output).
+    public var joulesPerOutputToken: Double?
+    /// J per input token (the whole energy charged to input).
+    public var joulesPerInputToken: Double?
+
+    /// Relates a measurement to the point's token rates.
+    public init(measurement: EnergyMeasurement, metrics: PointMetrics) {
+        self.measurement = measurement
+        joulesPerToken = measurement.joulesPerToken(tokensPerSecond: metrics.totalTokensPerSecond)
+        joulesPerOutputToken = measurement.joulesPerToken(tokensPerSecond: metrics.outputTokensPerSecond)
+        joulesPerInputToken = measurement.joulesPerToken(tokensPerSecond: metrics.inputTokensPerSecond)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case measurement, joulesPerToken = "j_per_token", joulesPerOutputToken = "j_per_output_token", joulesPerInputToken = "j_per_input_token"
     }
 }
 

@@ -38,16 +38,18 @@ public struct MetricsScrape: Sendable {
 public struct MetricsScraper: Sendable {
     let client: StreamingHTTPClient
     let address: EndpointAddress
+    let path: String
 
-    /// Creates a scraper of `/metrics` at the server root.
-    public init(client: StreamingHTTPClient, address: EndpointAddress) {
+    /// Creates a scraper of `path` (default `/metrics` at the server root).
+    public init(client: StreamingHTTPClient, address: EndpointAddress, path: String? = nil) {
         self.client = client
         self.address = address
+        self.path = path ?? address.rootPath("metrics")
     }
 
     /// One scrape, or why it failed.
     public func scrape() async -> Result<MetricsScrape, RequestFailure> {
-        let request = PreparedRequest(method: .GET, uri: address.rootPath("metrics"), headers: [("Host", address.host)], body: [],
+        let request = PreparedRequest(method: .GET, uri: path, headers: [("Host", address.host)], body: [],
                                       expectsEventStream: false)
         let response = await client.execute(request)
         if let failure = response.failure { return .failure(failure) }

@@ -28,6 +28,8 @@ public struct Delivery: Codable, Sendable, Equatable {
     public var cachedInputFraction: Double
     /// Reasoning tokens as a fraction of output tokens (for API cards with a reasoning price).
     public var reasoningOutputFraction: Double
+    /// Measured board power per GPU during the point, W (gpu-board-measured), when it was measured and valid.
+    public var measuredWattsPerGPU: Double?
 
     /// Creates a delivery from per-GPU rates.
     public init(inputPerGPU: Double, outputPerGPU: Double, interactivity: Double? = nil, goodOutputPerGPU: Double? = nil,
@@ -169,6 +171,8 @@ public struct PointCost: Codable, Sendable, Equatable {
     public var usdPerMtokOutputInterval: CostInterval?
     /// Power figures at the profile's declared boundary.
     public var power: PowerFigures?
+    /// Power figures from the run's own board-power measurement (always `gpu-board-measured`), next to `power`, never mixed.
+    public var measuredPower: PowerFigures?
     /// Peak TFLOP bought per dollar at the profile's precision.
     public var teraflopPerDollar: Double?
     /// Revenue and margin when a selling price was given.
@@ -180,7 +184,7 @@ public struct PointCost: Codable, Sendable, Equatable {
         case usdPerMtokBlendedCard = "usd_per_mtok_blended_card", tokensPerDollar = "tokens_per_usd"
         case usdPerMtokGoodOutput = "usd_per_mtok_good_output", wastedOutputFraction = "wasted_output_fraction"
         case usdPerMtokTotalInterval = "usd_per_mtok_total_ci95", usdPerMtokOutputInterval = "usd_per_mtok_output_ci95"
-        case power, teraflopPerDollar = "tflop_per_usd", margin
+        case power, measuredPower = "measured_power", teraflopPerDollar = "tflop_per_usd", margin
     }
 }
 
@@ -223,7 +227,7 @@ public struct CostCalculator: Sendable {
                 usdPerMtokOutput: outputPrice, inputPerOutput: mix,
                 usdPerMtokBlendedCard: card.blended(inputWeight: blendInput, outputWeight: blendOutput),
                 tokensPerDollar: total.map { 1e6 / $0 }, usdPerMtokGoodOutput: nil, wastedOutputFraction: wasted,
-                usdPerMtokTotalInterval: nil, usdPerMtokOutputInterval: nil, power: nil, teraflopPerDollar: nil, margin: nil)
+                usdPerMtokTotalInterval: nil, usdPerMtokOutputInterval: nil, power: nil, measuredPower: nil, teraflopPerDollar: nil, margin: nil)
         }
         let hour = GPUHourCost(profile)!
         let perHour = hour.usdPerUsedGPUHour
@@ -243,16 +247,20 @@ public struct CostCalculator: Sendable {
             return CostInterval(low: low, high: usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: ci.lower),
                                 samples: ci.samples)
         }
-        var power: PowerFigures?
-        if let spec = profile.power, spec.kilowattsPerGPU > 0 {
+        func figures(_ spec: PowerSpec) -> PowerFigures? {
+            guard spec.kilowattsPerGPU > 0 else { return nil }
             let watts = spec.kilowattsPerGPU * 1000
-            power = PowerFigures(
+            return PowerFigures(
                 boundary: spec.boundary, kilowattsPerGPU: spec.kilowattsPerGPU,
                 totalTokensPerSecondPerMW: d.totalPerGPU * 1000 / spec.kilowattsPerGPU,
                 outputTokensPerSecondPerMW: d.outputPerGPU * 1000 / spec.kilowattsPerGPU,
                 joulesPerToken: d.totalPerGPU > 0 ? watts / d.totalPerGPU : nil,
                 joulesPerOutputToken: d.outputPerGPU > 0 ? watts / d.outputPerGPU : nil,
                 joulesPerInputToken: d.inputPerGPU > 0 ? watts / d.inputPerGPU : nil)
+        }
+        let power = profile.power.flatMap(figures)
+        let measuredPower = d.measuredWattsPerGPU.flatMap {
+            figures(PowerSpec(kilowattsPerGPU: $0 / 1000, boundary: .gpuBoardMeasured, source: "measured during the run"))
         }
         var margin: Margin?
         if let selling {
@@ -276,7 +284,7 @@ public struct CostCalculator: Sendable {
             inputPerOutput: mix, usdPerMtokBlendedCard: nil, tokensPerDollar: total.map { 1e6 / $0 },
             usdPerMtokGoodOutput: d.goodOutputPerGPU.flatMap { usdPerMillionTokens(usdPerGPUHour: perHour, tokensPerSecondPerGPU: $0) },
             wastedOutputFraction: wasted, usdPerMtokTotalInterval: interval(d.totalSlicesPerGPU),
-            usdPerMtokOutputInterval: interval(d.outputSlicesPerGPU), power: power,
+            usdPerMtokOutputInterval: interval(d.outputSlicesPerGPU), power: power, measuredPower: measuredPower,
             teraflopPerDollar: peak.map { $0 * 3600 / perHour }, margin: margin)
     }
 }

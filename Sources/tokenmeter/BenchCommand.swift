@@ -55,6 +55,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Longest a whole request may take, e.g. 30m.") var requestTimeout: String?
     @Option(help: "Scrape the server's Prometheus /metrics during each point: auto or off.") var scrapeMetrics: String?
     @Option(help: "Interval between /metrics scrapes, e.g. 1s.") var scrapeInterval: String?
+    @Option(help: "GPU power during the run: off, nvidia-smi (sidecar on this host) or dcgm (exporter at --power-url).") var power: String?
+    @Option(help: "DCGM exporter metrics URL.") var powerUrl: String?
+    @Option(help: "Command printing 'timestamp, index, watts' CSV lines, instead of the default nvidia-smi call.") var powerCommand: String?
+    @Option(help: "Interval between power readings, e.g. 500ms.") var powerInterval: String?
     @Option(help: "Folder for result.json and timeline.jsonl.") var output: String?
     @Option(help: "Free-text label stored with the run.") var label: String?
     @Flag(help: "Print the result JSON on standard output instead of the table.") var json = false
@@ -98,6 +102,10 @@ struct BenchCommand: AsyncParsableCommand {
         if let tokenize { c.tokenize = tokenize }
         if let readTimeout { c.readTimeout = readTimeout }
         if let requestTimeout { c.requestTimeout = requestTimeout }
+        if let power { c.power = power }
+        if let powerUrl { c.powerURL = powerUrl }
+        if let powerCommand { c.powerCommand = powerCommand }
+        if let powerInterval { c.powerInterval = powerInterval }
         if let scrapeMetrics { c.scrapeMetrics = scrapeMetrics }
         if let scrapeInterval { c.scrapeInterval = scrapeInterval }
         if let output { c.output = output }
@@ -188,6 +196,13 @@ struct BenchCommand: AsyncParsableCommand {
                 print("\(point.label) server: \(gauges), \(tokens)"
                       + (s.prefixCacheHitRate.map { ", prefix-cache hit rate \(n($0 * 100))%" } ?? "")
                       + (s.specDecodeAcceptance.map { ", spec-decode acceptance \(n($0 * 100))%" } ?? ""))
+            }
+            for point in result.points {
+                guard let e = point.energy else { continue }
+                func n(_ v: Double?, _ d: Int = 3) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
+                print("\(point.label) energy (gpu-board-measured, \(e.measurement.source)): \(n(e.measurement.meanWatts, 0)) W over "
+                      + "\(e.measurement.gpus) GPUs, \(n(e.joulesPerToken)) J/token, \(n(e.joulesPerOutputToken)) J/output token"
+                      + (e.measurement.valid ? "" : " (NOT valid: \(e.measurement.problems.joined(separator: "; ")))"))
             }
         }
         for warning in result.warnings { Terminal.error("warning: \(warning)") }

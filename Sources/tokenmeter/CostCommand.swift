@@ -130,6 +130,7 @@ struct CostCommand: AsyncParsableCommand {
         var out: [(String, Delivery, PointMetrics?)] = []
         for point in first.points {
             var delivery = Delivery(metrics: point.metrics, split: split)
+            if let energy = point.energy, energy.measurement.valid { delivery.measuredWattsPerGPU = energy.measurement.meanWattsPerGPU }
             if runs.count > 1 {
                 // Repeats: each run's throughput at this point is one sample.
                 let same = runs.compactMap { run in run.points.first { $0.label == point.label } }
@@ -175,7 +176,7 @@ enum CostText {
         }
         out.append("")
         var rows: [[String]] = [["point", "profile", "tok/s/GPU in/out", "tok/s/user", "$/Mtok total", "95% interval", "$/Mtok in", "$/Mtok out",
-                                 "Mtok/$", "tok/s/MW", "J/tok", "$/Mtok good"]]
+                                 "Mtok/$", "tok/s/MW", "J/tok", "J/tok board", "$/Mtok good"]]
         var all = report.points
         if let at = report.atInteractivity { all.append(at) }
         if let at = report.atSLA { all.append(at) }
@@ -185,7 +186,8 @@ enum CostText {
                     point.label, cost.profile, "\(n(point.delivery.inputPerGPU, 1)) / \(n(point.delivery.outputPerGPU, 1))",
                     n(point.delivery.interactivity, 1), n(cost.usdPerMtokTotal, 3), interval(cost.usdPerMtokTotalInterval),
                     n(cost.usdPerMtokInput, 3), n(cost.usdPerMtokOutput, 3), n(cost.tokensPerDollar.map { $0 / 1e6 }, 3),
-                    n(cost.power?.totalTokensPerSecondPerMW, 0), n(cost.power?.joulesPerToken, 3), n(cost.usdPerMtokGoodOutput, 3),
+                    n(cost.power?.totalTokensPerSecondPerMW, 0), n(cost.power?.joulesPerToken, 3),
+                    n(cost.measuredPower?.joulesPerToken, 3), n(cost.usdPerMtokGoodOutput, 3),
                 ])
             }
         }

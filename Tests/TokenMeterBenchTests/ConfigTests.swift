@@ -165,6 +165,11 @@ import TokenMeterCore
         ("read-timeout", "read-timeout: 0s"),
         ("drain-timeout", "drain-timeout: later"),
         ("ca-file", "ca-file: /etc/hostname"),
+        ("power", "power: gpuz"),
+        ("power-interval", "power-interval: 10ms"),
+        ("power-url", "power: dcgm\npower-url: dcgm-host:9400"),
+        ("scrape-metrics", "scrape-metrics: sometimes"),
+        ("scrape-interval", "scrape-interval: 1ms"),
         ("ca-file", "url: https://127.0.0.1:1/v1\nca-file: /nonexistent/ca.pem"),
         ("url", "url: 127.0.0.1:8000"),
     ])
