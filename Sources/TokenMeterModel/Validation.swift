@@ -35,6 +35,37 @@ public struct ErrorSummary: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey { case rows, ttftMAPE = "ttft_mape_pct", tpotMAPE = "tpot_mape_pct" }
 }
 
+/// How far calibrated predictions stray from the rows they were fitted on: a band to show beside estimates.
+public struct ErrorBand: Sendable, Equatable, Codable {
+    /// Median absolute relative error of TTFT, %.
+    public var ttftMedianPercent: Double
+    /// 90th-percentile absolute relative error of TTFT, %.
+    public var ttftP90Percent: Double
+    /// Median absolute relative error of TPOT, %.
+    public var tpotMedianPercent: Double
+    /// 90th-percentile absolute relative error of TPOT, %.
+    public var tpotP90Percent: Double
+    /// Rows behind the band.
+    public var rows: Int
+
+    /// The band of a set of predictions; nil without any.
+    public init?(_ predictions: [RowPrediction]) {
+        guard !predictions.isEmpty else { return nil }
+        let ttft = Distribution(predictions.map { abs($0.ttftMilliseconds / $0.row.ttftMilliseconds - 1) * 100 })!
+        let tpot = Distribution(predictions.map { abs($0.tpotMilliseconds / $0.row.tpotMilliseconds - 1) * 100 })!
+        ttftMedianPercent = ttft.p50
+        ttftP90Percent = ttft.p90
+        tpotMedianPercent = tpot.p50
+        tpotP90Percent = tpot.p90
+        rows = predictions.count
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ttftMedianPercent = "ttft_median_pct", ttftP90Percent = "ttft_p90_pct", tpotMedianPercent = "tpot_median_pct"
+        case tpotP90Percent = "tpot_p90_pct", rows
+    }
+}
+
 /// Predicts measured rows, fits efficiencies, and reports errors (in-sample and leave-one-system-out).
 public struct Validator: Sendable {
     /// Models known to the catalog.

@@ -44,6 +44,7 @@ struct PredictCommand: AsyncParsableCommand {
         let layout = Parallelism(tensor: tensor, attentionData: dp, expert: expert, expertTensor: architecture.moe == nil ? 1 : gpus / expert)
         let deployment = Deployment(model: architecture, hardware: spec, precision: precisionValue, parallelism: layout)
         var efficiency = Efficiency.prior
+        var band: ErrorBand?
         if let calibrateData {
             guard let engine else { throw ConfigError(field: "engine", message: "--calibrate-data needs --engine trtllm|vllm|sglang") }
             let validator = Validator(models: models, hardware: hardwareCatalog)
@@ -56,6 +57,7 @@ struct PredictCommand: AsyncParsableCommand {
                 throw ConfigError(field: "calibrate-data", message: "no \(engine) \(precisionValue.rawValue) rows for \(gpu.id) in \(calibrateData)")
             }
             efficiency = Validator.calibrate(usable, provenance: "measured on \(usable.count) \(engine) rows")
+            band = ErrorBand(usable.map { Validator.predict($0.0, $0.1, efficiency) })
         }
         let levels = try BenchCommand.list(concurrency, field: "concurrency") { Int($0) }
         let predictor = PerformanceModel(deployment: deployment, efficiency: efficiency)
@@ -86,13 +88,26 @@ struct PredictCommand: AsyncParsableCommand {
             ]))
         }
         if json {
+            let bandJSON: JSONValue = band.map { b in
+                .object([("rows", .number(Double(b.rows))), ("ttft_median_pct", .number(b.ttftMedianPercent)), ("ttft_p90_pct", .number(b.ttftP90Percent)),
+                         ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent))])
+            } ?? .null
             print(JSONValue.object([("model", .string(architecture.id)), ("hardware", .string(gpu.id)), ("layout", .string(layout.description)),
-                                    ("efficiency_provenance", .string(efficiency.provenance)), ("points", .array(output))]).serialized)
+                                    ("efficiency_provenance", .string(efficiency.provenance)), ("error_band", bandJSON),
+                                    ("points", .array(output))]).serialized)
             return
         }
         print("\(architecture.name) on \(gpus)× \(gpu.name), \(precisionValue.rawValue), \(layout), ISL \(isl) / OSL \(osl); "
               + "efficiencies: \(efficiency.provenance) (memory \(Int(efficiency.memory * 100))%, compute \(Int(efficiency.compute * 100))%)")
         print(TerminalTable.align(rows))
+        if let band {
+            func n(_ v: Double) -> String { TerminalTable.number(v, 0) }
+            print("error band on the \(band.rows) calibration rows (median / p90 absolute error): TTFT ±\(n(band.ttftMedianPercent))% / "
+                  + "±\(n(band.ttftP90Percent))%, TPOT ±\(n(band.tpotMedianPercent))% / ±\(n(band.tpotP90Percent))%")
+        } else {
+            print("uncalibrated: stated prior efficiencies (pass --calibrate-data CSV --engine E for fitted ones and an error band); "
+                  + "the speed-of-light TPOT is the hard lower bound")
+        }
         if let refusal = predictor.aggregated(concurrency: levels.min() ?? 1, inputLength: isl, outputLength: osl).memory.refusal {
             print("does not fit: \(refusal)")
         }

@@ -15,6 +15,24 @@ import Testing
         #expect(tooBig.stdout.contains("does not fit: needs"))
     }
 
+    @Test func calibratedPredictionCarriesAnErrorBand() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-calib-\(UUID().uuidString).csv")
+        try """
+            id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            a,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,60,8
+            b,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,120,10
+            c,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,4096,256,16,1,1,,1,1,300,12
+            """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let r = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--precision", "bf16", "--concurrency", "8,32",
+                                      "--calibrate-data", file.path, "--engine", "vllm"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("efficiencies: measured on 3 vllm rows"))
+        #expect(r.stdout.contains("error band on the 3 calibration rows"))
+        let prior = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--concurrency", "1"])
+        #expect(prior.stdout.contains("uncalibrated"))
+    }
+
     @Test func validateReportsErrorsAndWhatItCannotPredict() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-measured-\(UUID().uuidString).csv")
         try """
