@@ -129,28 +129,22 @@ struct BenchCommand: AsyncParsableCommand {
         var config = try mergedConfig()
         var target: ReferenceTarget?
         var targetKind = "external"
+        // Validate everything before starting anything; the built-in target's address is known only once it runs.
+        var validated = config
+        if validated.url == nil { validated.url = "http://127.0.0.1:1/v1" }
+        var plan = try BenchPlan(config: validated, environment: ProcessInfo.processInfo.environment)
         if config.url == nil {
-            // Validate the rest before starting anything.
-            var probe = config
-            probe.url = "http://127.0.0.1:1/v1"
-            _ = try BenchPlan(config: probe, environment: ProcessInfo.processInfo.environment)
             do {
                 target = try await ReferenceTarget.start(TargetConfiguration())
             } catch {
                 throw BenchError(message: "cannot start the built-in reference target: \(error)")
             }
+            plan.address = EndpointAddress(host: "127.0.0.1", port: target!.port, basePath: "/v1")
             config.url = target!.baseURL
             targetKind = BenchSession.referenceKind
         }
-        let plan: BenchPlan
-        do {
-            plan = try BenchPlan(config: config, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            await target?.stop()
-            throw error
-        }
         let directory = URL(fileURLWithPath: config.output ?? Self.defaultOutputDirectory())
-        if config.url != nil, target == nil { config.url = plan.address.description }
+        if target == nil { config.url = plan.address.description }
         let session = BenchSession(plan: plan, config: config, targetKind: targetKind, outputDirectory: directory)
         if !quiet, !json {
             Terminal.error("tokenmeter bench → \(plan.address) (\(targetKind)); \(plan.modes.count) points; results in \(directory.path)")
