@@ -159,12 +159,8 @@ public final class StreamingHTTPClient: Sendable {
                 (connection, reused) = try await acquire()
             } catch {
                 var response = RawResponse()
-                let tlsFailure = error is NIOSSLError || error is BoringSSLError
-                response.failure = RequestFailure(
-                    kind: .connect,
-                    message: tlsFailure
-                        ? "TLS handshake with \(host):\(port) failed: \(Self.describe(error)); if the server uses a private CA, pass --ca-file CA.pem"
-                        : "cannot connect to \(host):\(port): \(Self.describe(error))")
+                response.failure = Self.tlsFailure(error, peer: "\(host):\(port)")
+                    ?? RequestFailure(kind: .connect, message: "cannot connect to \(host):\(port): \(Self.describe(error))")
                 response.endNanoseconds = MonotonicClock.nowNanoseconds()
                 response.connectionRetries = retries
                 return response
@@ -257,6 +253,13 @@ public final class StreamingHTTPClient: Sendable {
         } else {
             connection.channel.close(promise: nil)
         }
+    }
+
+    /// A TLS error as a connect failure that says what to do; nil for any other error.
+    static func tlsFailure(_ error: any Error, peer: String? = nil) -> RequestFailure? {
+        guard error is NIOSSLError || error is BoringSSLError else { return nil }
+        return RequestFailure(kind: .connect, message: "TLS handshake\(peer.map { " with \($0)" } ?? "") failed: \(describe(error)); "
+            + "if the server uses a private CA, pass --ca-file CA.pem")
     }
 
     static func describe(_ error: any Error) -> String {
@@ -440,9 +443,8 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         if let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
             // The peer closed without a TLS close_notify: during a response that is a reset, after one it is nothing.
             fail(RequestFailure(kind: .reset, message: "connection closed by the server before the response completed"))
-        } else if error is NIOSSLError || error is BoringSSLError {
-            fail(RequestFailure(kind: .connect, message: "TLS handshake failed: \(StreamingHTTPClient.describe(error)); "
-                + "if the server uses a private CA, pass --ca-file CA.pem"))
+        } else if let tls = StreamingHTTPClient.tlsFailure(error) {
+            fail(tls)
         } else {
             fail(RequestFailure(kind: .reset, message: "connection error: \(StreamingHTTPClient.describe(error))"))
         }
