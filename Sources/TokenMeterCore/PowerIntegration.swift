@@ -18,7 +18,7 @@ public struct PowerSample: Codable, Sendable, Equatable {
 /// Energy over a measurement window from power samples, with the checks that make it trustworthy.
 public struct EnergyMeasurement: Codable, Sendable, Equatable {
     /// Always `gpu-board-measured`: readings are the GPUs' own board power.
-    public var boundary: String
+    public var boundary: PowerBoundary
     /// Where the samples came from (`dcgm`, `nvidia-smi`, …).
     public var source: String
     /// GPUs that reported.
@@ -48,7 +48,7 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
     /// Checks: the expected number of GPUs reported, every GPU's samples bracket the window, and no gap inside it exceeds
     /// `maxGapSeconds`.
     public init(samples: [PowerSample], window: MeasurementWindow, expectedGPUs: Int, source: String, maxGapSeconds limit: Double = 3) {
-        boundary = "gpu-board-measured"
+        boundary = .gpuBoardMeasured
         self.source = source
         var problems: [String] = []
         var total = 0.0

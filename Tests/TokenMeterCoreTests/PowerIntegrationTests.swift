@@ -14,7 +14,7 @@ import TokenMeterCore
         #expect(abs(e.joules - 400) < 1e-9)
         #expect(abs(e.meanWatts - 200) < 1e-9)
         #expect(e.valid && e.problems.isEmpty)
-        #expect(e.boundary == "gpu-board-measured")
+        #expect(e.boundary.rawValue == "gpu-board-measured")
         #expect(abs((e.joulesPerToken(tokensPerSecond: 1000) ?? 0) - 0.2) < 1e-12)
     }
 
