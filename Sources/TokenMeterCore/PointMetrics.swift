@@ -219,7 +219,8 @@ extension PointMetrics {
         let measured = records.filter { $0.phase == .measured }
         let succeeded = measured.filter(\.succeeded)
         let failed = measured.filter { !$0.succeeded }
-        let latencies = succeeded.compactMap(RequestLatency.init)
+        let timed = succeeded.compactMap { r in RequestLatency(r).map { (record: r, latency: $0) } }
+        let latencies = timed.map(\.latency)
         let windowSeconds = window.seconds
         func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
 
@@ -334,19 +335,19 @@ extension PointMetrics {
             totalTokensPerSecondSlices: totalSliceRates
         )
         if let objective {
-            metrics.goodput = goodput(objective, completedInWindow: completedInWindow, metrics: metrics, rate: rate)
+            let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
+            metrics.goodput = goodput(objective, timedInWindow: timedInWindow, metrics: metrics, rate: rate)
         }
         return metrics
     }
 
     private static func goodput(
-        _ objective: ServiceLevelObjective, completedInWindow: [RequestRecord], metrics: PointMetrics,
+        _ objective: ServiceLevelObjective, timedInWindow: [(record: RequestRecord, latency: RequestLatency)], metrics: PointMetrics,
         rate: (Double) -> Double
     ) -> Goodput {
         var goodRequests = 0
         var goodTokens = 0
-        for record in completedInWindow {
-            guard let latency = RequestLatency(record) else { continue }
+        for (record, latency) in timedInWindow {
             let meets = objective.bounds.allSatisfy { bound in
                 guard let v = latency.value(of: bound.metric) else { return bound.metric == .tpot }
                 return v <= bound.limitMilliseconds
