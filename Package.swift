@@ -29,6 +29,7 @@ let package = Package(
     targets: [
         .target(
             name: "TokenMeterCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(

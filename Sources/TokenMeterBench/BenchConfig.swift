@@ -177,11 +177,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
 
     /// Parses YAML text; unknown keys and wrong types are errors that name the key.
     public static func parse(yaml: String, source: String = "config") throws(ConfigError) -> BenchConfig {
-        let node: Any?
-        do { node = try Yams.load(yaml: yaml) } catch {
-            throw ConfigError(field: "config", message: "\(source) is not valid YAML: \(error)")
-        }
-        guard let node else { return BenchConfig() }
+        guard let node = try YAMLDocument.load(yaml, source: source) else { return BenchConfig() }
         guard let map = node as? [String: Any] else {
             throw ConfigError(field: "config", message: "\(source) must be a mapping of settings (key: value)")
         }

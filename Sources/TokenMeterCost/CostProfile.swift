@@ -151,10 +151,7 @@ public struct CostProfile: Sendable, Equatable {
     public static func parse(yaml: String, source: String = "profile", defaultName: String = "profile", catalog: HardwareCatalog)
         throws(ConfigError) -> CostProfile
     {
-        let node: Any?
-        do { node = try Yams.load(yaml: yaml) } catch {
-            throw ConfigError(field: "profile", message: "\(source) is not valid YAML: \(error)")
-        }
+        let node = try YAMLDocument.load(yaml, source: source, rootField: "profile")
         guard let map = node as? [String: Any] else {
             throw ConfigError(field: "profile", message: "\(source) must be a mapping with a 'kind' (rental, tier, owned or api)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterCost
 
 @Suite struct EndpointAddressTests {
     @Test func parsesURLs() throws {
@@ -125,6 +126,17 @@ import TokenMeterCore
         #expect(notMap.field == "config")
         let bad = try #require(throws: ConfigError.self) { try BenchConfig.parse(yaml: "url: [unclosed") }
         #expect(bad.field == "config")
+    }
+
+    /// Found by the YAML fuzz test: Yams.load traps on a non-text key; these must be errors, not crashes.
+    @Test(arguments: ["[1]: 2", "{a: b}: c", "? - x\n: y", "header:\n  [1, 2]: 3"])
+    func nonTextKeysAreErrorsNotCrashes(_ yaml: String) throws {
+        let error = try #require(throws: ConfigError.self) { try BenchConfig.parse(yaml: yaml) }
+        #expect(error.message.contains("keys must be plain text"))
+        let profile = try #require(throws: ConfigError.self) {
+            try CostProfile.parse(yaml: yaml, catalog: try HardwareCatalog.load(environment: [:]))
+        }
+        #expect(profile.message.contains("keys must be plain text"))
     }
 
     @Test func configRoundTripsThroughJSONWithHeadersRedacted() throws {
