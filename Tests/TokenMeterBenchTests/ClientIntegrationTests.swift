@@ -103,15 +103,14 @@ import TokenMeterCore
     }
 
     @Test func refusedConnectionIsAConnectFailure() async throws {
-        // Bind a server, note its port, stop it: nothing listens there any more.
-        let server = try await ScriptedServer([.stall])
-        let port = server.port
-        await server.stop()
+        let closed = ClosedPort()
+        let port = closed.port
         let client = StreamingHTTPClient(host: "127.0.0.1", port: port, threads: 1)
         let raw = await client.execute(request())
         #expect(raw.failure?.kind == .connect)
         #expect(raw.failure?.message.contains("127.0.0.1:\(port)") == true)
         await client.shutdown()
+        withExtendedLifetime(closed) {}
     }
 
     @Test func cancellationEndsAnInFlightRequest() async throws {

@@ -205,14 +205,14 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
     }
 
     @Test func unreachableEndpointIsAClearError() async throws {
-        let server = try await ScriptedServer([.stall])
-        let port = server.port
-        await server.stop()
+        let closed = ClosedPort()
+        let port = closed.port
         let error = try await #require(throws: BenchError.self) {
             _ = try await runSession("concurrency: 1\nrequests: 1", url: "http://127.0.0.1:\(port)/v1")
         }
         #expect(error.message.contains("cannot reach http://127.0.0.1:\(port)/v1"))
         #expect(error.message.contains("Check --url"))
+        withExtendedLifetime(closed) {}
     }
 
     @Test func sweepStopsWhenEveryRequestFails() async throws {
