@@ -34,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "TokenMeterCost",
-            dependencies: ["TokenMeterCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TokenMeterCore"],
             resources: [.copy("Resources/gpus.json")],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,5 @@
 import Foundation
 import TokenMeterCore
-import Yams
 
 /// An API price card: what a provider charges per million tokens.
 public struct APIPriceCard: Codable, Sendable, Equatable {
