@@ -33,6 +33,12 @@ public struct GPUEntry: Codable, Sendable, Equatable {
     public var scaleUpGigabytesPerSecond: Figure?
     /// Scale-out bandwidth per GPU, GB/s.
     public var scaleOutGigabytesPerSecond: Figure?
+    /// Architecture family (`hopper`, `blackwell`, `cdna3`): calibrations carry over within one.
+    public var family: String?
+    /// CPU–GPU link per GPU per direction, GB/s (PCIe or NVLink-C2C): what KV-cache offload moves over.
+    public var hostLinkGigabytesPerSecond: Figure?
+    /// Host memory per GPU, GB: room for offloaded KV.
+    public var hostMemoryGigabytes: Figure?
     /// Board power, W.
     public var tdpWatts: Figure?
     /// Provisioned all-in power per GPU, kW.
@@ -43,6 +49,7 @@ public struct GPUEntry: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, aliases, peakTFLOPSDense = "peak_tflops_dense", hbmGigabytes = "hbm_gb", hbmTerabytesPerSecond = "hbm_tb_s"
         case scaleUpDomain = "scale_up_domain", scaleUpGigabytesPerSecond = "scale_up_gb_s", scaleOutGigabytesPerSecond = "scale_out_gb_s"
+        case family, hostLinkGigabytesPerSecond = "host_link_gb_s", hostMemoryGigabytes = "host_memory_gb"
         case tdpWatts = "tdp_w", allInKilowatts = "all_in_kw", usdPerGPUHour = "usd_per_gpu_hour"
     }
 
@@ -57,6 +64,9 @@ public struct GPUEntry: Codable, Sendable, Equatable {
         scaleUpDomain = try c.decodeIfPresent(Figure.self, forKey: .scaleUpDomain)
         scaleUpGigabytesPerSecond = try c.decodeIfPresent(Figure.self, forKey: .scaleUpGigabytesPerSecond)
         scaleOutGigabytesPerSecond = try c.decodeIfPresent(Figure.self, forKey: .scaleOutGigabytesPerSecond)
+        family = try c.decodeIfPresent(String.self, forKey: .family)
+        hostLinkGigabytesPerSecond = try c.decodeIfPresent(Figure.self, forKey: .hostLinkGigabytesPerSecond)
+        hostMemoryGigabytes = try c.decodeIfPresent(Figure.self, forKey: .hostMemoryGigabytes)
         tdpWatts = try c.decodeIfPresent(Figure.self, forKey: .tdpWatts)
         allInKilowatts = try c.decodeIfPresent(Figure.self, forKey: .allInKilowatts)
         usdPerGPUHour = try c.decodeIfPresent([String: Figure].self, forKey: .usdPerGPUHour) ?? [:]

@@ -15,6 +15,14 @@ public struct HardwareSpec: Sendable, Equatable {
     public var scaleUpBytesPerSecond: Double
     /// GPUs in one scale-up domain.
     public var scaleUpDomain: Int
+    /// Scale-out (NIC) bytes per second per GPU per direction: collectives and KV transfers that leave the domain.
+    public var scaleOutBytesPerSecond: Double
+    /// CPU–GPU bytes per second per GPU per direction (KV-cache offload).
+    public var hostLinkBytesPerSecond: Double
+    /// Host memory per GPU for offloaded KV, bytes.
+    public var hostMemoryBytes: Double
+    /// Architecture family; calibrations transfer within one.
+    public var family: String
 
     /// Reads a catalog entry; fails naming the missing figure.
     public init(_ gpu: GPUEntry) throws(ConfigError) {
@@ -28,6 +36,15 @@ public struct HardwareSpec: Sendable, Equatable {
         memoryBytes = capacity * 1e9
         scaleUpBytesPerSecond = (gpu.scaleUpGigabytesPerSecond?.value ?? 450) * 1e9
         scaleUpDomain = Int(gpu.scaleUpDomain?.value ?? 8)
+        scaleOutBytesPerSecond = (gpu.scaleOutGigabytesPerSecond?.value ?? 50) * 1e9
+        hostLinkBytesPerSecond = (gpu.hostLinkGigabytesPerSecond?.value ?? 64) * 1e9
+        hostMemoryBytes = (gpu.hostMemoryGigabytes?.value ?? 0) * 1e9
+        family = gpu.family ?? gpu.id
+    }
+
+    /// Bytes per second per GPU of a collective over `group` GPUs: scale-up inside one domain, scale-out beyond it.
+    public func fabricBytesPerSecond(group: Int) -> Double {
+        group <= scaleUpDomain ? scaleUpBytesPerSecond : scaleOutBytesPerSecond
     }
 
     /// The tensor peak used at a precision: FP4 runs at the FP8 peak where there is no FP4 peak (Hopper).

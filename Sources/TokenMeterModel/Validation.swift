@@ -66,6 +66,14 @@ public struct ErrorBand: Sendable, Equatable, Codable {
     }
 }
 
+/// What a measured row ran on.
+public enum RowSetup: Sendable {
+    /// One pool.
+    case aggregated(Deployment)
+    /// Prefill and decode pools.
+    case disaggregated(prefill: Deployment, decode: Deployment, DisaggregatedLayout)
+}
+
 /// Predicts measured rows, fits efficiencies, and reports errors (in-sample and leave-one-system-out).
 public struct Validator: Sendable {
     /// Models known to the catalog.
@@ -79,37 +87,51 @@ public struct Validator: Sendable {
         self.hardware = hardware
     }
 
-    /// The deployment of a row, or why it cannot be predicted.
-    public func deployment(_ row: MeasuredRow) -> Result<Deployment, ConfigError> {
-        guard row.mode == "agg" else {
-            return .failure(ConfigError(field: "mode", message: "disaggregated rows are not modelled yet"))
-        }
+    /// What a row runs on, or why it cannot be predicted.
+    public func setup(_ row: MeasuredRow) -> Result<RowSetup, ConfigError> {
         do throws(ConfigError) {
             let model = try models.model(row.modelPath)
             let gpu = try hardware.gpu(row.system.replacingOccurrences(of: "_", with: "-"))
             let precision = try Precision(parsing: row.precision)
             let hardware = try HardwareSpec(gpu)
-            let p = row.parallelism
-            let gpus = max(p.tensor * p.attentionData, p.expert * p.expertTensor)
-            guard gpus <= hardware.scaleUpDomain else {
-                return .failure(ConfigError(field: "layout", message: "layout spans \(gpus) GPUs, beyond one \(hardware.scaleUpDomain)-GPU scale-up domain "
-                    + "(multi-node layouts are not modelled yet; some of these rows also contradict their ids)"))
+            guard row.concurrency >= 1 else {
+                return .failure(ConfigError(field: "concurrency", message: "the row names no concurrency (batch_size, silicon_concurrency or _cN_ in its id)"))
             }
-            return .success(Deployment(model: model, hardware: hardware, precision: precision, parallelism: row.parallelism))
+            if row.mode == "disagg" {
+                guard let layout = row.disaggregated else {
+                    return .failure(ConfigError(field: "mode", message: "disaggregated rows without prefill/decode worker counts"))
+                }
+                return .success(.disaggregated(
+                    prefill: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.prefill),
+                    decode: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.decode), layout))
+            }
+            if let contradiction = row.idContradiction {
+                return .failure(ConfigError(field: "layout", message: "layout columns contradict the row's id (e.g. \(contradiction))"))
+            }
+            return .success(.aggregated(Deployment(model: model, hardware: hardware, precision: precision, parallelism: row.parallelism)))
         } catch {
             return .failure(error)
         }
     }
 
     /// Predicts a row with given efficiencies.
-    public static func predict(_ row: MeasuredRow, _ deployment: Deployment, _ efficiency: Efficiency) -> RowPrediction {
-        let p = PerformanceModel(deployment: deployment, efficiency: efficiency)
-            .aggregated(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength)
-        return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+    public static func predict(_ row: MeasuredRow, _ setup: RowSetup, _ efficiency: Efficiency) -> RowPrediction {
+        switch setup {
+        case let .aggregated(deployment):
+            let p = PerformanceModel(deployment: deployment, efficiency: efficiency)
+                .aggregated(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength)
+            return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+        case let .disaggregated(prefill, decode, layout):
+            let serving = DisaggregatedServing(prefill: PerformanceModel(deployment: prefill, efficiency: efficiency),
+                                               decode: PerformanceModel(deployment: decode, efficiency: efficiency))
+            let p = serving.predict(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
+                                    prefillWorkers: layout.prefillWorkers, decodeWorkers: layout.decodeWorkers, prefillBatch: layout.prefillBatch)
+            return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+        }
     }
 
     /// Fits efficiencies to rows by coordinate descent on the mean absolute log error of TTFT and TPOT.
-    public static func calibrate(_ rows: [(MeasuredRow, Deployment)], provenance: String) -> Efficiency {
+    public static func calibrate(_ rows: [(MeasuredRow, RowSetup)], provenance: String) -> Efficiency {
         var best = Efficiency.prior
         best.provenance = provenance
         guard !rows.isEmpty else { return best }
@@ -167,10 +189,10 @@ public struct Validator: Sendable {
 
     /// Validates rows: priors, in-sample calibration, leave-one-system-out, breakdowns.
     public func validate(_ rows: [MeasuredRow]) -> Report {
-        var usable: [(MeasuredRow, Deployment)] = []
+        var usable: [(MeasuredRow, RowSetup)] = []
         var unpredictable: [String: [String]] = [:]
         for row in rows {
-            switch deployment(row) {
+            switch setup(row) {
             case let .success(d): usable.append((row, d))
             case let .failure(e): unpredictable[e.message, default: []].append(row.id)
             }

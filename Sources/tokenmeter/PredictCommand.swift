@@ -5,114 +5,133 @@ import TokenMeterCost
 import TokenMeterModel
 import TokenMeterReport
 
-/// `tokenmeter predict`: the aggregated serving front of a model on hardware, from the roofline model.
+/// `tokenmeter predict`: serving fronts of a model on hardware from the calibrated roofline model — aggregated or
+/// disaggregated, with speculation, prefix caching and KV offload — or a search for the best configuration under an SLO.
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict TTFT, TPOT and tok/s/GPU over concurrency for a model on hardware (aggregated serving).",
-        discussion: "Uses the stated prior efficiencies, or the ones fitted on --calibrate-data for this hardware, engine and precision."
+        abstract: "Predict TTFT, TPOT, tok/s/GPU and tok/s/user for a model on hardware, or search configurations under an SLO.",
+        discussion: """
+            Efficiencies come from the calibration store (tokenmeter calibrate): fitted on this GPU, else transferred from a GPU of
+            its family, else the stated priors. Every estimate is printed beside its speed-of-light bound and, when calibrated, an
+            error band. --disagg without pool flags, or --search, enumerates configurations inside the scale-up domain.
+            """
     )
 
     @Option(help: "Catalog model (llama-3.1-8b, deepseek-r1, qwen3-235b-a22b, gpt-oss-120b, ...) or a config.json path.") var model: String
-    @Option(help: "Catalog GPU (h100, h200, b200, gb200, mi300x, ...).") var hardware: String
-    @Option(help: "GPUs of one replica (tensor parallel degree unless --tp is given).") var gpus: Int = 1
-    @Option(help: "Tensor parallel degree.") var tp: Int?
-    @Option(help: "Expert parallel degree (MoE).") var ep: Int?
+    @Option(help: "Catalog GPU (h100, h200, b200, b300, gb200, gb300, mi300x, mi325x, mi355x).") var hardware: String
+    @Option(help: "GPUs of one replica, or of one decode worker with --disagg.") var gpus: Int = 1
+    @Option(help: "Tensor parallel degree (default: --gpus / --dp).") var tp: Int?
+    @Option(help: "Expert parallel degree (MoE; default 1, experts tensor-parallel over the GPUs).") var ep: Int?
     @Option(help: "Attention data parallel degree.") var dp: Int = 1
     @Option(help: "Weight precision: bf16, fp8, fp4 or int4.") var precision: String = "fp8"
     @Option(help: "Input tokens per request.") var isl: Int = 1024
     @Option(help: "Output tokens per request.") var osl: Int = 1024
-    @Option(help: "Concurrencies to predict.") var concurrency: String = "1,2,4,8,16,32,64,128,256"
-    @Option(help: "Measured CSV to calibrate efficiencies on (rows of the same system, engine and precision).") var calibrateData: String?
-    @Option(help: "Engine whose rows calibrate (trtllm, vllm, sglang).") var engine: String?
-    @Option(help: "Price the front with a catalog tier: hyperscaler, neocloud or rental.") var tier: String?
+    @Option(help: "Concurrencies to predict (per replica, or in total with --disagg).") var concurrency: String = "1,2,4,8,16,32,64,128,256"
+    @Option(help: "Engine whose calibration to use (vllm, sglang, trtllm); default: any.") var engine: String?
+    @Option(help: "Measured CSV to fit efficiencies on now instead of the store (rows of this GPU, --engine and precision).") var calibrateData: String?
+
+    @Option(help: "Multi-token prediction: tokens drafted per step by the model's MTP heads.") var mtp: Int?
+    @Option(help: "Speculative decoding with a draft model (catalog id or config.json).") var draftModel: String?
+    @Option(help: "Tokens the draft model proposes per step.") var draftTokens: Int = 4
+    @Option(help: "Acceptance rate of each drafted token (needed with --mtp or --draft-model).") var acceptance: Double?
+    @Option(help: "Share of each prompt served from the prefix cache (0 to 1).") var prefixHit: Double = 0
+    @Flag(help: "Let KV blocks live in host memory (more sequences, read back over the CPU–GPU link).") var kvOffload = false
+
+    @Flag(help: "Disaggregated prefill/decode serving.") var disagg = false
+    @Option(help: "GPUs of one prefill worker (--disagg).") var prefillGpus: Int?
+    @Option(help: "Tensor parallel degree of a prefill worker.") var prefillTp: Int?
+    @Option(help: "Expert parallel degree of a prefill worker.") var prefillEp: Int?
+    @Option(help: "Prefill workers (--disagg).") var prefillWorkers: Int?
+    @Option(help: "Decode workers (--disagg); default: rate-matched to the prefill workers.") var decodeWorkers: Int?
+
+    @Flag(help: "Search layouts, concurrencies and P:D ratios; print the front and the best configuration meeting --slo.") var search = false
+    @Option(help: "Service level for --search: a preset or ttft_p99=2s,tpot_p99=50ms (checked against predicted medians).") var slo: String?
+    @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
+
+    @Option(help: "Price with a catalog tier: hyperscaler, neocloud or rental.") var tier: String?
+    @Option(help: "Price with a cost profile YAML file.") var profile: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let hardwareCatalog = try HardwareCatalog.load()
-        let models = try ModelCatalog.load()
-        let architecture = model.hasSuffix(".json") ? try HuggingFaceConfig.architecture(path: model) : try models.model(model)
-        let gpu = try hardwareCatalog.gpu(hardware)
-        let spec = try HardwareSpec(gpu)
-        let precisionValue = try Precision(parsing: precision)
-        guard gpus >= 1, dp >= 1, isl >= 1, osl >= 1 else { throw ConfigError(field: "gpus", message: "gpus, dp, isl and osl must be at least 1") }
-        let tensor = tp ?? max(1, gpus / dp)
-        guard tensor * dp == gpus else { throw ConfigError(field: "tp", message: "tp × dp must equal --gpus (\(tensor) × \(dp) ≠ \(gpus))") }
-        let expert = ep ?? 1
-        guard architecture.moe != nil || expert == 1 else { throw ConfigError(field: "ep", message: "\(architecture.id) is dense; expert parallelism needs a MoE model") }
-        guard gpus % expert == 0 else { throw ConfigError(field: "ep", message: "--ep must divide --gpus") }
-        let layout = Parallelism(tensor: tensor, attentionData: dp, expert: expert, expertTensor: architecture.moe == nil ? 1 : gpus / expert)
-        let deployment = Deployment(model: architecture, hardware: spec, precision: precisionValue, parallelism: layout)
-        var efficiency = Efficiency.prior
-        var band: ErrorBand?
-        if let calibrateData {
-            guard let engine else { throw ConfigError(field: "engine", message: "--calibrate-data needs --engine trtllm|vllm|sglang") }
-            let validator = Validator(models: models, hardware: hardwareCatalog)
-            let rows = try MeasuredData.read(path: calibrateData).filter {
-                $0.backend == engine && (try? Precision(parsing: $0.precision)) == precisionValue
-                    && $0.system.replacingOccurrences(of: "_", with: "-").hasPrefix(gpu.id)
-            }
-            let usable = rows.compactMap { row in (try? validator.deployment(row).get()).map { (row, $0) } }
-            guard !usable.isEmpty else {
-                throw ConfigError(field: "calibrate-data", message: "no \(engine) \(precisionValue.rawValue) rows for \(gpu.id) in \(calibrateData)")
-            }
-            efficiency = Validator.calibrate(usable, provenance: "measured on \(usable.count) \(engine) rows")
-            band = ErrorBand(usable.map { Validator.predict($0.0, $0.1, efficiency) })
-        }
-        let levels = try BenchCommand.list(concurrency, field: "concurrency") { Int($0) }
-        let predictor = PerformanceModel(deployment: deployment, efficiency: efficiency)
-        let bound = PerformanceModel(deployment: deployment, efficiency: .speedOfLight)
-        let profile = try tier.map { t throws(ConfigError) in try CostProfile.tier(t, gpu: gpu) }
-        let calculator = CostCalculator()
-        var rows: [[String]] = [["concurrency", "TTFT ms", "TPOT ms (SOL)", "tok/s/user", "out tok/s/GPU", "total tok/s/GPU", "bound", "memory"]
-                                + (profile == nil ? [] : ["$/Mtok total"])]
-        var output: [JSONValue] = []
-        var front: [FrontPoint] = []
-        for c in levels where c >= 1 {
-            let p = predictor.aggregated(concurrency: c, inputLength: isl, outputLength: osl)
-            let sol = bound.aggregated(concurrency: c, inputLength: isl, outputLength: osl)
-            let total = p.inputPerGPU + p.outputPerGPU
-            let cost = profile.map { calculator.price(Delivery(inputPerGPU: p.inputPerGPU, outputPerGPU: p.outputPerGPU), profile: $0).usdPerMtokTotal }
-            var row = [String(c), TerminalTable.number(p.ttftMilliseconds, 1),
-                       "\(TerminalTable.number(p.tpotMilliseconds, 2)) (\(TerminalTable.number(sol.tpotMilliseconds, 2)))",
-                       TerminalTable.number(p.interactivity, 1), TerminalTable.number(p.outputPerGPU, 1), TerminalTable.number(total, 1), p.bound,
-                       p.memory.fits ? "fits" : "does not fit"]
-            if let cost { row.append(cost.map { TerminalTable.number($0, 3) } ?? "-") }
-            rows.append(row)
-            if p.memory.fits { front.append(FrontPoint(interactivity: p.interactivity, throughputPerGPU: total, label: "c=\(c)")) }
-            output.append(.object([
-                ("concurrency", .number(Double(c))), ("ttft_ms", .number(p.ttftMilliseconds)), ("tpot_ms", .number(p.tpotMilliseconds)),
-                ("tpot_ms_speed_of_light", .number(sol.tpotMilliseconds)), ("output_tok_s_gpu", .number(p.outputPerGPU)),
-                ("total_tok_s_gpu", .number(total)), ("tok_s_user", .number(p.interactivity)), ("bound", .string(p.bound)),
-                ("fits", .bool(p.memory.fits)), ("memory_refusal", p.memory.refusal.map { .string($0) } ?? .null),
-            ]))
-        }
-        if json {
-            let bandJSON: JSONValue = band.map { b in
-                .object([("rows", .number(Double(b.rows))), ("ttft_median_pct", .number(b.ttftMedianPercent)), ("ttft_p90_pct", .number(b.ttftP90Percent)),
-                         ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent))])
-            } ?? .null
-            print(JSONValue.object([("model", .string(architecture.id)), ("hardware", .string(gpu.id)), ("layout", .string(layout.description)),
-                                    ("efficiency_provenance", .string(efficiency.provenance)), ("error_band", bandJSON),
-                                    ("points", .array(output))]).serialized)
-            return
-        }
-        print("\(architecture.name) on \(gpus)× \(gpu.name), \(precisionValue.rawValue), \(layout), ISL \(isl) / OSL \(osl); "
-              + "efficiencies: \(efficiency.provenance) (memory \(Int(efficiency.memory * 100))%, compute \(Int(efficiency.compute * 100))%)")
-        print(TerminalTable.align(rows))
-        if let band {
-            func n(_ v: Double) -> String { TerminalTable.number(v, 0) }
-            print("error band on the \(band.rows) calibration rows (median / p90 absolute error): TTFT ±\(n(band.ttftMedianPercent))% / "
-                  + "±\(n(band.ttftP90Percent))%, TPOT ±\(n(band.tpotMedianPercent))% / ±\(n(band.tpotP90Percent))%")
+        let setup = try PredictSetup(self)
+        if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
+            try runSearch(setup)
+        } else if disagg {
+            try runDisaggregated(setup)
         } else {
-            print("uncalibrated: stated prior efficiencies (pass --calibrate-data CSV --engine E for fitted ones and an error band); "
-                  + "the speed-of-light TPOT is the hard lower bound")
+            runAggregated(setup)
         }
-        if let refusal = predictor.aggregated(concurrency: levels.min() ?? 1, inputLength: isl, outputLength: osl).memory.refusal {
-            print("does not fit: \(refusal)")
+    }
+
+    func runAggregated(_ s: PredictSetup) {
+        let predictor = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency)
+        let bound = PerformanceModel(deployment: s.deployment, efficiency: .speedOfLight)
+        let refusal = predictor.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: prefixHit).refusal
+        var points: [PredictText.Point] = []
+        for c in s.levels {
+            let p = predictor.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
+            let sol = bound.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
+            points.append(PredictText.Point(
+                label: "c=\(c)", concurrency: c, gpus: s.deployment.parallelism.gpus, ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds,
+                solTTFT: sol.ttftMilliseconds, solTPOT: sol.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU,
+                bound: p.bound, fits: refusal == nil, note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : "")))
         }
-        print("Pareto front: " + ParetoFront(front).points.map(\.label).joined(separator: ", "))
-        print("note: aggregated serving only; disaggregated, speculative decoding, KV offload and search are not modelled yet. "
-              + "Validated error on Hopper data: see docs/perf-model.md.")
+        PredictText.print(setup: s, title: "aggregated, \(s.deployment.parallelism)", points: points, refusal: refusal, json: json)
+    }
+
+    func runDisaggregated(_ s: PredictSetup) throws {
+        let prefillLayout = try s.prefillLayout()
+        let prefillDeployment = Deployment(model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision,
+                                           parallelism: prefillLayout)
+        func serving(_ e: Efficiency) -> DisaggregatedServing {
+            DisaggregatedServing(prefill: PerformanceModel(deployment: prefillDeployment, efficiency: e),
+                                 decode: PerformanceModel(deployment: s.deployment, efficiency: e), options: s.options)
+        }
+        let model = serving(s.chosen.efficiency)
+        let bound = serving(.speedOfLight)
+        var points: [PredictText.Point] = []
+        for c in s.levels {
+            // Rate matching: as many prefill workers as the decode workers' demand needs, unless given.
+            let nd = decodeWorkers ?? 1
+            let np = prefillWorkers ?? Self.matchedPrefillWorkers(model, decodeWorkers: nd, concurrency: c, isl: isl, osl: osl)
+            let p = model.predict(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd)
+            let sol = bound.predict(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd)
+            // TTFT's lower bound is one prompt's prefill and transfer at the speed of light (the closed loop's queueing is not).
+            let solTTFT = bound.prefillPool(inputLength: isl, batch: 1).singlePromptSeconds + bound.transferSeconds(inputLength: isl, totalGPUs: p.gpus)
+            points.append(PredictText.Point(
+                label: "c=\(c) \(np)P+\(nd)D", concurrency: c, gpus: p.gpus, ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds,
+                solTTFT: solTTFT * 1000, solTPOT: sol.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU,
+                bound: "\(p.limitedBy)-limited", fits: true, note: "KV transfer \(TerminalTable.number(p.transferMilliseconds, 2)) ms"))
+        }
+        let refusal = PerformanceModel(deployment: prefillDeployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: 1).refusal
+            ?? PerformanceModel(deployment: s.deployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl).refusal
+        PredictText.print(setup: s, title: "disaggregated, prefill \(prefillLayout), decode \(s.deployment.parallelism)",
+                          points: points, refusal: refusal, json: json)
+    }
+
+    /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.
+    static func matchedPrefillWorkers(_ serving: DisaggregatedServing, decodeWorkers nd: Int, concurrency: Int, isl: Int, osl: Int) -> Int {
+        let perWorker = max(1, Int((Double(concurrency) / Double(nd)).rounded(.up)))
+        let demand = Double(nd) * serving.decodePool(concurrency: perWorker, inputLength: isl, outputLength: osl).requestsPerSecond
+        let supply = serving.prefillPool(inputLength: isl, batch: 1).requestsPerSecond
+        return max(1, Int((demand / supply).rounded(.up)))
+    }
+
+    func runSearch(_ s: PredictSetup) throws {
+        var slo: ServiceLevelObjective?
+        if let text = self.slo { slo = try ServiceLevelObjective(presetOrSpec: text) }
+        let limit = { (metric: SLOMetric) in slo?.bounds.filter { $0.metric == metric }.map(\.limitMilliseconds).min() }
+        if let maxGpus, maxGpus < 1 { throw ConfigError(field: "max-gpus", message: "--max-gpus must be at least 1") }
+        var searcher = ConfigurationSearch(
+            model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision, efficiency: s.chosen.efficiency,
+            options: s.options, inputLength: isl, outputLength: osl, ttftLimitMilliseconds: limit(.ttft), tpotLimitMilliseconds: limit(.tpot),
+            maxGPUs: maxGpus)
+        searcher.aggregated = !disagg || search
+        searcher.disaggregated = disagg || search
+        let started = ContinuousClock.now
+        let result = searcher.run()
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        PredictText.printSearch(setup: s, result: result, slo: slo, seconds: seconds, json: json)
     }
 }

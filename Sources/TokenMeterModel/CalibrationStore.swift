@@ -1,0 +1,141 @@
+import Foundation
+import TokenMeterCore
+
+/// Efficiencies fitted for one (hardware, engine, precision), with where they came from and how well they fit.
+public struct Calibration: Codable, Sendable, Equatable {
+    /// Catalog GPU id the rows were measured on.
+    public var hardware: String
+    /// Its architecture family: the calibration transfers to other GPUs of this family.
+    public var family: String
+    /// Engine (`vllm`, `sglang`, `trtllm`, ...).
+    public var engine: String
+    /// Weight precision.
+    public var precision: Precision
+    /// The fitted parameters (provenance `measured`).
+    public var efficiency: Efficiency
+    /// How far the calibrated model strays from the rows it was fitted on.
+    public var band: ErrorBand?
+    /// What was fitted: a result file or a CSV, and how many points.
+    public var source: String
+    /// Points fitted.
+    public var points: Int
+    /// When (ISO 8601).
+    public var fittedAt: String
+
+    /// Creates a record.
+    public init(hardware: String, family: String, engine: String, precision: Precision, efficiency: Efficiency, band: ErrorBand?,
+                source: String, points: Int, fittedAt: String) {
+        self.hardware = hardware
+        self.family = family
+        self.engine = engine
+        self.precision = precision
+        self.efficiency = efficiency
+        self.band = band
+        self.source = source
+        self.points = points
+        self.fittedAt = fittedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hardware, family, engine, precision, efficiency, band = "error_band", source, points, fittedAt = "fitted_at"
+    }
+
+    /// File name inside the store.
+    var fileName: String { "\(hardware)-\(engine)-\(precision.rawValue).json" }
+}
+
+/// Efficiencies chosen for a prediction, and why.
+public struct ChosenEfficiency: Sendable, Equatable {
+    /// The parameters.
+    public var efficiency: Efficiency
+    /// `measured` (fitted on this GPU), `transferred` (fitted on another GPU of its family) or `prior`.
+    public var provenance: String
+    /// In words, with the source.
+    public var description: String
+    /// The fit's error band, when there is one.
+    public var band: ErrorBand?
+
+    /// Creates a choice.
+    public init(efficiency: Efficiency, provenance: String, description: String, band: ErrorBand?) {
+        self.efficiency = efficiency
+        self.provenance = provenance
+        self.description = description
+        self.band = band
+    }
+}
+
+/// Calibration files in a folder: `$TOKENMETER_CALIBRATION_DIR`, else `$XDG_CONFIG_HOME/tokenmeter/calibration`, else
+/// `~/.config/tokenmeter/calibration`.
+public struct CalibrationStore: Sendable {
+    /// The folder.
+    public var directory: String
+
+    /// A store at a folder.
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The store at the documented per-user location.
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> CalibrationStore {
+        if let dir = environment["TOKENMETER_CALIBRATION_DIR"], !dir.isEmpty { return CalibrationStore(directory: dir) }
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        return CalibrationStore(directory: config + "/tokenmeter/calibration")
+    }
+
+    /// Writes a calibration (replacing the one for the same hardware, engine and precision) atomically; returns its path.
+    @discardableResult
+    public func save(_ calibration: Calibration) throws(ConfigError) -> String {
+        let path = directory + "/" + calibration.fileName
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(calibration).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ConfigError(field: "calibration", message: "cannot write \(path): \(error.localizedDescription); set TOKENMETER_CALIBRATION_DIR to a writable folder")
+        }
+        return path
+    }
+
+    /// Every calibration in the folder; a file that is not a calibration is an error naming it.
+    public func all() throws(ConfigError) -> [Calibration] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var out: [Calibration] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            do {
+                out.append(try JSONDecoder().decode(Calibration.self, from: data))
+            } catch {
+                throw ConfigError(field: "calibration", message: "\(path) is not a tokenmeter calibration (\(error)); delete it or fit it again with tokenmeter calibrate")
+            }
+        }
+        return out
+    }
+
+    /// The efficiencies for a GPU: fitted on it (`measured`), else fitted on another GPU of its family (`transferred`), else the
+    /// stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points first.
+    public func choose(hardware: HardwareSpec, engine: String?, precision: Precision) throws(ConfigError) -> ChosenEfficiency {
+        let candidates = try all().filter { $0.precision == precision && (engine == nil || $0.engine == engine) }
+            .sorted { $0.points > $1.points }
+        if let own = candidates.first(where: { $0.hardware == hardware.id }) {
+            var e = own.efficiency
+            e.provenance = "measured"
+            return ChosenEfficiency(efficiency: e, provenance: "measured",
+                                    description: "measured on \(own.hardware) with \(own.engine) (\(own.points) points from \(own.source), \(own.fittedAt))",
+                                    band: own.band)
+        }
+        if let kin = candidates.first(where: { $0.family == hardware.family }) {
+            var e = kin.efficiency
+            e.provenance = "transferred"
+            return ChosenEfficiency(efficiency: e, provenance: "transferred",
+                                    description: "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points",
+                                    band: kin.band)
+        }
+        return ChosenEfficiency(efficiency: .prior, provenance: "prior",
+                                description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"
+                                    + (engine.map { " with \($0)" } ?? "") + " at \(precision.rawValue))",
+                                band: nil)
+    }
+}

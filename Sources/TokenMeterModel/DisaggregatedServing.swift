@@ -1,0 +1,165 @@
+import Foundation
+import TokenMeterCore
+
+/// What one prefill worker can do: the time to prefill a batch of prompts and its request rate.
+public struct PrefillPool: Sendable, Equatable {
+    /// Seconds to prefill one prompt alone (chunked).
+    public var singlePromptSeconds: Double
+    /// Requests per second one worker sustains at its batch size.
+    public var requestsPerSecond: Double
+    /// Prompts batched per prefill step.
+    public var batch: Int
+    /// GPUs of one worker.
+    public var gpus: Int
+    /// Whether the layout fits in memory.
+    public var fits: Bool
+}
+
+/// What one decode worker does at a concurrency.
+public struct DecodePool: Sendable, Equatable {
+    /// Sequences per worker.
+    public var concurrency: Int
+    /// Running sequences (the KV cache may hold fewer).
+    public var running: Int
+    /// Time per output token, s.
+    public var tpot: Double
+    /// Requests per second one worker completes: running / (osl × TPOT).
+    public var requestsPerSecond: Double
+    /// GPUs of one worker.
+    public var gpus: Int
+    /// What bounds its step.
+    public var bound: String
+    /// Whether it fits.
+    public var fits: Bool
+}
+
+/// A disaggregated prediction: the two pools combined at a rate both sustain.
+public struct DisaggregatedPrediction: Sendable, Equatable {
+    /// Prefill and decode workers.
+    public var prefillWorkers: Int
+    /// Decode workers.
+    public var decodeWorkers: Int
+    /// Time to first token, ms (queueing, prefill, KV transfer).
+    public var ttftMilliseconds: Double
+    /// Time per output token, ms.
+    public var tpotMilliseconds: Double
+    /// KV transfer of one prompt, ms.
+    public var transferMilliseconds: Double
+    /// Output tok/s per GPU over both pools.
+    public var outputPerGPU: Double
+    /// Input tok/s per GPU over both pools.
+    public var inputPerGPU: Double
+    /// tok/s per user.
+    public var interactivity: Double
+    /// Requests per second of the whole system.
+    public var requestsPerSecond: Double
+    /// `prefill` or `decode`: the pool that limits the rate.
+    public var limitedBy: String
+    /// GPUs in both pools.
+    public var gpus: Int
+}
+
+/// Disaggregated prefill/decode serving: a prefill pool and a decode pool, each a `PerformanceModel` with its own layout,
+/// joined by a KV transfer over the scale-up fabric when both pools share one domain and over the scale-out NICs otherwise.
+public struct DisaggregatedServing: Sendable {
+    /// The prefill workers' model (layout included).
+    public var prefill: PerformanceModel
+    /// The decode workers' model.
+    public var decode: PerformanceModel
+    /// Serving options (speculation applies to decode, the prefix cache to prefill).
+    public var options: ServingOptions
+
+    /// Creates the pair.
+    public init(prefill: PerformanceModel, decode: PerformanceModel, options: ServingOptions = .none) {
+        self.prefill = prefill
+        self.decode = decode
+        self.options = options
+    }
+
+    /// One prefill worker at `batch` prompts per step.
+    public func prefillPool(inputLength isl: Int, batch: Int) -> PrefillPool {
+        let prompt = options.prefilledTokens(isl)
+        func seconds(_ prompts: Double) -> Double {
+            let tokens = prompts * prompt
+            let chunks = max(1, (tokens / Double(prefill.prefillChunkTokens)).rounded(.up))
+            return chunks * prefill.step(decoding: 0, context: 0, prefillTokens: tokens / chunks, promptLength: Double(isl)).total
+        }
+        let b = max(1, batch)
+        let fits = prefill.memoryPlan(concurrency: b, inputLength: isl, outputLength: 1, prefixHitRate: options.prefixHitRate).fits
+        return PrefillPool(singlePromptSeconds: seconds(1), requestsPerSecond: Double(b) / seconds(Double(b)), batch: b,
+                           gpus: prefill.deployment.parallelism.gpus, fits: fits)
+    }
+
+    /// One decode worker at `concurrency` sequences: steps without prefill work.
+    public func decodePool(concurrency: Int, inputLength isl: Int, outputLength osl: Int) -> DecodePool {
+        let capacity = decode.kvCapacity(concurrency: concurrency, inputLength: isl, outputLength: osl, options: options)
+        let context = Double(isl) + Double(osl) / 2
+        let d = decode.decodeTime(running: Double(capacity.running), context: context, prefillTokens: 0, promptLength: 0,
+                                  speculation: options.speculation, hostShare: capacity.hostShare)
+        let fits = decode.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: options.prefixHitRate).fits
+        return DecodePool(concurrency: concurrency, running: capacity.running, tpot: d.perToken,
+                          requestsPerSecond: Double(capacity.running) / (Double(max(osl, 1)) * d.perToken),
+                          gpus: decode.deployment.parallelism.gpus, bound: d.step.bound, fits: fits)
+    }
+
+    /// Seconds to move one prompt's KV cache from a prefill worker to a decode worker. Every prefill rank sends its shard in
+    /// parallel; the fabric is the scale-up one when both pools fit in one domain.
+    public func transferSeconds(inputLength isl: Int, totalGPUs: Int) -> Double {
+        let bytes = decode.deployment.model.kvBytes(context: isl, bytesPerElement: decode.deployment.precision.kvBytes)
+        let links = Double(min(prefill.deployment.parallelism.gpus, decode.deployment.parallelism.gpus))
+        let hw = decode.deployment.hardware
+        return decode.efficiency.collectiveLatencyMicroseconds / 1e6 + bytes / links / hw.fabricBytesPerSecond(group: totalGPUs)
+    }
+
+    /// Combines pools at a closed-loop concurrency: the rate is what the slower pool sustains (rate matching); TTFT is the
+    /// prefill of the prompts waiting at one worker (Little's law, raised by `prefillBatching` towards synchronized waves) plus
+    /// the transfer, and grows to absorb the users a saturated prefill pool cannot serve.
+    public static func combine(prefill: PrefillPool, prefillWorkers np: Int, decode: DecodePool, decodeWorkers nd: Int,
+                               transfer: Double, concurrency: Int, inputLength isl: Int, outputLength osl: Int,
+                               prefillBatching: Double = 0) -> DisaggregatedPrediction
+    {
+        let users = Double(max(concurrency, 1))
+        let decodeTime = Double(max(osl - 1, 0)) * decode.tpot
+        let prefillCapacity = Double(np) * prefill.requestsPerSecond
+        let decodeCapacity = Double(nd) * decode.requestsPerSecond
+        // Prefill of the prompts that wait together at one worker, as a fixed point of TTFT.
+        var ttft = prefill.singlePromptSeconds + transfer
+        for _ in 0..<20 {
+            let rate = min(users / (ttft + decodeTime), prefillCapacity, decodeCapacity)
+            let steady = max(1, rate / Double(np) * ttft)
+            let waves = users / Double(np)
+            let waiting = min(steady + prefillBatching * max(0, waves - steady), waves)
+            let next = waiting / prefill.requestsPerSecond + transfer
+            let bounded = max(next, prefill.singlePromptSeconds + transfer)
+            if abs(bounded - ttft) < 1e-6 * ttft { ttft = bounded; break }
+            ttft = bounded
+        }
+        var rate = users / (ttft + decodeTime)
+        let limit = min(prefillCapacity, decodeCapacity)
+        if rate > limit {
+            // Users beyond what the slower pool serves wait in front of it; for a saturated decode pool that wait is a slot.
+            rate = limit
+            ttft = max(ttft, users / rate - decodeTime)
+        }
+        let gpus = np * prefill.gpus + nd * decode.gpus
+        let output = rate * Double(osl) / Double(gpus)
+        return DisaggregatedPrediction(
+            prefillWorkers: np, decodeWorkers: nd, ttftMilliseconds: ttft * 1000, tpotMilliseconds: decode.tpot * 1000,
+            transferMilliseconds: transfer * 1000, outputPerGPU: output, inputPerGPU: output * Double(isl) / Double(max(osl, 1)),
+            interactivity: 1 / decode.tpot, requestsPerSecond: rate, limitedBy: prefillCapacity < decodeCapacity ? "prefill" : "decode",
+            gpus: gpus)
+    }
+
+    /// Predicts `concurrency` users over `prefillWorkers` and `decodeWorkers` workers; each decode worker holds its share of
+    /// the users and each prefill worker batches up to `prefillBatch` prompts.
+    public func predict(concurrency: Int, inputLength isl: Int, outputLength osl: Int, prefillWorkers np: Int, decodeWorkers nd: Int,
+                        prefillBatch: Int = 1) -> DisaggregatedPrediction
+    {
+        let perDecode = max(1, Int((Double(concurrency) / Double(max(nd, 1))).rounded(.up)))
+        let total = np * prefill.deployment.parallelism.gpus + nd * decode.deployment.parallelism.gpus
+        return Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
+                            decode: decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl), decodeWorkers: nd,
+                            transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
+                            inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching)
+    }
+}

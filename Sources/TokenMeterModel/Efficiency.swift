@@ -1,0 +1,50 @@
+import Foundation
+import TokenMeterCore
+
+/// The few numbers a roofline cannot know and calibration fits, per (hardware, engine, precision).
+public struct Efficiency: Codable, Sendable, Equatable {
+    /// Fraction of HBM bandwidth achieved by weight and KV reads.
+    public var memory: Double
+    /// Fraction of dense tensor peak achieved by GEMMs and attention.
+    public var compute: Double
+    /// Fixed overhead per engine step (launches, scheduling, sampling), ms.
+    public var fixedMilliseconds: Double
+    /// Overhead per layer per step (kernel boundaries, per-op latency), µs.
+    public var perLayerMicroseconds: Double
+    /// Share of the concurrency whose prompts are prefilled together ahead of a first token (1 = waves, 0 = one at a time).
+    public var prefillBatching: Double
+    /// Share of the amortised prefill work that lands inside decode steps (engine scheduling: 1 = fully mixed batches).
+    public var prefillInterference: Double
+    /// Latency of one collective hop, µs (ring all-reduce pays it 2(N−1) times; one-shot kernels much less).
+    public var collectiveLatencyMicroseconds: Double
+    /// Where these came from: `prior`, `measured` (fitted on this hardware) or `transferred` (fitted on another of its family).
+    public var provenance: String
+
+    /// Stated priors: HBM efficiency 0.8, per-op latency 3 µs and 10 µs p2p latency are aiconfigurator's empirical factors (REFERENCE.md);
+    /// compute 0.6, a 2 ms step overhead and steady-state (unsynchronized) arrivals are assumptions until calibrated.
+    public static let prior = Efficiency(memory: 0.8, compute: 0.6, fixedMilliseconds: 2, perLayerMicroseconds: 24, prefillBatching: 0,
+                                         prefillInterference: 1, collectiveLatencyMicroseconds: 10, provenance: "prior")
+
+    /// No losses at all: the speed-of-light bound.
+    public static let speedOfLight = Efficiency(memory: 1, compute: 1, fixedMilliseconds: 0, perLayerMicroseconds: 0, prefillBatching: 0,
+                                                prefillInterference: 0, collectiveLatencyMicroseconds: 0, provenance: "speed of light")
+
+    /// Creates parameters.
+    public init(memory: Double, compute: Double, fixedMilliseconds: Double, perLayerMicroseconds: Double, prefillBatching: Double,
+                prefillInterference: Double, collectiveLatencyMicroseconds: Double, provenance: String) {
+        self.memory = memory
+        self.compute = compute
+        self.fixedMilliseconds = fixedMilliseconds
+        self.perLayerMicroseconds = perLayerMicroseconds
+        self.prefillBatching = prefillBatching
+        self.prefillInterference = prefillInterference
+        self.collectiveLatencyMicroseconds = collectiveLatencyMicroseconds
+        self.provenance = provenance
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case memory = "memory_efficiency", compute = "compute_efficiency", fixedMilliseconds = "fixed_ms"
+        case perLayerMicroseconds = "per_layer_us", prefillBatching = "prefill_batching"
+        case prefillInterference = "prefill_interference", collectiveLatencyMicroseconds = "collective_latency_us", provenance
+    }
+}
