@@ -32,16 +32,39 @@ public enum HuggingFaceConfig {
         }
         let window = int("sliding_window")
         if window == nil { sliding = [] }
-        let attention = AttentionShape(
+        var attention = AttentionShape(
             kind: kind, heads: heads, kvHeads: kvHeads, headDim: int("head_dim") ?? hidden / heads,
             qLoraRank: int("q_lora_rank") ?? 0, kvLoraRank: kvLora, ropeHeadDim: int("qk_rope_head_dim") ?? 0,
             nopeHeadDim: int("qk_nope_head_dim") ?? 0, valueHeadDim: int("v_head_dim") ?? 0,
             slidingWindow: window, slidingLayers: sliding)
+        attention.outputGate = c["attn_output_gate"]?.boolValue ?? false
+        if let topK = int("index_topk") {
+            attention.sparseTopK = topK
+            attention.indexerHeads = try required("index_n_heads")
+            attention.indexerHeadDim = try required("index_head_dim")
+        }
+        // Hybrid models: linear-attention layers named in layer_types, or every layer but each full_attention_interval-th.
+        var linear: LinearAttentionShape?
+        if let valueHeads = int("linear_num_value_heads") {
+            var pattern: [Bool] = []
+            if case let .array(types)? = c["layer_types"] {
+                pattern = types.map { $0.stringValue == "linear_attention" }
+            } else {
+                let interval = int("full_attention_interval") ?? 4
+                pattern = (0..<layers).map { ($0 + 1) % interval != 0 }
+            }
+            linear = LinearAttentionShape(keyHeads: try required("linear_num_key_heads"), valueHeads: valueHeads,
+                                          keyHeadDim: try required("linear_key_head_dim"), valueHeadDim: try required("linear_value_head_dim"),
+                                          layers: pattern)
+        }
         var moe: MoEShape?
         if let experts = int("n_routed_experts", "num_experts", "num_local_experts"), experts > 1 {
             let topK = try required("num_experts_per_tok", "experts_per_token", "moe_topk")
-            moe = MoEShape(routedExperts: experts, sharedExperts: int("n_shared_experts") ?? 0, topK: topK,
-                           expertIntermediate: try required("moe_intermediate_size", "intermediate_size"),
+            let expertIntermediate = try required("moe_intermediate_size", "intermediate_size")
+            // Qwen names one shared expert by its width; count it in expert-sized units.
+            let shared = int("n_shared_experts")
+                ?? int("shared_expert_intermediate_size").map { max(1, Int((Double($0) / Double(expertIntermediate)).rounded())) } ?? 0
+            moe = MoEShape(routedExperts: experts, sharedExperts: shared, topK: topK, expertIntermediate: expertIntermediate,
                            firstDenseLayers: int("first_k_dense_replace") ?? 0)
         }
         let dense = int("intermediate_size") ?? 0
@@ -50,7 +73,8 @@ public enum HuggingFaceConfig {
         }
         return ModelArchitecture(
             id: id, name: name ?? id, aliases: aliases, source: source, layers: layers, hidden: hidden, vocabulary: vocabulary,
-            tiedEmbeddings: c["tie_word_embeddings"]?.boolValue ?? false, attention: attention, denseIntermediate: dense, moe: moe)
+            tiedEmbeddings: c["tie_word_embeddings"]?.boolValue ?? false, attention: attention, denseIntermediate: dense, moe: moe,
+            linearAttention: linear)
     }
 
     /// Reads a `config.json` file.
@@ -71,8 +95,9 @@ public enum HuggingFaceConfig {
 public struct ModelCatalog: Sendable {
     /// Every built-in model.
     public let models: [ModelArchitecture]
-    /// Published total and active parameter counts (billions) by id, for checks.
-    public let published: [String: (total: Double?, active: Double?)]
+    /// Published total and active parameter counts (billions) by id, for checks, and how coarsely the active count was
+    /// rounded by its publisher ("A17B", "10B active": to the nearest 1B).
+    public let published: [String: (total: Double?, active: Double?, activeRounding: Double)]
 
     /// Loads the built-in catalog resource.
     public static func load() throws(ConfigError) -> ModelCatalog {
@@ -80,7 +105,7 @@ public struct ModelCatalog: Sendable {
               let json = try? JSONValue.parse(Array(data)), case let .array(entries)? = json["models"]
         else { throw ConfigError(field: "catalog", message: "the built-in model catalog is missing or unreadable; reinstall tokenmeter") }
         var models: [ModelArchitecture] = []
-        var published: [String: (Double?, Double?)] = [:]
+        var published: [String: (Double?, Double?, Double)] = [:]
         for entry in entries {
             guard let id = entry["id"]?.stringValue, let config = entry["config"] else {
                 throw ConfigError(field: "catalog", message: "a built-in model entry lacks id or config")
@@ -88,7 +113,8 @@ public struct ModelCatalog: Sendable {
             let aliases: [String] = { if case let .array(a)? = entry["aliases"] { a.compactMap(\.stringValue) } else { [] } }()
             models.append(try HuggingFaceConfig.architecture(json: config, id: id, name: entry["name"]?.stringValue, aliases: aliases,
                                                              source: entry["source"]?.stringValue ?? "built-in"))
-            published[id] = (entry["published"]?["total_params_b"]?.doubleValue, entry["published"]?["active_params_b"]?.doubleValue)
+            published[id] = (entry["published"]?["total_params_b"]?.doubleValue, entry["published"]?["active_params_b"]?.doubleValue,
+                             entry["published"]?["active_rounding_b"]?.doubleValue ?? 0)
         }
         return ModelCatalog(models: models, published: published)
     }

@@ -33,6 +33,40 @@ public struct AttentionShape: Codable, Sendable, Equatable {
     public var slidingWindow: Int?
     /// Per layer: true when the layer attends only within the sliding window.
     public var slidingLayers: [Bool]
+    /// Whether a sigmoid gate on the attention output doubles the query projection (Qwen3-Next / Qwen3.5 gated attention).
+    public var outputGate: Bool = false
+    /// DeepSeek sparse attention (DSA): each query attends only the top-k tokens an indexer picks; nil for dense attention.
+    public var sparseTopK: Int? = nil
+    /// DSA indexer heads.
+    public var indexerHeads: Int = 0
+    /// DSA indexer key dimension (one FP8 key per token per layer is cached beside the latent).
+    public var indexerHeadDim: Int = 0
+}
+
+/// Linear-attention (Gated DeltaNet) layers of a hybrid model: a fixed-size state per sequence instead of a growing KV cache.
+public struct LinearAttentionShape: Codable, Sendable, Equatable {
+    /// Query/key heads.
+    public var keyHeads: Int
+    /// Value heads.
+    public var valueHeads: Int
+    /// Query/key head dimension.
+    public var keyHeadDim: Int
+    /// Value head dimension.
+    public var valueHeadDim: Int
+    /// Per layer: true for a linear-attention layer (the others use full attention).
+    public var layers: [Bool]
+
+    /// Linear layers.
+    public var count: Int { layers.filter { $0 }.count }
+    /// Parameters of one layer: q, k (key heads), v and the output gate z (value heads), and the output projection.
+    func parameters(hidden: Int) -> Double {
+        let h = Double(hidden)
+        let qk = Double(keyHeads * keyHeadDim)
+        let v = Double(valueHeads * valueHeadDim)
+        return h * (2 * qk + 2 * v) + v * h
+    }
+    /// State elements per sequence per layer: one keyDim × valueDim matrix per value head.
+    var stateElements: Double { Double(valueHeads * keyHeadDim * valueHeadDim) }
 }
 
 /// Mixture-of-experts shapes.
@@ -82,6 +116,44 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     public var denseIntermediate: Int
     /// MoE shapes, for MoE models.
     public var moe: MoEShape?
+    /// Linear-attention layers of a hybrid model (Qwen3.5), nil when every layer uses full attention.
+    public var linearAttention: LinearAttentionShape? = nil
+
+    /// Layers with softmax attention and a KV cache.
+    public var fullAttentionLayers: Int { layers - (linearAttention?.count ?? 0) }
+
+    /// Attention parameters of all layers (full and linear).
+    public var attentionParameters: Double {
+        attentionParametersPerLayer * Double(fullAttentionLayers) + (linearAttention.map { $0.parameters(hidden: hidden) * Double($0.count) } ?? 0)
+    }
+
+    /// Bytes of linear-attention state one sequence holds, whatever its length (FP32 state, as engines keep it).
+    public var linearStateBytes: Double {
+        linearAttention.map { $0.stateElements * Double($0.count) * 4 } ?? 0
+    }
+
+    /// Tokens each query attends at `context`: all of them, or DSA's top-k.
+    public func attendedTokens(_ context: Double) -> Double {
+        sparseTopKCap(context)
+    }
+
+    private func sparseTopKCap(_ context: Double) -> Double {
+        attention.sparseTopK.map { min(context, Double($0)) } ?? context
+    }
+
+    /// Bytes a decode step reads per sequence at `context`: the attended KV of the full-attention layers, DSA's indexer keys
+    /// over the whole context, and the linear-attention state (read and written back).
+    public func kvReadBytes(context: Double, bytesPerElement: Double) -> Double {
+        let attended = kvBytes(context: Int(sparseTopKCap(context).rounded()), bytesPerElement: bytesPerElement)
+            - indexerBytes(context: sparseTopKCap(context), bytesPerElement: bytesPerElement)
+            + indexerBytes(context: context, bytesPerElement: bytesPerElement)
+        return attended + 2 * linearStateBytes
+    }
+
+    /// DSA indexer key bytes over `context` tokens (one key per token per full-attention layer).
+    func indexerBytes(context: Double, bytesPerElement: Double) -> Double {
+        Double(attention.indexerHeadDim) * context * Double(fullAttentionLayers) * bytesPerElement
+    }
 
     /// Parameters of one layer's attention block.
     public var attentionParametersPerLayer: Double {
@@ -89,7 +161,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
         let a = attention
         switch a.kind {
         case .gqa:
-            let q = h * Double(a.heads * a.headDim)
+            let q = h * Double(a.heads * a.headDim) * (a.outputGate ? 2 : 1)
             let kv = 2 * h * Double(a.kvHeads * a.headDim)
             let o = Double(a.heads * a.headDim) * h
             return q + kv + o
@@ -98,7 +170,9 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
             let q = a.qLoraRank > 0 ? h * Double(a.qLoraRank) + Double(a.qLoraRank) * Double(a.heads) * qk : h * Double(a.heads) * qk
             let kv = h * Double(a.kvLoraRank + a.ropeHeadDim) + Double(a.kvLoraRank) * Double(a.heads * (a.nopeHeadDim + a.valueHeadDim))
             let o = Double(a.heads * a.valueHeadDim) * h
-            return q + kv + o
+            // The DSA indexer: its own low-rank queries and one key projection.
+            let indexer = a.sparseTopK == nil ? 0 : Double(a.qLoraRank * a.indexerHeads * a.indexerHeadDim) + h * Double(a.indexerHeadDim + a.indexerHeads)
+            return q + kv + o + indexer
         }
     }
 
@@ -116,7 +190,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
 
     /// Every parameter (norms and biases left out: under 0.1%).
     public var totalParameters: Double {
-        let attentionAll = attentionParametersPerLayer * Double(layers)
+        let attentionAll = attentionParameters
         guard let moe else { return attentionAll + gatedFFN(denseIntermediate) * Double(layers) + embeddingParameters + outputProjectionParameters }
         let perMoELayer = gatedFFN(moe.expertIntermediate) * Double(moe.routedExperts + moe.sharedExperts)
             + Double(hidden) * Double(moe.routedExperts)
@@ -126,7 +200,7 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
 
     /// Parameters one token multiplies through: everything but the embedding lookup and the experts it is not routed to.
     public var activeParameters: Double {
-        let attentionAll = attentionParametersPerLayer * Double(layers)
+        let attentionAll = attentionParameters
         let head = tiedEmbeddings ? embeddingParameters : outputProjectionParameters
         guard let moe else { return attentionAll + gatedFFN(denseIntermediate) * Double(layers) + head }
         let perMoELayer = gatedFFN(moe.expertIntermediate) * Double(moe.topK + moe.sharedExperts) + Double(hidden) * Double(moe.routedExperts)
@@ -136,24 +210,25 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     /// Linear-layer FLOPs per token: `2 × active parameters`.
     public var linearFLOPsPerToken: Double { 2 * activeParameters }
 
-    /// KV-cache elements one token adds to one layer (GQA: K and V per KV head; MLA: the latent plus the RoPE key).
+    /// KV-cache elements one token adds to one full-attention layer (GQA: K and V per KV head; MLA: the latent plus the RoPE
+    /// key, and DSA's indexer key).
     public var kvElementsPerTokenPerLayer: Int {
         switch attention.kind {
         case .gqa: 2 * attention.kvHeads * attention.headDim
-        case .mla: attention.kvLoraRank + attention.ropeHeadDim
+        case .mla: attention.kvLoraRank + attention.ropeHeadDim + attention.indexerHeadDim
         }
     }
 
     /// KV-cache bytes per token over all layers at a context short enough that no sliding window clips it.
     public func kvBytesPerToken(bytesPerElement: Double) -> Double {
-        Double(layers * kvElementsPerTokenPerLayer) * bytesPerElement
+        Double(fullAttentionLayers * kvElementsPerTokenPerLayer) * bytesPerElement
     }
 
     /// KV-cache bytes one sequence holds at `context` tokens, sliding-window layers capped at their window.
     public func kvBytes(context: Int, bytesPerElement: Double) -> Double {
         let perLayer = Double(kvElementsPerTokenPerLayer) * bytesPerElement
         var tokens = 0.0
-        for layer in 0..<layers {
+        for layer in 0..<layers where !(linearAttention?.layers.indices.contains(layer) == true && linearAttention!.layers[layer]) {
             let sliding = attention.slidingLayers.indices.contains(layer) && attention.slidingLayers[layer]
             tokens += Double(sliding ? min(context, attention.slidingWindow ?? context) : context)
         }

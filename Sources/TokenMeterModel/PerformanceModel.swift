@@ -104,7 +104,7 @@ public struct PerformanceModel: Sendable {
         let allTokens = decodeTokens + prefillTokens
 
         // Dense part (attention, dense FFN layers, shared experts, LM head): TP-sharded, replicated over DP groups.
-        var denseParameters = m.attentionParametersPerLayer * layers + 3 * Double(m.hidden * m.denseIntermediate) * Double(m.moe?.firstDenseLayers ?? m.layers)
+        var denseParameters = m.attentionParameters + 3 * Double(m.hidden * m.denseIntermediate) * Double(m.moe?.firstDenseLayers ?? m.layers)
         denseParameters += m.tiedEmbeddings ? m.embeddingParameters : m.outputProjectionParameters
         var linearFLOPs = 2 * denseParameters * groupTokens / tp
         var weightBytes = denseParameters * wb / tp
@@ -122,19 +122,26 @@ public struct PerformanceModel: Sendable {
         // Attention: KV reads of the decoding sequences, and the attention FLOPs of decode and prefill.
         let a = m.attention
         let kvShare: Double = a.kind == .mla ? 1 : max(1, Double(a.kvHeads) / tp) / Double(a.kvHeads)
-        let kvPerSequence = m.kvBytes(context: Int(context.rounded()), bytesPerElement: deployment.precision.kvBytes)
+        let kvPerSequence = m.kvReadBytes(context: context, bytesPerElement: deployment.precision.kvBytes)
         let kvBytes = kvPerSequence * kvShare * decoding / dp
         var attentionFLOPs: Double
         let window = Double(a.slidingWindow ?? Int.max)
         let slidingShare = a.slidingLayers.isEmpty ? 0 : Double(a.slidingLayers.filter { $0 }.count) / layers
-        let effectiveContext = (1 - slidingShare) * context + slidingShare * min(context, window)
+        let effectiveContext = (1 - slidingShare) * m.attendedTokens(context) + slidingShare * min(context, window)
+        let attendedPrompt = m.attendedTokens(promptLength)
+        let attentionLayers = Double(m.fullAttentionLayers)
         switch a.kind {
         case .gqa:
-            attentionFLOPs = 4 * Double(a.heads * a.headDim) * effectiveContext * layers * decodeTokens / dp
-            attentionFLOPs += 2 * Double(a.heads * a.headDim) * promptLength * prefillTokens * layers / dp
+            attentionFLOPs = 4 * Double(a.heads * a.headDim) * effectiveContext * attentionLayers * decodeTokens / dp
+            attentionFLOPs += 2 * Double(a.heads * a.headDim) * attendedPrompt * prefillTokens * attentionLayers / dp
         case .mla:
-            attentionFLOPs = 2 * Double(a.heads) * Double(a.kvLoraRank + a.ropeHeadDim + a.kvLoraRank) * effectiveContext * layers * decodeTokens / dp
-            attentionFLOPs += Double(a.heads) * Double(a.nopeHeadDim + a.ropeHeadDim + a.valueHeadDim) * promptLength * prefillTokens * layers / dp
+            attentionFLOPs = 2 * Double(a.heads) * Double(a.kvLoraRank + a.ropeHeadDim + a.kvLoraRank) * effectiveContext * attentionLayers * decodeTokens / dp
+            attentionFLOPs += Double(a.heads) * Double(a.nopeHeadDim + a.ropeHeadDim + a.valueHeadDim) * attendedPrompt * prefillTokens * attentionLayers / dp
+        }
+        // DSA's indexer scores every cached token for each query; linear-attention layers update a fixed state per token.
+        attentionFLOPs += 2 * Double(a.indexerHeads * a.indexerHeadDim) * (context * decodeTokens + promptLength / 2 * prefillTokens) * attentionLayers / dp
+        if let linear = m.linearAttention {
+            attentionFLOPs += 6 * linear.stateElements * Double(linear.count) * (decodeTokens + prefillTokens) / dp
         }
         attentionFLOPs /= tp  // heads are split over TP ranks (MLA replicates only its latent KV)
 
@@ -194,7 +201,7 @@ public struct PerformanceModel: Sendable {
         let p = deployment.parallelism
         let a = m.attention
         let kvShare: Double = a.kind == .mla ? 1 : max(1, Double(a.kvHeads) / Double(p.tensor)) / Double(a.kvHeads)
-        return m.kvBytes(context: max(0, context), bytesPerElement: deployment.precision.kvBytes) * kvShare / Double(p.pipeline)
+        return (m.kvBytes(context: max(0, context), bytesPerElement: deployment.precision.kvBytes) + m.linearStateBytes) * kvShare / Double(p.pipeline)
     }
 
     /// Sequences the KV cache keeps running out of `concurrency`, and the share of their KV that must live in host memory.

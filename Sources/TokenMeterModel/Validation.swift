@@ -130,6 +130,12 @@ public struct Validator: Sendable {
         }
     }
 
+    /// The fit's loss for one predicted/measured ratio: the absolute relative error (what MAPE averages), with over-predictions
+    /// beyond 2× counted logarithmically so that a few rows the model cannot explain do not dominate the fit.
+    static func loss(_ ratio: Double) -> Double {
+        ratio <= 2 ? abs(ratio - 1) : 1 + log2(ratio)
+    }
+
     /// Fits efficiencies to rows by coordinate descent on the mean absolute log error of TTFT and TPOT.
     public static func calibrate(_ rows: [(MeasuredRow, RowSetup)], provenance: String) -> Efficiency {
         var best = Efficiency.prior
@@ -138,7 +144,7 @@ public struct Validator: Sendable {
         func loss(_ e: Efficiency) -> Double {
             rows.reduce(0) { sum, item in
                 let p = predict(item.0, item.1, e)
-                return sum + abs(log(p.ttftMilliseconds / item.0.ttftMilliseconds)) + abs(log(p.tpotMilliseconds / item.0.tpotMilliseconds))
+                return sum + Self.loss(p.ttftMilliseconds / item.0.ttftMilliseconds) + Self.loss(p.tpotMilliseconds / item.0.tpotMilliseconds)
             }
         }
         let grids: [(WritableKeyPath<Efficiency, Double>, [Double])] = [

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+import TokenMeterCore
+import TokenMeterCost
+import TokenMeterModel
+
+@Suite struct ServingOptionTests {
+    @Test func speculationFollowsTheAcceptanceFormula() throws {
+        let s = try Speculation(drafter: .mtp, draftTokens: 3, acceptance: 0.85)
+        #expect(abs(s.tokensPerStep - (1 - pow(0.85, 4)) / 0.15) < 1e-12)
+        #expect(try Speculation(drafter: .mtp, draftTokens: 1, acceptance: 0).tokensPerStep == 1)
+        #expect(throws: ConfigError.self) { try Speculation(drafter: .mtp, draftTokens: 0, acceptance: 0.5) }
+        #expect(throws: ConfigError.self) { try Speculation(drafter: .mtp, draftTokens: 2, acceptance: 1) }
+        #expect(throws: ConfigError.self) { try ServingOptions(prefixHitRate: 1.2) }
+    }
+
+    /// MTP on memory-bound decode: fewer steps per token, each a little dearer (γ+1 tokens verified, one layer drafted), so the
+    /// speed-up lies between 1 and the expected tokens per step. REFERENCE.md: ~1.8× for DeepSeek-V3 at 85–90% acceptance.
+    @Test func mtpSpeedsUpMemoryBoundDecodeButNotByTheFullTokenCount() throws {
+        let d = try deployment("deepseek-r1", "h200", .fp8, Parallelism(tensor: 8, expert: 8))
+        let model = PerformanceModel(deployment: d)
+        let mtp = try ServingOptions(speculation: try Speculation(drafter: .mtp, draftTokens: 1, acceptance: 0.85))
+        for c in [1, 8, 32] {
+            let plain = model.aggregated(concurrency: c, inputLength: 1024, outputLength: 1024)
+            let fast = model.aggregated(concurrency: c, inputLength: 1024, outputLength: 1024, options: mtp)
+            let speedup = plain.tpotMilliseconds / fast.tpotMilliseconds
+            #expect(speedup > 1.3 && speedup < 1.85, "c=\(c): \(speedup)")
+            #expect(fast.outputPerGPU > plain.outputPerGPU)
+        }
+        // A draft model costs its own steps: with no acceptance at all, speculation only slows decode down.
+        let useless = try ServingOptions(speculation: try Speculation(drafter: .model(try models.model("llama-3.1-8b")), draftTokens: 4, acceptance: 0))
+        let target = PerformanceModel(deployment: try deployment("llama-3.1-70b", "h200", .fp8, Parallelism(tensor: 4)))
+        #expect(target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512, options: useless).tpotMilliseconds
+            > target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512).tpotMilliseconds)
+    }
+
+    @Test func prefixHitsCutPrefillAndOffloadAddsCapacityAtATransferCost() throws {
+        let model = PerformanceModel(deployment: try deployment("llama-3.1-70b", "h100", .fp8, Parallelism(tensor: 2)))
+        let plain = model.aggregated(concurrency: 16, inputLength: 8192, outputLength: 256)
+        let cached = model.aggregated(concurrency: 16, inputLength: 8192, outputLength: 256, options: try ServingOptions(prefixHitRate: 0.75))
+        #expect(cached.ttftMilliseconds < plain.ttftMilliseconds * 0.5)
+        #expect(cached.tpotMilliseconds <= plain.tpotMilliseconds)
+        // At a concurrency the HBM cannot hold, offload runs more sequences (some KV in host memory) or queues them,
+        // whichever delivers more; running sequences never drop.
+        let crowded = 512
+        let hbm = model.kvCapacity(concurrency: crowded, inputLength: 8192, outputLength: 1024)
+        let offload = try ServingOptions(kvOffload: true)
+        let host = model.kvCapacity(concurrency: crowded, inputLength: 8192, outputLength: 1024, options: offload)
+        #expect(hbm.running < crowded && hbm.hostShare == 0)
+        #expect(host.running > hbm.running && host.hostShare > 0)
+        let step = model.step(decoding: Double(host.running), context: 8704, prefillTokens: 0, promptLength: 0)
+        let streamed = model.step(decoding: Double(host.running), context: 8704, prefillTokens: 0, promptLength: 0, hostResidentShare: host.hostShare)
+        #expect(streamed.total > step.total)
+        let chosen = model.aggregated(concurrency: crowded, inputLength: 8192, outputLength: 1024, options: offload)
+        #expect(chosen.running >= hbm.running)
+        #expect(chosen.outputPerGPU >= model.aggregated(concurrency: crowded, inputLength: 8192, outputLength: 1024).outputPerGPU * 0.999)
+    }
+}
+
+@Suite struct DisaggregatedTests {
+    func serving(_ prefill: Parallelism, _ decode: Parallelism) throws -> DisaggregatedServing {
+        DisaggregatedServing(prefill: PerformanceModel(deployment: try deployment("deepseek-r1", "h200", .fp8, prefill)),
+                             decode: PerformanceModel(deployment: try deployment("deepseek-r1", "h200", .fp8, decode)))
+    }
+
+    @Test func rateMatchingFollowsTheSlowerPool() throws {
+        let s = try serving(Parallelism(tensor: 8, expert: 8), Parallelism(tensor: 1, attentionData: 8, expert: 8))
+        let p = s.prefillPool(inputLength: 8192, batch: 1)
+        let d = s.decodePool(concurrency: 256, inputLength: 8192, outputLength: 1024)
+        #expect(p.fits && d.fits)
+        // One decode worker at 256 users asks for more prompts than one prefill worker can give: prefill-limited.
+        let starved = DisaggregatedServing.combine(prefill: p, prefillWorkers: 1, decode: d, decodeWorkers: 4, transfer: 0.001,
+                                                   concurrency: 1024, inputLength: 8192, outputLength: 1024)
+        #expect(starved.limitedBy == "prefill")
+        #expect(abs(starved.requestsPerSecond - p.requestsPerSecond) < 1e-9)
+        // Enough prefill workers: the decode pool sets the rate, and users no longer wait for a prefill slot.
+        let fed = DisaggregatedServing.combine(prefill: p, prefillWorkers: 8, decode: d, decodeWorkers: 1, transfer: 0.001,
+                                               concurrency: 256, inputLength: 8192, outputLength: 1024)
+        #expect(fed.limitedBy == "decode")
+        #expect(fed.ttftMilliseconds < starved.ttftMilliseconds)
+        #expect(fed.gpus == 8 * 8 + 8)
+        #expect(abs(fed.outputPerGPU - fed.requestsPerSecond * 1024 / 72) < 1e-9)
+    }
+
+    /// The KV transfer uses the scale-up fabric while both pools share one NVLink domain and the NICs beyond it.
+    @Test func kvTransferCrossesTheScaleOutFabricOnlyBeyondTheDomain() throws {
+        let s = try serving(Parallelism(tensor: 4, expert: 4), Parallelism(tensor: 4, expert: 4))
+        let inside = s.transferSeconds(inputLength: 8192, totalGPUs: 8)
+        let outside = s.transferSeconds(inputLength: 8192, totalGPUs: 16)
+        let bytes = try models.model("deepseek-r1").kvBytes(context: 8192, bytesPerElement: 1)
+        #expect(abs(inside - (10e-6 + bytes / 4 / 450e9)) < 1e-9)
+        #expect(abs(outside - (10e-6 + bytes / 4 / 50e9)) < 1e-9)
+    }
+
+    @Test func disaggregatedRowsWithWorkerCountsArePredicted() throws {
+        let csv = """
+            id,silicon_data_source,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            d1,x; silicon_concurrency=64,deepseek-ai/DeepSeek-R1,h200_sxm,sglang,disagg,fp8,8192,1024,,,,,,,1,1,8,1,1,8,1,8,1,1,1,8,1,8,2026,34.7
+            d2_c64_x,x,deepseek-ai/DeepSeek-R1,h200_sxm,sglang,disagg,fp8,8192,1024,,,,,,,,,,,,,,,,,,,,,2026,34.7
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-disagg-\(UUID().uuidString).csv")
+        try csv.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let rows = try MeasuredData.read(path: file.path)
+        #expect(rows[0].concurrency == 64)
+        #expect(rows[0].disaggregated?.decode == Parallelism(tensor: 1, attentionData: 8, expert: 8))
+        let report = Validator(models: models, hardware: gpus).validate(rows)
+        #expect(report.predicted == 1)
+        #expect(report.unpredictable.keys.contains { $0.contains("without prefill/decode worker counts") })
+        let p = try #require(report.predictions.first)
+        #expect(p.ttftMilliseconds > 0 && p.tpotMilliseconds > 0)
+    }
+}
+
+@Suite struct SearchTests {
+    /// DeepSeek-R1 on GB200 NVL72: the search covers well over 10,000 configurations, keeps only layouts that fit, and its
+    /// answer meets the SLO and lies on (or under) the front. Its speed is shown by scripts/bench-search, not timed here.
+    @Test func searchFindsAFrontAndTheBestConfigurationThatMeetsTheSLO() async throws {
+        let search = ConfigurationSearch(
+            model: try models.model("deepseek-r1"), hardware: try HardwareSpec(try gpus.gpu("gb200")), precision: .fp4, efficiency: .prior,
+            options: .none, inputLength: 8192, outputLength: 1024, ttftLimitMilliseconds: 2000, tpotLimitMilliseconds: 50)
+        // CPU-heavy: on a Dispatch thread, not the two-wide cooperative pool other tests share.
+        let result = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: search.run()) }
+        }
+        #expect(result.enumerated >= 10_000)
+        #expect(result.rejectedByMemory > 0)  // one GB200 cannot hold 671B parameters at FP4
+        let best = try #require(result.best)
+        #expect(best.meetsSLO && best.ttftMilliseconds <= 2000 && best.tpotMilliseconds <= 50)
+        #expect(result.front.count >= 3)
+        for (a, b) in zip(result.front, result.front.dropFirst()) {
+            // Along the front, more interactivity costs throughput per GPU.
+            #expect(a.interactivity <= b.interactivity && a.outputPerGPU >= b.outputPerGPU)
+        }
+        #expect(!result.front.contains { $0.outputPerGPU > best.outputPerGPU && $0.meetsSLO })
+        #expect(result.front.contains { $0.mode == "disagg" } || result.front.contains { $0.mode == "agg" })
+        #expect(best.gpus <= 72)
+    }
+}
+
+@Suite struct CalibrationStoreTests {
+    @Test func choosesMeasuredThenFamilyThenPriors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = CalibrationStore(directory: dir)
+        let h100 = try HardwareSpec(try gpus.gpu("h100"))
+        let h200 = try HardwareSpec(try gpus.gpu("h200"))
+        let b200 = try HardwareSpec(try gpus.gpu("b200"))
+        #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp8).provenance == "prior")
+        var fitted = Efficiency.prior
+        fitted.memory = 0.66
+        try store.save(Calibration(hardware: "h100", family: h100.family, engine: "vllm", precision: .fp8, efficiency: fitted, band: nil,
+                                   source: "run.json", points: 8, fittedAt: "2026-12-02T00:00:00Z"))
+        let own = try store.choose(hardware: h100, engine: "vllm", precision: .fp8)
+        #expect(own.provenance == "measured" && own.efficiency.memory == 0.66)
+        let kin = try store.choose(hardware: h200, engine: nil, precision: .fp8)
+        #expect(kin.provenance == "transferred" && kin.efficiency.memory == 0.66 && kin.description.contains("h100"))
+        #expect(try store.choose(hardware: b200, engine: "vllm", precision: .fp8).provenance == "prior")
+        #expect(try store.choose(hardware: h200, engine: "sglang", precision: .fp8).provenance == "prior")
+        #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp4).provenance == "prior")
+        // A file that is not a calibration is named, not skipped.
+        try "{}".write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try store.all() }
+    }
+}
