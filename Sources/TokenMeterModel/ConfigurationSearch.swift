@@ -32,9 +32,13 @@ public struct SearchResult: Sendable {
     public var enumerated: Int
     /// Layouts rejected because the weights, KV, activations and reserve do not fit in HBM.
     public var rejectedByMemory: Int
+    /// Configurations actually predicted: aggregated ones and combined pool pairs (pairs with a dominated pool are counted in
+    /// `enumerated` but skipped).
+    public var evaluated: Int
     /// Distinct pool and aggregated predictions the enumerated ones were built from.
     public var poolPredictions: Int
-    /// The Pareto front of output tok/s/GPU against tok/s/user.
+    /// The Pareto front of output tok/s/GPU against tok/s/user (resolved to 0.77% in tok/s/user: the best configuration in
+    /// each such interval competes for it).
     public var front: [SearchedConfiguration]
     /// The configuration meeting the SLO with the most output tok/s per GPU (the cheapest per token at any $/GPU-hour).
     public var best: SearchedConfiguration?
@@ -71,6 +75,9 @@ public struct ConfigurationSearch: Sendable {
     public var aggregated = true
     /// Whether to search disaggregated configurations.
     public var disaggregated = true
+    /// Whether to skip pool pairs in which another pool beats one of them on both speed and rate per GPU (they are counted,
+    /// not predicted). Off by default: every enumerated configuration is predicted.
+    public var skipDominatedPools = false
 
     /// Creates a search.
     public init(model: ModelArchitecture, hardware: HardwareSpec, precision: Precision, efficiency: Efficiency, options: ServingOptions,
@@ -120,11 +127,50 @@ public struct ConfigurationSearch: Sendable {
         PerformanceModel(deployment: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout), efficiency: efficiency)
     }
 
+    /// Where a kept configuration came from, without building its label (labels are made only for what is printed).
+    private enum Origin {
+        case aggregated(layout: Int, concurrency: Int)
+        case disaggregated(prefill: Int, decode: Int, prefillWorkers: Int, decodeWorkers: Int)
+    }
+
+    /// A predicted configuration in compact form.
+    private struct Kept {
+        var origin: Origin
+        var gpus: Int
+        var users: Int
+        var ttft: Double
+        var tpot: Double
+        var output: Double
+        var input: Double
+        var interactivity: Double
+        var meets: Bool
+    }
+
+    /// Keeps, per interactivity bucket (300 per decade: 0.77% wide), the configuration with the most output tok/s/GPU, and
+    /// the best one meeting the SLO. The front is then exact over the bucket winners.
+    private struct Tracker {
+        static let perDecade = 300.0
+        static let lowest = -3.0  // 10^-3 tok/s/user
+        var buckets = [Kept?](repeating: nil, count: Int(9 * perDecade))
+        var best: Kept?
+        var meeting = 0
+
+        mutating func add(_ k: Kept) {
+            if k.meets {
+                meeting += 1
+                if k.output > (best?.output ?? -1) { best = k }
+            }
+            guard k.interactivity > 0, k.interactivity.isFinite else { return }
+            let i = min(buckets.count - 1, max(0, Int(((log10(k.interactivity) - Self.lowest) * Self.perDecade).rounded(.down))))
+            if k.output > (buckets[i]?.output ?? -1) { buckets[i] = k }
+        }
+    }
+
     /// Runs the search.
     public func run() -> SearchResult {
         let isl = inputLength, osl = outputLength
-        var enumerated = 0, rejected = 0, predictions = 0
-        var candidates: [SearchedConfiguration] = []
+        var enumerated = 0, rejected = 0, predictions = 0, evaluated = 0
+        var tracker = Tracker()
         let all = layouts(limit: min(maxGPUs, hardware.scaleUpDomain))
         var fitting: [Parallelism] = []
         for layout in all {
@@ -135,20 +181,20 @@ public struct ConfigurationSearch: Sendable {
             }
         }
         if aggregated { enumerated += all.count * concurrencies.count }
-        for layout in fitting where aggregated {
+        for (index, layout) in fitting.enumerated() where aggregated {
             let m = model(layout)
             for c in concurrencies {
                 predictions += 1
+                evaluated += 1
                 let p = m.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: options)
-                candidates.append(SearchedConfiguration(
-                    mode: "agg", label: "agg \(Self.name(layout)) c\(c)", gpus: layout.gpus, concurrency: c, ttftMilliseconds: p.ttftMilliseconds,
-                    tpotMilliseconds: p.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU, interactivity: p.interactivity,
-                    meetsSLO: meets(ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds)))
+                tracker.add(Kept(origin: .aggregated(layout: index, concurrency: c), gpus: layout.gpus, users: c, ttft: p.ttftMilliseconds,
+                                 tpot: p.tpotMilliseconds, output: p.outputPerGPU, input: p.inputPerGPU, interactivity: p.interactivity,
+                                 meets: meets(ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds)))
             }
         }
+        var prefills: [(Parallelism, PrefillPool)] = []
+        var decodes: [(Parallelism, DecodePool)] = []
         if disaggregated {
-            var prefills: [(Parallelism, PrefillPool)] = []
-            var decodes: [(Parallelism, DecodePool)] = []
             for layout in fitting {
                 let serving = DisaggregatedServing(prefill: model(layout), decode: model(layout), options: options)
                 prefills.append((layout, serving.prefillPool(inputLength: isl, batch: 1)))
@@ -158,35 +204,39 @@ public struct ConfigurationSearch: Sendable {
                     predictions += 1
                 }
             }
-            // Worker counts: every split of the GPU budget; count them all, evaluate the pools no other pool beats on both
-            // speed and rate per GPU (a dominated pool cannot give a better pair).
+            // Worker counts: every split of the GPU budget.
             for (_, p) in prefills {
                 for (_, d) in decodes {
                     enumerated += Self.workerPairs(prefillGPUs: p.gpus, decodeGPUs: d.gpus, budget: maxGPUs)
                 }
             }
-            let keptPrefill = Self.undominated(prefills) { ($0.1.requestsPerSecond / Double($0.1.gpus), -$0.1.singlePromptSeconds) }
-            let keptDecode = Self.undominated(decodes.filter { $0.1.running == $0.1.concurrency }) {
-                ($0.1.requestsPerSecond / Double($0.1.gpus), -$0.1.tpot)
-            }
-            for (pl, p) in keptPrefill {
-                for (dl, d) in keptDecode {
+            let keptPrefill = skipDominatedPools
+                ? Self.undominated(Array(prefills.indices)) { (prefills[$0].1.requestsPerSecond / Double(prefills[$0].1.gpus), -prefills[$0].1.singlePromptSeconds) }
+                : Array(prefills.indices)
+            let keptDecode = skipDominatedPools
+                ? Self.undominated(Array(decodes.indices)) { (decodes[$0].1.requestsPerSecond / Double(decodes[$0].1.gpus), -decodes[$0].1.tpot) }
+                : Array(decodes.indices)
+            let promptKV = model.kvBytes(context: isl, bytesPerElement: precision.kvBytes)
+            for pi in keptPrefill {
+                let p = prefills[pi].1
+                for di in keptDecode {
+                    let d = decodes[di].1
                     var np = 1
                     while np * p.gpus + d.gpus <= maxGPUs {
                         var nd = 1
                         while np * p.gpus + nd * d.gpus <= maxGPUs {
                             let total = np * p.gpus + nd * d.gpus
-                            let serving = DisaggregatedServing(prefill: model(pl), decode: model(dl), options: options)
                             let users = nd * d.concurrency
+                            evaluated += 1
                             let r = DisaggregatedServing.combine(
                                 prefill: p, prefillWorkers: np, decode: d, decodeWorkers: nd,
-                                transfer: serving.transferSeconds(inputLength: isl, totalGPUs: total), concurrency: users,
-                                inputLength: isl, outputLength: osl, prefillBatching: efficiency.prefillBatching)
-                            candidates.append(SearchedConfiguration(
-                                mode: "disagg", label: "disagg \(np)×P(\(Self.name(pl))) + \(nd)×D(\(Self.name(dl))) c\(users)", gpus: total,
-                                concurrency: users, ttftMilliseconds: r.ttftMilliseconds, tpotMilliseconds: r.tpotMilliseconds,
-                                outputPerGPU: r.outputPerGPU, inputPerGPU: r.inputPerGPU, interactivity: r.interactivity,
-                                meetsSLO: meets(ttft: r.ttftMilliseconds, tpot: r.tpotMilliseconds)))
+                                transfer: DisaggregatedServing.transferSeconds(bytes: promptKV, prefillGPUs: p.gpus, decodeGPUs: d.gpus,
+                                                                               totalGPUs: total, hardware: hardware, efficiency: efficiency),
+                                concurrency: users, inputLength: isl, outputLength: osl, prefillBatching: efficiency.prefillBatching)
+                            tracker.add(Kept(origin: .disaggregated(prefill: pi, decode: di, prefillWorkers: np, decodeWorkers: nd), gpus: total,
+                                             users: users, ttft: r.ttftMilliseconds, tpot: r.tpotMilliseconds, output: r.outputPerGPU,
+                                             input: r.inputPerGPU, interactivity: r.interactivity,
+                                             meets: meets(ttft: r.ttftMilliseconds, tpot: r.tpotMilliseconds)))
                             nd += 1
                         }
                         np += 1
@@ -194,12 +244,26 @@ public struct ConfigurationSearch: Sendable {
                 }
             }
         }
-        let front = ParetoFront(candidates.map { FrontPoint(interactivity: $0.interactivity, throughputPerGPU: $0.outputPerGPU, label: $0.label) })
-        let byLabel = Dictionary(candidates.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
-        let meeting = candidates.filter(\.meetsSLO)
-        return SearchResult(enumerated: enumerated, rejectedByMemory: rejected, poolPredictions: predictions,
-                            front: front.points.compactMap { byLabel[$0.label] },
-                            best: meeting.max { $0.outputPerGPU < $1.outputPerGPU }, meetingSLO: meeting.count)
+        func configuration(_ k: Kept) -> SearchedConfiguration {
+            let mode: String, label: String
+            switch k.origin {
+            case let .aggregated(layout, c):
+                mode = "agg"
+                label = "agg \(Self.name(fitting[layout])) c\(c)"
+            case let .disaggregated(pi, di, np, nd):
+                mode = "disagg"
+                label = "disagg \(np)×P(\(Self.name(prefills[pi].0))) + \(nd)×D(\(Self.name(decodes[di].0))) c\(k.users)"
+            }
+            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, ttftMilliseconds: k.ttft,
+                                         tpotMilliseconds: k.tpot, outputPerGPU: k.output, inputPerGPU: k.input, interactivity: k.interactivity,
+                                         meetsSLO: k.meets)
+        }
+        let winners = tracker.buckets.compactMap { $0 }.map(configuration)
+        let front = ParetoFront(winners.map { FrontPoint(interactivity: $0.interactivity, throughputPerGPU: $0.outputPerGPU, label: $0.label) })
+        let byLabel = Dictionary(winners.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        return SearchResult(enumerated: enumerated, rejectedByMemory: rejected, evaluated: evaluated, poolPredictions: predictions,
+                            front: front.points.compactMap { byLabel[$0.label] }, best: tracker.best.map(configuration),
+                            meetingSLO: tracker.meeting)
     }
 
     /// Short layout name (`tp4 dp2 ep8`), degrees of 1 left out.

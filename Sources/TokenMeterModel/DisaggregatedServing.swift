@@ -106,9 +106,14 @@ public struct DisaggregatedServing: Sendable {
     /// parallel; the fabric is the scale-up one when both pools fit in one domain.
     public func transferSeconds(inputLength isl: Int, totalGPUs: Int) -> Double {
         let bytes = decode.deployment.model.kvBytes(context: isl, bytesPerElement: decode.deployment.precision.kvBytes)
-        let links = Double(min(prefill.deployment.parallelism.gpus, decode.deployment.parallelism.gpus))
-        let hw = decode.deployment.hardware
-        return decode.efficiency.collectiveLatencyMicroseconds / 1e6 + bytes / links / hw.fabricBytesPerSecond(group: totalGPUs)
+        return Self.transferSeconds(bytes: bytes, prefillGPUs: prefill.deployment.parallelism.gpus, decodeGPUs: decode.deployment.parallelism.gpus,
+                                    totalGPUs: totalGPUs, hardware: decode.deployment.hardware, efficiency: decode.efficiency)
+    }
+
+    /// The transfer of `bytes` of KV between workers of these sizes: `α + bytes / min(GPUs_P, GPUs_D) / BW`.
+    public static func transferSeconds(bytes: Double, prefillGPUs: Int, decodeGPUs: Int, totalGPUs: Int, hardware: HardwareSpec,
+                                       efficiency: Efficiency) -> Double {
+        efficiency.collectiveLatencyMicroseconds / 1e6 + bytes / Double(min(prefillGPUs, decodeGPUs)) / hardware.fabricBytesPerSecond(group: totalGPUs)
     }
 
     /// Combines pools at a closed-loop concurrency: the rate is what the slower pool sustains (rate matching); TTFT is the

@@ -105,8 +105,8 @@ public struct Validator: Sendable {
                     prefill: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.prefill),
                     decode: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.decode), layout))
             }
-            if let contradiction = row.idContradiction {
-                return .failure(ConfigError(field: "layout", message: "layout columns contradict the row's id (e.g. \(contradiction))"))
+            if row.idContradiction != nil {
+                return .failure(ConfigError(field: "layout", message: "layout columns contradict the row's id (tp/ep named in the id differ from tp_size/moe_ep_size)"))
             }
             return .success(.aggregated(Deployment(model: model, hardware: hardware, precision: precision, parallelism: row.parallelism)))
         } catch {

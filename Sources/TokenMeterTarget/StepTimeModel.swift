@@ -62,7 +62,10 @@ public struct StepTimeModel: Sendable, Equatable, Codable {
 }
 
 /// Where the engine's step times come from: a small parameter set, or the roofline performance model.
-public enum StepTiming: Sendable {
+///
+/// `indirect`: with the roofline's `PerformanceModel` (a large struct) inline, Swift 6.3 miscompiled the enum's outlined
+/// copy/destroy in a debug build (a crash destroying `TargetConfiguration`); boxing the payloads avoids it.
+public indirect enum StepTiming: Sendable {
     /// The parametric model.
     case parametric(StepTimeModel)
     /// The roofline model of a deployment (model × hardware × precision × layout), scaled by `timeScale`.

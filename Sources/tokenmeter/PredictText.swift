@@ -110,14 +110,15 @@ enum PredictText {
                 ("model", .string(s.deployment.model.id)), ("hardware", .string(s.deployment.hardware.id)),
                 ("efficiency", efficiencyJSON(s.chosen)), ("slo", slo.map { .string($0.description) } ?? .null),
                 ("enumerated", .number(Double(r.enumerated))), ("layouts_rejected_by_memory", .number(Double(r.rejectedByMemory))),
-                ("pool_predictions", .number(Double(r.poolPredictions))), ("meeting_slo", .number(Double(r.meetingSLO))),
+                ("evaluated", .number(Double(r.evaluated))), ("pool_predictions", .number(Double(r.poolPredictions))), ("meeting_slo", .number(Double(r.meetingSLO))),
                 ("seconds", .number(seconds)), ("front", .array(r.front.map(config))), ("best", r.best.map(config) ?? .null),
             ]).serialized)
             return
         }
         Swift.print(header(s))
-        Swift.print("searched \(r.enumerated) configurations in \(n(seconds * 1000, 0)) ms (\(r.poolPredictions) pool predictions; "
-                    + "\(r.rejectedByMemory) layouts do not fit in memory); " + (slo.map { "\(r.meetingSLO) meet the SLO \($0)" } ?? "no SLO given"))
+        Swift.print("searched \(r.enumerated) configurations in \(n(seconds * 1000, 0)) ms: \(r.evaluated) predicted from \(r.poolPredictions) "
+                    + "pool predictions, the others on \(r.rejectedByMemory) layouts that do not fit in memory; "
+                    + (slo.map { "\(r.meetingSLO) meet the SLO \($0)" } ?? "no SLO given"))
         var rows: [[String]] = [["front configuration", "GPUs", "TTFT ms", "TPOT ms", "tok/s/user", "out tok/s/GPU", "SLO"]
             + (s.profile == nil ? [] : ["$/Mtok"])]
         for x in r.front {

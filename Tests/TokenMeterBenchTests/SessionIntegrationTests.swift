@@ -108,17 +108,6 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         #expect(m.meanOutputTokens == 8)
     }
 
-    @Test func constantArrivalsKeepTheOfferedRate() async throws {
-        let (result, directory) = try await runSession("rate: 40\narrival: constant\nrequests: 40\nwarmup: 0\nisl: 8\nosl: 4")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let m = result.points[0].metrics
-        #expect(m.offeredRequestsPerSecond == 40)
-        let achieved = try #require(m.achievedSendRequestsPerSecond)
-        #expect(abs(achieved - 40) / 40 < 0.05, "achieved \(achieved)/s")
-        #expect((m.queueMs?.p99 ?? 99) < 20)
-        #expect(result.points[0].label == "rate=40/s")
-    }
-
     @Test func poissonAndGammaArrivalsAverageToTheRate() async throws {
         for arrival in ["poisson", "gamma\nburstiness: 0.5"] {
             let (result, directory) = try await runSession("rate: 100\narrival: \(arrival)\nrequests: 150\nwarmup: 0\nisl: 8\nosl: 2")

@@ -66,6 +66,18 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
 /// Client timing against ground truth. Runs alone (scripts/test gives it its own `swift test` call) so no other
 /// test shares the two cores; the tolerances are the ones docs/metrics.md states, with headroom for a debug build.
 @Suite(.serialized) struct TimingAccuracy {
+    /// Schedule keeping is timing: it runs here, alone on the two cores, not beside CPU-heavy tests of other suites.
+    @Test func constantArrivalsKeepTheOfferedRate() async throws {
+        let (result, directory) = try await runSession("rate: 40\narrival: constant\nrequests: 40\nwarmup: 0\nisl: 8\nosl: 4")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = result.points[0].metrics
+        #expect(m.offeredRequestsPerSecond == 40)
+        let achieved = try #require(m.achievedSendRequestsPerSecond)
+        #expect(abs(achieved - 40) / 40 < 0.05, "achieved \(achieved)/s")
+        #expect((m.queueMs?.p99 ?? 99) < 20)
+        #expect(result.points[0].label == "rate=40/s")
+    }
+
     /// (streams, rounds, output tokens, step ms, p50 limit ms, p99 limit ms)
     @Test(.serialized, arguments: [(1, 8, 64, 5.0, 0.5, 5.0), (64, 2, 64, 10.0, 3.0, 20.0), (512, 1, 32, 40.0, 10.0, 50.0)])
     func clientTimestampsMatchGroundTruth(_ c: (streams: Int, rounds: Int, tokens: Int, stepMs: Double, p50: Double, p99: Double)) async throws {

@@ -27,6 +27,8 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     var env = ProcessInfo.processInfo.environment
     env["TOKENMETER_API_KEY"] = nil
     env["OPENAI_API_KEY"] = nil
+    // Each run sees an empty calibration store unless the test names one: the user's own fits must not change results.
+    env["TOKENMETER_CALIBRATION_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let out = Pipe()

@@ -6,9 +6,10 @@ import Testing
         let r = try await tokenmeter(["predict", "--model", "qwen3-32b", "--hardware", "h200", "--gpus", "2", "--isl", "1024", "--osl", "512",
                                       "--concurrency", "1,8,32", "--tier", "neocloud"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("TPOT ms (SOL)"))
-        #expect(r.stdout.contains("$/Mtok total"))
-        #expect(r.stdout.contains("Pareto front: c=32, c=8, c=1"))
+        #expect(r.stdout.contains("TPOT ms") && r.stdout.contains("SOL"))
+        #expect(r.stdout.contains("$/Mtok"))
+        #expect(r.stdout.contains("efficiencies: stated priors"))
+        #expect(r.stdout.contains("Pareto front (output tok/s/GPU vs tok/s/user): c=32, c=8, c=1"))
         let tooBig = try await tokenmeter(["predict", "--model", "llama-3.1-405b", "--hardware", "h100", "--gpus", "1", "--precision", "bf16",
                                            "--concurrency", "1"])
         #expect(tooBig.status == 0)
@@ -27,8 +28,8 @@ import Testing
         let r = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--precision", "bf16", "--concurrency", "8,32",
                                       "--calibrate-data", file.path, "--engine", "vllm"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("efficiencies: measured on 3 vllm rows"))
-        #expect(r.stdout.contains("error band on the 3 calibration rows"))
+        #expect(r.stdout.contains("efficiencies: measured now on 3 vllm rows"))
+        #expect(r.stdout.contains("± is the p90 absolute error of the fit on its 3 points"))
         let prior = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--concurrency", "1"])
         #expect(prior.stdout.contains("uncalibrated"))
     }
@@ -56,10 +57,89 @@ import Testing
         ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--gpus", "4", "--tp", "3"],
         ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--gpus", "2", "--ep", "2"],
         ["validate", "--data", "/nonexistent/data.csv"],
+        ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--mtp", "2"],
+        ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--mtp", "2", "--acceptance", "1.5"],
+        ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--acceptance", "0.8"],
+        ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--prefix-hit", "1"],
+        ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--search", "--slo", "ttft_p99=fast"],
+        ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--tier", "hyperscaler", "--profile", "x.yaml"],
+        ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--prefill-gpus", "8", "--prefill-tp", "3"],
+        ["calibrate", "--data", "/nonexistent/data.csv", "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"],
+        ["calibrate", "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"],
+        ["calibrate", "--result", "/nonexistent/run.json"],
     ])
     func badModelInputExitsWithCodeTwo(_ arguments: [String]) async throws {
         let r = try await tokenmeter(arguments)
         #expect(r.status == 2, "\(arguments): \(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(arguments): \(r.stderr)")
+    }
+
+    /// Disaggregated serving with explicit pools, MTP, and the search with its SLO: one line each that a user relies on.
+    @Test func predictsDisaggregatedSpeculativeAndSearchedConfigurations() async throws {
+        let disagg = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--dp", "8", "--ep", "8",
+                                           "--disagg", "--prefill-gpus", "8", "--prefill-ep", "8", "--isl", "8192", "--osl", "1024",
+                                           "--concurrency", "64,256", "--mtp", "1", "--acceptance", "0.85", "--tier", "hyperscaler"])
+        #expect(disagg.status == 0, "\(disagg.stderr)")
+        #expect(disagg.stdout.contains("MTP γ=1 α=0.85"))
+        #expect(disagg.stdout.contains("disaggregated, prefill tp8 pp1 dp1 ep8"))
+        #expect(disagg.stdout.contains("KV transfer"))
+        #expect(disagg.stdout.contains("-limited"))
+        let search = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "gb200", "--precision", "fp4", "--isl", "8192",
+                                           "--osl", "1024", "--search", "--slo", "ttft_p99=2s,tpot_p99=50ms", "--tier", "hyperscaler", "--json"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
+        #expect((json?["enumerated"] as? Double ?? 0) >= 10_000)
+        let best = json?["best"] as? [String: Any]
+        #expect(best?["meets_slo"] as? Bool == true)
+        #expect((best?["usd_per_mtok_total"] as? Double ?? 0) > 0)
+    }
+
+    /// calibrate --data fits and stores; predict then uses the fit on the same GPU (measured) and on its family (transferred).
+    @Test func calibrationIsStoredAndTransfersWithinAFamily() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-cal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("rows.csv")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+            id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            a,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,,1,1,60,8
+            b,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,32,1,1,,1,1,120,10
+            c,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,4096,256,16,1,1,,1,1,300,12
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let env = ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path]
+        let fit = try await tokenmeter(["calibrate", "--data", file.path, "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"], environment: env)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.contains("fitted 3 points of rows.csv on h100 (hopper), vllm, fp8"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store/h100-vllm-fp8.json").path))
+        let list = try await tokenmeter(["calibrate", "--list"], environment: env)
+        #expect(list.stdout.contains("h100") && list.stdout.contains("rows.csv"))
+        let own = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--concurrency", "8"], environment: env)
+        #expect(own.stdout.contains("efficiencies: measured on h100 with vllm"), "\(own.stdout)")
+        #expect(own.stdout.contains("±"))
+        let kin = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--concurrency", "8"], environment: env)
+        #expect(kin.stdout.contains("transferred from h100 (same hopper family)"))
+        let far = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "mi300x", "--concurrency", "8"], environment: env)
+        #expect(far.stdout.contains("stated priors"))
+    }
+
+    /// A real sweep against the built-in target, then calibrate --result on it: the points become rows and the fit is stored.
+    @Test func calibratesOnAMeasuredRun() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-calrun-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path,
+                   "TOKENMETER_STORE": dir.appendingPathComponent("runs.sqlite").path]
+        let bench = try await tokenmeter(["bench", "--concurrency", "1,4", "--requests", "16", "--isl", "256", "--osl", "32", "--quiet",
+                                          "--output", dir.path], environment: env)
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let result = dir.appendingPathComponent("result.json").path
+        let fit = try await tokenmeter(["calibrate", "--result", result, "--hardware", "h100", "--engine", "reference-target",
+                                        "--precision", "fp8", "--model", "llama-3.1-8b"], environment: env)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.contains("fitted 2 points of result.json on h100"))
+        #expect(fit.stdout.contains("caution: 2 points fit seven parameters"))
+        let unknown = try await tokenmeter(["calibrate", "--result", result, "--hardware", "h100", "--engine", "x", "--precision", "fp8",
+                                            "--model", "no-such-model"], environment: env)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("not in the catalog"))
     }
 }

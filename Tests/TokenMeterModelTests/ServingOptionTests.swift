@@ -124,6 +124,7 @@ import TokenMeterModel
             DispatchQueue.global().async { continuation.resume(returning: search.run()) }
         }
         #expect(result.enumerated >= 10_000)
+        #expect(result.evaluated >= 10_000)
         #expect(result.rejectedByMemory > 0)  // one GB200 cannot hold 671B parameters at FP4
         let best = try #require(result.best)
         #expect(best.meetsSLO && best.ttftMilliseconds <= 2000 && best.tpotMilliseconds <= 50)
