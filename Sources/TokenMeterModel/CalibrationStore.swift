@@ -119,19 +119,16 @@ public struct CalibrationStore: Sendable {
     public func choose(hardware: HardwareSpec, engine: String?, precision: Precision) throws(ConfigError) -> ChosenEfficiency {
         let candidates = try all().filter { $0.precision == precision && (engine == nil || $0.engine == engine) }
             .sorted { $0.points > $1.points }
+        func chosen(_ c: Calibration, _ provenance: String, _ description: String) -> ChosenEfficiency {
+            var e = c.efficiency
+            e.provenance = provenance
+            return ChosenEfficiency(efficiency: e, provenance: provenance, description: description, band: c.band)
+        }
         if let own = candidates.first(where: { $0.hardware == hardware.id }) {
-            var e = own.efficiency
-            e.provenance = "measured"
-            return ChosenEfficiency(efficiency: e, provenance: "measured",
-                                    description: "measured on \(own.hardware) with \(own.engine) (\(own.points) points from \(own.source), \(own.fittedAt))",
-                                    band: own.band)
+            return chosen(own, "measured", "measured on \(own.hardware) with \(own.engine) (\(own.points) points from \(own.source), \(own.fittedAt))")
         }
         if let kin = candidates.first(where: { $0.family == hardware.family }) {
-            var e = kin.efficiency
-            e.provenance = "transferred"
-            return ChosenEfficiency(efficiency: e, provenance: "transferred",
-                                    description: "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points",
-                                    band: kin.band)
+            return chosen(kin, "transferred", "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points")
         }
         return ChosenEfficiency(efficiency: .prior, provenance: "prior",
                                 description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"
