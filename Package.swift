@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TokenMeterModel", targets: ["TokenMeterModel"]),
         .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
         .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
+        .library(name: "TokenMeterStore", targets: ["TokenMeterStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -25,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -69,6 +73,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TokenMeterStore",
+            dependencies: [
+                "TokenMeterCore",
+                "TokenMeterBench",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TokenMeterReport",
             dependencies: ["TokenMeterCore", "TokenMeterBench"],
             swiftSettings: swiftSettings
@@ -82,6 +99,7 @@ let package = Package(
                 "TokenMeterReport",
                 "TokenMeterCost",
                 "TokenMeterModel",
+                "TokenMeterStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -117,6 +135,11 @@ let package = Package(
         .testTarget(
             name: "TokenMeterReportTests",
             dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterStoreTests",
+            dependencies: ["TokenMeterStore", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

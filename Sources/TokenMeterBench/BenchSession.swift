@@ -44,14 +44,50 @@ public struct BenchSession: Sendable {
         }
     }
 
+    /// Keeps the run somewhere as it goes (the run store): told when the run starts, after each point is measured (with its
+    /// requests), and when it ends. Each call runs to completion even when the run was cancelled (Ctrl-C), so what was
+    /// measured is kept; a failure becomes a warning of the run and stops further calls, never the measurement.
+    public struct Recorder: Sendable {
+        /// The run started (no points yet).
+        public var started: @Sendable (RunResult) async throws -> Void
+        /// A point was measured: the run so far, the point, and its requests.
+        public var pointMeasured: @Sendable (RunResult, PointResult, [RequestRecord]) async throws -> Void
+        /// The run ended (complete or partial).
+        public var finished: @Sendable (RunResult) async throws -> Void
+        /// Creates a recorder.
+        public init(started: @escaping @Sendable (RunResult) async throws -> Void,
+                    pointMeasured: @escaping @Sendable (RunResult, PointResult, [RequestRecord]) async throws -> Void,
+                    finished: @escaping @Sendable (RunResult) async throws -> Void) {
+            self.started = started
+            self.pointMeasured = pointMeasured
+            self.finished = finished
+        }
+    }
+
+    /// Calls a recorder in an unstructured task (so a cancelled run still commits) and turns its first failure into a warning.
+    private final class RecorderState: @unchecked Sendable {
+        let recorder: Recorder?
+        var failed = false
+        init(_ recorder: Recorder?) { self.recorder = recorder }
+
+        func call(_ warnings: inout [String], _ body: @escaping @Sendable (Recorder) async throws -> Void) async {
+            guard let recorder, !failed else { return }
+            let task = Task { try await body(recorder) }
+            do { try await task.value } catch {
+                failed = true
+                warnings.append("the run store failed, so this run is kept only in its result files: \(error)")
+            }
+        }
+    }
+
     /// Runs every point; a cancelled task stops the sweep, keeps what was measured and marks the run partial.
     ///
     /// Cancelled before the first point started (during model discovery or tokenizer checks), it throws
     /// `CancellationError`: nothing was measured.
-    public func run(progress: ProgressCounters? = nil, observer: Observer = Observer()) async throws -> RunResult {
+    public func run(progress: ProgressCounters? = nil, observer: Observer = Observer(), recorder: Recorder? = nil) async throws -> RunResult {
         let client = StreamingHTTPClient(host: plan.address.host, port: plan.address.port, timeouts: plan.timeouts, tls: plan.tls)
         do {
-            let result = try await run(client: client, progress: progress, observer: observer)
+            let result = try await run(client: client, progress: progress, observer: observer, recorder: RecorderState(recorder))
             await client.shutdown()
             return result
         } catch {
@@ -60,7 +96,7 @@ public struct BenchSession: Sendable {
         }
     }
 
-    private func run(client: StreamingHTTPClient, progress: ProgressCounters?, observer: Observer) async throws -> RunResult {
+    private func run(client: StreamingHTTPClient, progress: ProgressCounters?, observer: Observer, recorder: RecorderState) async throws -> RunResult {
         let files: ResultFiles
         do { files = try ResultFiles(directory: outputDirectory) } catch {
             throw BenchError(message: "cannot write results to \(outputDirectory.path): \(error.localizedDescription); pass --output DIR")
@@ -127,6 +163,8 @@ public struct BenchSession: Sendable {
                 startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: lengthSource),
             config: config, points: [], partial: false, warnings: warnings)
         try write(result, to: files)
+        let initial = result
+        await recorder.call(&result.warnings) { try await $0.started(initial) }
 
         let runner = LoadRunner(client: client, streamed: plan.stream)
         let power = plan.power.map { PowerCollector(source: $0) }
@@ -184,6 +222,8 @@ public struct BenchSession: Sendable {
             }
             result.points.append(point)
             if run.partial { result.partial = true }
+            let soFar = result, measured = point, records = run.records
+            await recorder.call(&result.warnings) { try await $0.pointMeasured(soFar, measured, records) }
             try write(result, to: files)
             observer.pointFinished(point)
             if run.partial { break }
@@ -194,6 +234,9 @@ public struct BenchSession: Sendable {
                 break
             }
         }
+        let final = result
+        await recorder.call(&result.warnings) { try await $0.finished(final) }
+        if recorder.failed { try write(result, to: files) }
         return result
     }
 

@@ -22,6 +22,20 @@ public struct Provenance: Codable, Sendable, Equatable {
     /// How prompt lengths were counted: `server /tokenize`, `reference tokenizer`, `approximate`, or `dataset approximate`.
     public var promptLengthSource: String
 
+    /// Creates provenance.
+    public init(toolVersion: String, targetURL: String, targetKind: String, model: String, serverModels: [String], host: String, gpus: Int,
+                startedAt: String, promptLengthSource: String) {
+        self.toolVersion = toolVersion
+        self.targetURL = targetURL
+        self.targetKind = targetKind
+        self.model = model
+        self.serverModels = serverModels
+        self.host = host
+        self.gpus = gpus
+        self.startedAt = startedAt
+        self.promptLengthSource = promptLengthSource
+    }
+
     enum CodingKeys: String, CodingKey {
         case toolVersion = "tool_version", targetURL = "target_url", targetKind = "target_kind", model
         case serverModels = "server_models", host, gpus, startedAt = "started_at", promptLengthSource = "prompt_length_source"
@@ -101,6 +115,16 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var partial: Bool
     /// Run-level notes (approximate lengths, stopped sweeps).
     public var warnings: [String]
+
+    /// Creates a result.
+    public init(schema: String, provenance: Provenance, config: BenchConfig, points: [PointResult], partial: Bool, warnings: [String]) {
+        self.schema = schema
+        self.provenance = provenance
+        self.config = config
+        self.points = points
+        self.partial = partial
+        self.warnings = warnings
+    }
 
     /// Reads a result file.
     public static func read(path: String) throws -> RunResult {

@@ -3,6 +3,7 @@ import Foundation
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterReport
+import TokenMeterStore
 import TokenMeterTarget
 
 /// `tokenmeter bench`: drive load at an endpoint (or the built-in reference target) and measure every token.
@@ -61,6 +62,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Interval between power readings, e.g. 500ms.") var powerInterval: String?
     @Option(help: "Folder for result.json and timeline.jsonl.") var output: String?
     @Option(help: "Free-text label stored with the run.") var label: String?
+    @Option(help: "GPU type behind the endpoint (catalog id), kept with the run for comparisons and pricing.") var hardware: String?
+    @Option(help: "Serving engine behind the endpoint (vllm, sglang, trtllm, llama.cpp, ...), kept with the run.") var engine: String?
+    @Option(help: "Its version, kept with the run.") var engineVersion: String?
+    @Flag(help: "Do not keep the run in the run store (TOKENMETER_DATABASE_URL or TOKENMETER_STORE); result files only.") var noStore = false
     @Flag(help: "Print the result JSON on standard output instead of the table.") var json = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -145,6 +150,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let directory = URL(fileURLWithPath: config.output ?? Self.defaultOutputDirectory())
         if target == nil { config.url = plan.address.description }
+        // The store opens before anything is measured, so a wrong TOKENMETER_DATABASE_URL costs nothing.
+        var store: (any RunStore)?
+        if !noStore {
+            do { store = try await StoreLocation.open() } catch {
+                await target?.stop()
+                throw ConfigError(field: "store", message: "cannot open the run store: \(error); fix it or pass --no-store")
+            }
+        }
+        let metadata = RunMetadata(hardware: hardware, engine: engine, engineVersion: engineVersion, label: config.label)
+        let recorder = store.map { RunRecorder(store: $0, metadata: metadata).recorder }
         let session = BenchSession(plan: plan, config: config, targetKind: targetKind, outputDirectory: directory)
         if !quiet, !json {
             Terminal.error("tokenmeter bench → \(plan.address) (\(targetKind)); \(plan.modes.count) points; results in \(directory.path)")
@@ -154,7 +169,7 @@ struct BenchCommand: AsyncParsableCommand {
         let observer = BenchSession.Observer(
             pointStarted: { index, mode in display.pointStarted(index: index, label: mode.label) },
             pointFinished: { point in display.pointFinished(point) })
-        let runTask = Task { try await session.run(progress: progress, observer: observer) }
+        let runTask = Task { try await session.run(progress: progress, observer: observer, recorder: recorder) }
         let interrupts = InterruptHandler { runTask.cancel() }
         let displayTask = Task { await display.loop() }
         let outcome = await runTask.result
@@ -168,9 +183,14 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             result = try outcome.get()
         } catch is CancellationError {
+            await store?.close()
             Terminal.error("interrupted before anything was measured")
             throw ExitCode(130)
+        } catch {
+            await store?.close()
+            throw error
         }
+        await store?.close()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -202,6 +222,9 @@ struct BenchCommand: AsyncParsableCommand {
         for warning in result.warnings { Terminal.error("warning: \(warning)") }
         for point in result.points { for warning in point.warnings { Terminal.error("warning: \(point.label): \(warning)") } }
         Terminal.error("saved \(directory.appendingPathComponent("result.json").path) and timeline.jsonl")
+        if let store, !result.warnings.contains(where: { $0.hasPrefix("the run store failed") }) {
+            Terminal.error("kept as run \(metadata.id) in \(store.location) (tokenmeter runs show \(metadata.id))")
+        }
         if interrupts.fired {
             Terminal.error("interrupted: the measured requests were kept and the run is marked partial")
             throw ExitCode(130)

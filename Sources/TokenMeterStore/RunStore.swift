@@ -1,0 +1,85 @@
+import Foundation
+import TokenMeterBench
+import TokenMeterCore
+
+/// Where runs and predictions are kept: SQLite (embedded, the default) or PostgreSQL (for teams). Both implement the same
+/// schema and migrations (`Schema`) and pass the same conformance tests.
+public protocol RunStore: Sendable {
+    /// A short description for messages (`SQLite at PATH`, `PostgreSQL at HOST:PORT/DB`), never with a password.
+    var location: String { get }
+    /// Creates or upgrades the schema; refuses a database written by a newer tokenmeter.
+    func migrate() async throws
+    /// Records a new run (status `running`) with its provenance and no points yet.
+    func createRun(_ metadata: RunMetadata, result: RunResult) async throws
+    /// Adds one measured point, its requests (the timeline) and the run's current warnings in one transaction.
+    func savePoint(runID: String, point: PointResult, records: [RequestRecord], result: RunResult) async throws
+    /// Sets the final status and warnings.
+    func finishRun(id: String, status: RunStatus, result: RunResult) async throws
+    /// Every run, newest first.
+    func runs() async throws -> [RunSummary]
+    /// One run with its points, or nil.
+    func run(id: String) async throws -> StoredRun?
+    /// The requests of one point, in order.
+    func requests(runID: String, point: Int) async throws -> [RequestRecord]
+    /// Deletes a run with its points and requests; false when there was none.
+    func deleteRun(id: String) async throws -> Bool
+    /// Saves a prediction.
+    func savePrediction(_ prediction: PredictionRecord) async throws
+    /// Every prediction, newest first.
+    func predictions() async throws -> [PredictionRecord]
+    /// Closes connections.
+    func close() async
+}
+
+extension RunStore {
+    /// The run whose id is `id` or starts with it; an error when none or several match.
+    public func resolve(_ id: String) async throws -> StoredRun {
+        if let exact = try await run(id: id) { return exact }
+        let matches = try await runs().filter { $0.metadata.id.hasPrefix(id) }
+        guard matches.count == 1, let match = try await run(id: matches[0].metadata.id) else {
+            throw StoreError(matches.isEmpty
+                ? "no run '\(id)' in \(location); tokenmeter runs list shows the ids"
+                : "'\(id)' matches \(matches.count) runs (\(matches.prefix(3).map(\.metadata.id).joined(separator: ", "))…); give more of the id")
+        }
+        return match
+    }
+}
+
+/// JSON for the stored columns, one encoder configuration for both stores.
+enum StoreCodec {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String, what: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(type, from: Data(text.utf8)) } catch {
+            throw StoreError("the stored \(what) cannot be read (\(error)); it was written by an incompatible tokenmeter")
+        }
+    }
+
+    /// The stored columns of a run row, decoded into a `StoredRun` once its points are known.
+    struct RunRow {
+        var metadata: RunMetadata
+        var status: String
+        var schema: String
+        var provenanceJSON: String
+        var configJSON: String
+        var warningsJSON: String
+        var partial: Bool
+
+        func stored(points: [PointResult]) throws -> StoredRun {
+            let provenance = try decode(Provenance.self, provenanceJSON, what: "provenance of \(metadata.id)")
+            let config = try decode(BenchConfig.self, configJSON, what: "configuration of \(metadata.id)")
+            let warnings = try decode([String].self, warningsJSON, what: "warnings of \(metadata.id)")
+            let status = RunStatus(rawValue: self.status) ?? .running
+            let result = RunResult(schema: schema, provenance: provenance, config: config, points: points,
+                                   partial: partial || status == .partial, warnings: warnings)
+            return StoredRun(metadata: metadata, status: status, result: result)
+        }
+    }
+}

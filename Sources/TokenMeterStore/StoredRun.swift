@@ -1,0 +1,155 @@
+import Foundation
+import TokenMeterBench
+import TokenMeterCore
+
+/// Where a run stands in the store.
+public enum RunStatus: String, Codable, Sendable {
+    /// Being measured (or its process was killed before it could say otherwise).
+    case running
+    /// Every planned point was measured.
+    case complete
+    /// Stopped early (Ctrl-C, a limit, every request failing): what was measured is kept.
+    case partial
+}
+
+/// What the store records about a run beyond its result: the provenance a user filters and compares on.
+public struct RunMetadata: Codable, Sendable, Equatable {
+    /// Run id (`r-20261202-011530-ab12`).
+    public var id: String
+    /// When it was created (ISO 8601).
+    public var createdAt: String
+    /// GPU type behind the endpoint, when the user said (catalog id).
+    public var hardware: String?
+    /// Serving engine and its version, when known.
+    public var engine: String?
+    /// Engine version.
+    public var engineVersion: String?
+    /// Cost profile the user attached, if any.
+    public var costProfile: String?
+    /// Free-text label.
+    public var label: String?
+
+    /// Creates metadata; `id` defaults to a new time-ordered one.
+    public init(id: String = RunMetadata.newID(), createdAt: String = ISO8601DateFormatter().string(from: Date()), hardware: String? = nil,
+                engine: String? = nil, engineVersion: String? = nil, costProfile: String? = nil, label: String? = nil) {
+        self.id = id
+        self.createdAt = createdAt
+        self.hardware = hardware
+        self.engine = engine
+        self.engineVersion = engineVersion
+        self.costProfile = costProfile
+        self.label = label
+    }
+
+    /// A new id: UTC time to the second, then four random hex digits.
+    public static func newID(now: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "r-\(f.string(from: now))-\(String(format: "%04x", Int.random(in: 0..<0x10000)))"
+    }
+}
+
+/// One line of `runs list`.
+public struct RunSummary: Sendable, Equatable {
+    /// Metadata.
+    public var metadata: RunMetadata
+    /// Status.
+    public var status: RunStatus
+    /// Target URL.
+    public var target: String
+    /// Model served.
+    public var model: String
+    /// GPUs behind the endpoint.
+    public var gpus: Int
+    /// Tool version that measured it.
+    public var toolVersion: String
+    /// Points stored.
+    public var points: Int
+}
+
+/// A whole stored run: metadata, status and the result (points with their metrics).
+public struct StoredRun: Sendable, Equatable {
+    /// Metadata.
+    public var metadata: RunMetadata
+    /// Status.
+    public var status: RunStatus
+    /// The result, as `bench` wrote it.
+    public var result: RunResult
+}
+
+/// A saved prediction: what was predicted, and the points of its front.
+public struct PredictionRecord: Codable, Sendable, Equatable {
+    /// Id (`p-…`).
+    public var id: String
+    /// When (ISO 8601).
+    public var createdAt: String
+    /// Model id.
+    public var model: String
+    /// GPU id.
+    public var hardware: String
+    /// GPUs per replica (or in the configuration).
+    public var gpus: Int
+    /// Precision.
+    public var precision: String
+    /// The configuration in words.
+    public var configuration: String
+    /// Efficiency provenance (`measured`, `transferred`, `prior`).
+    public var provenance: String
+    /// Predicted points.
+    public var points: [PredictedPoint]
+
+    /// Creates a record.
+    public init(id: String = "p" + RunMetadata.newID().dropFirst(), createdAt: String = ISO8601DateFormatter().string(from: Date()),
+                model: String, hardware: String, gpus: Int, precision: String, configuration: String, provenance: String,
+                points: [PredictedPoint]) {
+        self.id = id
+        self.createdAt = createdAt
+        self.model = model
+        self.hardware = hardware
+        self.gpus = gpus
+        self.precision = precision
+        self.configuration = configuration
+        self.provenance = provenance
+        self.points = points
+    }
+}
+
+/// One predicted operating point.
+public struct PredictedPoint: Codable, Sendable, Equatable {
+    /// Label (`c=64`).
+    public var label: String
+    /// Concurrency.
+    public var concurrency: Int
+    /// TTFT, ms.
+    public var ttftMilliseconds: Double
+    /// TPOT, ms.
+    public var tpotMilliseconds: Double
+    /// Output tok/s per GPU.
+    public var outputPerGPU: Double
+    /// Input tok/s per GPU.
+    public var inputPerGPU: Double
+
+    /// Creates a point.
+    public init(label: String, concurrency: Int, ttftMilliseconds: Double, tpotMilliseconds: Double, outputPerGPU: Double, inputPerGPU: Double) {
+        self.label = label
+        self.concurrency = concurrency
+        self.ttftMilliseconds = ttftMilliseconds
+        self.tpotMilliseconds = tpotMilliseconds
+        self.outputPerGPU = outputPerGPU
+        self.inputPerGPU = inputPerGPU
+    }
+
+    /// tok/s per user.
+    public var interactivity: Double { tpotMilliseconds > 0 ? 1000 / tpotMilliseconds : 0 }
+}
+
+/// A store operation that failed, in words that say what to do.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    public var description: String { message }
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+}

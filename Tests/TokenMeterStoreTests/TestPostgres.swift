@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL server for the tests: initialised in a temporary folder, started on 127.0.0.1 at a free port (as the
+/// `postgres` user when the tests run as root, since PostgreSQL refuses to run as root), and stopped when the test process
+/// exits. scripts/test installs PostgreSQL from Debian packages when it is missing; a missing server fails the tests that
+/// need it, it never skips them.
+enum TestPostgres {
+    struct Server: Sendable {
+        var port: Int
+        var directory: String
+        var bin: String
+    }
+
+    private static let started: Result<Server, TestPostgresError> = start()
+
+    /// The shared server, started on first use.
+    static func server() throws -> Server { try started.get() }
+
+    /// A new, empty database on the shared server; returns its URL.
+    static func freshDatabase() async throws -> String {
+        // The first use starts the server: blocking work, so on a Dispatch thread.
+        let server = try await onThread { () -> Result<Server, TestPostgresError> in started }.get()
+        let name = "tm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let status = try await onThread { run([server.bin + "/createdb", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", String(name)],
+                                              log: server.directory + "/createdb.log") }
+        guard status == 0 else { throw TestPostgresError(message: "createdb \(name) failed (exit \(status)); see \(server.directory)/createdb.log") }
+        return "postgres://tokenmeter@127.0.0.1:\(server.port)/\(name)"
+    }
+
+    private static func start() -> Result<Server, TestPostgresError> {
+        guard let bin = binaries() else {
+            return .failure(TestPostgresError(message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/test, which installs it"))
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-pg-\(UUID().uuidString)").path
+        let data = directory + "/data"
+        try? FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let asRoot = getuid() == 0
+        if asRoot { _ = run(["/bin/chown", "-R", "postgres:postgres", directory], log: "/dev/null") }
+        func asServer(_ argv: [String]) -> [String] { asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + argv : argv }
+        let log = directory + "/setup.log"
+        guard run(asServer([bin + "/initdb", "-D", data, "-A", "trust", "-U", "tokenmeter", "--no-sync"]), log: log) == 0 else {
+            return .failure(TestPostgresError(message: "initdb failed; see \(log)"))
+        }
+        let port = freePort()
+        let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        guard run(asServer([bin + "/pg_ctl", "-D", data, "-o", options, "-w", "-t", "60", "-l", directory + "/server.log", "start"]), log: log) == 0 else {
+            return .failure(TestPostgresError(message: "pg_ctl start failed; see \(log) and \(directory)/server.log"))
+        }
+        stopCommand = asServer([bin + "/pg_ctl", "-D", data, "-m", "immediate", "stop"])
+        serverDirectory = directory
+        atexit {
+            if let command = TestPostgres.stopCommand { _ = TestPostgres.run(command, log: "/dev/null") }
+            if let directory = TestPostgres.serverDirectory { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        return .success(Server(port: port, directory: directory, bin: bin))
+    }
+
+    nonisolated(unsafe) static var stopCommand: [String]?
+    nonisolated(unsafe) static var serverDirectory: String?
+
+    /// The newest installed PostgreSQL's bin folder.
+    static func binaries() -> String? {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        for v in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(v)/bin/initdb") { return "\(root)/\(v)/bin" }
+        return nil
+    }
+
+    /// A port nobody listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs a program to its end with output to a log file (no pipes: `pg_ctl start` leaves a server holding them) and returns
+    /// its exit status. posix_spawn and waitpid: Foundation's Process missed this child's exit.
+    static func run(_ argv: [String], log: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid = pid_t()
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Runs blocking work on a Dispatch thread, off the two-wide cooperative pool.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        await withCheckedContinuation { continuation in DispatchQueue.global().async { continuation.resume(returning: work()) } }
+    }
+}
+
+struct TestPostgresError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
