@@ -137,14 +137,17 @@ let package = Package(
             dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore"],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by test targets: a real PostgreSQL server started and stopped for the tests.
+        .target(name: "TokenMeterTestSupport", path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenMeterStoreTests",
-            dependencies: ["TokenMeterStore", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TokenMeterStore", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TokenMeterCLITests",
-            dependencies: ["TokenMeterBench", "TokenMeterCore"],
+            dependencies: ["TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

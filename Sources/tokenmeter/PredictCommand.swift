@@ -4,6 +4,7 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterModel
 import TokenMeterReport
+import TokenMeterStore
 
 /// `tokenmeter predict`: serving fronts of a model on hardware from the calibrated roofline model — aggregated or
 /// disaggregated, with speculation, prefix caching and KV offload — or a search for the best configuration under an SLO.
@@ -52,19 +53,34 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Price with a catalog tier: hyperscaler, neocloud or rental.") var tier: String?
     @Option(help: "Price with a cost profile YAML file.") var profile: String?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Keep the predicted points in the run store, to compare with measured runs (tokenmeter runs compare).") var save = false
 
     func run() async throws {
         let setup = try PredictSetup(self)
         if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
+            if save { throw ConfigError(field: "save", message: "--save keeps a front of explicit configurations; drop --search, or give the pools") }
             try runSearch(setup)
-        } else if disagg {
-            try runDisaggregated(setup)
-        } else {
-            runAggregated(setup)
+            return
+        }
+        let (title, points) = disagg ? try runDisaggregated(setup) : runAggregated(setup)
+        if save {
+            let record = PredictionRecord(
+                model: setup.deployment.model.id, hardware: setup.deployment.hardware.id, gpus: points.map(\.gpus).max() ?? setup.deployment.parallelism.gpus,
+                precision: setup.deployment.precision.rawValue, configuration: "\(title); ISL \(isl) / OSL \(osl); \(setup.options.summary)",
+                provenance: setup.chosen.provenance,
+                points: points.filter(\.fits).map {
+                    PredictedPoint(label: $0.label, concurrency: $0.concurrency, ttftMilliseconds: $0.ttft, tpotMilliseconds: $0.tpot,
+                                   outputPerGPU: $0.outputPerGPU, inputPerGPU: $0.inputPerGPU)
+                })
+            let location = try await RunsCommand.withStore { store in
+                try await store.savePrediction(record)
+                return store.location
+            }
+            Terminal.error("kept as prediction \(record.id) in \(location) (tokenmeter runs compare \(record.id) <run id>)")
         }
     }
 
-    func runAggregated(_ s: PredictSetup) {
+    func runAggregated(_ s: PredictSetup) -> (String, [PredictText.Point]) {
         let predictor = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency)
         let bound = PerformanceModel(deployment: s.deployment, efficiency: .speedOfLight)
         let refusal = predictor.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: prefixHit).refusal
@@ -77,10 +93,12 @@ struct PredictCommand: AsyncParsableCommand {
                 solTTFT: sol.ttftMilliseconds, solTPOT: sol.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU,
                 bound: p.bound, fits: refusal == nil, note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : "")))
         }
-        PredictText.print(setup: s, title: "aggregated, \(s.deployment.parallelism)", points: points, refusal: refusal, json: json)
+        let title = "aggregated, \(s.deployment.parallelism)"
+        PredictText.print(setup: s, title: title, points: points, refusal: refusal, json: json)
+        return (title, points)
     }
 
-    func runDisaggregated(_ s: PredictSetup) throws {
+    func runDisaggregated(_ s: PredictSetup) throws -> (String, [PredictText.Point]) {
         let prefillLayout = try s.prefillLayout()
         let prefillDeployment = Deployment(model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision,
                                            parallelism: prefillLayout)
@@ -106,8 +124,9 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let refusal = PerformanceModel(deployment: prefillDeployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: 1).refusal
             ?? PerformanceModel(deployment: s.deployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl).refusal
-        PredictText.print(setup: s, title: "disaggregated, prefill \(prefillLayout), decode \(s.deployment.parallelism)",
-                          points: points, refusal: refusal, json: json)
+        let title = "disaggregated, prefill \(prefillLayout), decode \(s.deployment.parallelism)"
+        PredictText.print(setup: s, title: title, points: points, refusal: refusal, json: json)
+        return (title, points)
     }
 
     /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.

@@ -17,9 +17,9 @@ struct Outcome {
     var stderr: String
 }
 
-/// Runs the binary with arguments; `interruptAfter` sends SIGINT after that many seconds. Bounded by `timeout`.
+/// Runs the binary with arguments; when `interruptWhen` turns true, sends `signal` (SIGINT by default). Bounded by `timeout`.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
-                timeout: Double = 120, directory: URL? = nil) async throws -> Outcome {
+                signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil) async throws -> Outcome {
     let process = Process()
     process.executableURL = binary
     if let directory { process.currentDirectoryURL = directory }
@@ -29,6 +29,9 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     env["OPENAI_API_KEY"] = nil
     // Each run sees an empty calibration store unless the test names one: the user's own fits must not change results.
     env["TOKENMETER_CALIBRATION_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
+    // And its own run store, never the user's.
+    env["TOKENMETER_STORE"] = FileManager.default.temporaryDirectory.appendingPathComponent("tm-store-\(UUID().uuidString)/runs.sqlite").path
+    env["TOKENMETER_DATABASE_URL"] = nil
     for (k, v) in environment { env[k] = v }
     process.environment = env
     let out = Pipe()
@@ -43,7 +46,7 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     if let interruptWhen {
         let until = Date().addingTimeInterval(timeout)
         while process.isRunning, !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
     }
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
@@ -147,8 +150,9 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let resultPath = dir.appendingPathComponent("result.json").path
-        // Open loop at 4/s: the first point takes ~3 s; interrupt once it is saved, during the second.
-        let r = try await tokenmeter(["bench", "--rate", "4,4", "--requests", "10", "--warmup", "0", "--osl", "16", "--tokenize", "off",
+        // Open loop: the first point (4/s) takes ~3 s; interrupt once it is saved, during the second, which at 0.5/s would take
+        // 20 s — long enough that a busy machine still interrupts it mid-way.
+        let r = try await tokenmeter(["bench", "--rate", "4,0.5", "--requests", "10", "--warmup", "0", "--osl", "16", "--tokenize", "off",
                                       "--output", dir.path],
                                      interruptWhen: { ((try? RunResult.read(path: resultPath))?.points.count ?? 0) >= 1 })
         #expect(r.status == 130, "\(r.stderr)")

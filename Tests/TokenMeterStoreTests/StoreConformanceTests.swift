@@ -5,6 +5,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterStore
 import TokenMeterTarget
+import TokenMeterTestSupport
 
 /// The two stores.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {

@@ -1,5 +1,4 @@
 import Foundation
-import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +8,7 @@ import Glibc
 /// `postgres` user when the tests run as root, since PostgreSQL refuses to run as root), and stopped when the test process
 /// exits. scripts/test installs PostgreSQL from Debian packages when it is missing; a missing server fails the tests that
 /// need it, it never skips them.
-enum TestPostgres {
+public enum TestPostgres {
     struct Server: Sendable {
         var port: Int
         var directory: String
@@ -22,7 +21,7 @@ enum TestPostgres {
     static func server() throws -> Server { try started.get() }
 
     /// A new, empty database on the shared server; returns its URL.
-    static func freshDatabase() async throws -> String {
+    public static func freshDatabase() async throws -> String {
         // The first use starts the server: blocking work, so on a Dispatch thread.
         let server = try await onThread { () -> Result<Server, TestPostgresError> in started }.get()
         let name = "tm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
@@ -87,7 +86,7 @@ enum TestPostgres {
 
     /// Runs a program to its end with output to a log file (no pipes: `pg_ctl start` leaves a server holding them) and returns
     /// its exit status. posix_spawn and waitpid: Foundation's Process missed this child's exit.
-    static func run(_ argv: [String], log: String) -> Int32 {
+    public static func run(_ argv: [String], log: String) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -104,12 +103,12 @@ enum TestPostgres {
     }
 
     /// Runs blocking work on a Dispatch thread, off the two-wide cooperative pool.
-    static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+    public static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
         await withCheckedContinuation { continuation in DispatchQueue.global().async { continuation.resume(returning: work()) } }
     }
 }
 
-struct TestPostgresError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct TestPostgresError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterCost
+import TokenMeterReport
+import TokenMeterStore
+
+/// `tokenmeter runs`: the runs kept in the store.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List, show, compare, export and delete the runs kept in the run store.",
+        discussion: """
+            The store is PostgreSQL when TOKENMETER_DATABASE_URL is set (postgres://user@host:5432/db), else the SQLite file at
+            TOKENMETER_STORE, else ~/.local/share/tokenmeter/runs.sqlite. Ids may be shortened to any unique prefix.
+            """,
+        subcommands: [List.self, Show.self, Compare.self, Export.self, Delete.self]
+    )
+
+    /// Opens the store for a command, turning a failure into one clear line.
+    static func openStore() async throws -> any RunStore {
+        do { return try await StoreLocation.open() } catch {
+            throw ConfigError(field: "store", message: "cannot open the run store: \(error)")
+        }
+    }
+
+    /// Runs `body` with the store open, closing it afterwards; store errors become one clear line (exit 2).
+    static func withStore<T>(_ body: (any RunStore) async throws -> T) async throws -> T {
+        let store = try await openStore()
+        do {
+            let value = try await body(store)
+            await store.close()
+            return value
+        } catch let error as StoreError {
+            await store.close()
+            throw ConfigError(field: "run", message: error.message)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List stored runs, newest first.")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let (runs, predictions, location) = try await RunsCommand.withStore { store in
+                (try await store.runs(), try await store.predictions(), store.location)
+            }
+            if json {
+                print(JSONValue.array(runs.map { r in
+                    .object([("id", .string(r.metadata.id)), ("created_at", .string(r.metadata.createdAt)), ("status", .string(r.status.rawValue)),
+                             ("model", .string(r.model)), ("target", .string(r.target)), ("hardware", r.metadata.hardware.map { .string($0) } ?? .null),
+                             ("engine", r.metadata.engine.map { .string($0) } ?? .null), ("gpus", .number(Double(r.gpus))),
+                             ("points", .number(Double(r.points))), ("label", r.metadata.label.map { .string($0) } ?? .null)])
+                }).serialized)
+                return
+            }
+            guard !runs.isEmpty || !predictions.isEmpty else {
+                print("no runs in \(location) yet; tokenmeter bench saves every run here")
+                return
+            }
+            var rows: [[String]] = [["id", "created", "status", "model", "hardware", "engine", "GPUs", "points", "target", "label"]]
+            for r in runs {
+                rows.append([r.metadata.id, r.metadata.createdAt, r.status == .running ? "running or killed" : r.status.rawValue, r.model,
+                             r.metadata.hardware ?? "-", [r.metadata.engine, r.metadata.engineVersion].compactMap { $0 }.joined(separator: " "),
+                             String(r.gpus), String(r.points), r.target, r.metadata.label ?? ""])
+            }
+            print("runs in \(location):")
+            print(TerminalTable.align(rows))
+            if !predictions.isEmpty {
+                var rows: [[String]] = [["prediction", "created", "model", "hardware", "GPUs", "precision", "configuration", "efficiencies"]]
+                for p in predictions {
+                    rows.append([p.id, p.createdAt, p.model, p.hardware, String(p.gpus), p.precision, p.configuration, p.provenance])
+                }
+                print("")
+                print(TerminalTable.align(rows))
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: provenance, points and warnings.")
+        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @Flag(help: "Print the run's result JSON.") var json = false
+
+        func run() async throws {
+            let run = try await RunsCommand.withStore { try await $0.resolve(id) }
+            if json {
+                print(try Exporter.export(run.result, format: .json, facts: DeploymentFacts()), terminator: "")
+                return
+            }
+            let m = run.metadata, p = run.result.provenance
+            print("run \(m.id) (\(run.status == .running ? "running, or its process was killed" : run.status.rawValue)), created \(m.createdAt)")
+            print("\(p.model) @ \(p.targetURL) [\(p.targetKind)], \(p.gpus) GPU(s)" + (m.hardware.map { " \($0)" } ?? "")
+                  + (m.engine.map { ", \($0)" + (m.engineVersion.map { " \($0)" } ?? "") } ?? "") + ", tokenmeter \(p.toolVersion)"
+                  + (m.label.map { ", label '\($0)'" } ?? ""))
+            print(TerminalTable.render(run.result))
+            for w in run.result.warnings { print("warning: \(w)") }
+            for point in run.result.points { for w in point.warnings { print("warning: \(point.label): \(w)") } }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a run with its points and requests.")
+        @Argument(help: "Run id (or a unique prefix).") var id: String
+
+        func run() async throws {
+            let (deleted, location) = try await RunsCommand.withStore { store in
+                let run = try await store.resolve(id)
+                _ = try await store.deleteRun(id: run.metadata.id)
+                return (run.metadata.id, store.location)
+            }
+            print("deleted run \(deleted) from \(location)")
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Export a run as JSON (its result), CSV (a row per point) or InferenceX aggregate records.")
+        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @Option(help: "json, csv or inferencex.") var format: String = "json"
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+        @Option(help: "Weight precision for InferenceX records.") var precision: String?
+        @Option(help: "Tensor parallel degree for InferenceX records.") var tp: Int?
+        @Option(help: "Expert parallel degree for InferenceX records.") var ep: Int?
+        @Option(help: "Attention data parallel (true or false), for InferenceX records.") var dpAttention: Bool?
+
+        func run() async throws {
+            guard let format = Exporter.Format(rawValue: format) else {
+                throw ConfigError(field: "format", message: "'\(format)' is not json, csv or inferencex")
+            }
+            let run = try await RunsCommand.withStore { try await $0.resolve(id) }
+            let facts = DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine, precision: precision, tensorParallel: tp,
+                                        expertParallel: ep, attentionDataParallel: dpAttention)
+            let text = try Exporter.export(run.result, format: format, facts: facts)
+            if let output {
+                do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                    throw ConfigError(field: "output", message: "cannot write \(output): \(error.localizedDescription)")
+                }
+                Terminal.error("wrote \(output)")
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Compare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "compare",
+            abstract: "Compare runs and predictions side by side: fronts, cost at an interactivity, the three-metric table, deltas.")
+        @Argument(help: "Run ids (or unique prefixes) and prediction ids (p-…).") var ids: [String]
+        @Option(help: "Price each run on its recorded hardware at this catalog tier: hyperscaler, neocloud or rental.") var tier: String = "hyperscaler"
+        @Option(help: "Price every run with this cost profile instead.") var profile: String?
+        @Option(help: "GPU to price runs that recorded none (catalog id).") var gpu: String?
+        @Option(help: "Read each front at this interactivity (tok/s/user); default: each run's highest-throughput point.") var atInteractivity: Double?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard ids.count >= 2 else { throw ConfigError(field: "ids", message: "compare needs at least two run or prediction ids") }
+            let entries = try await RunsCommand.withStore { store in try await RunComparison.load(ids, store: store) }
+            let comparison = try RunComparison(entries: entries, tier: tier, profilePath: profile, fallbackGPU: gpu, interactivity: atInteractivity)
+            print(json ? comparison.json.serialized : comparison.text)
+        }
+    }
+}
