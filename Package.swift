@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
         .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
         .library(name: "TokenMeterStore", targets: ["TokenMeterStore"]),
+        .library(name: "TokenMeterServer", targets: ["TokenMeterServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -87,7 +89,17 @@ let package = Package(
         ),
         .target(
             name: "TokenMeterReport",
-            dependencies: ["TokenMeterCore", "TokenMeterBench"],
+            dependencies: ["TokenMeterCore", "TokenMeterBench", "TokenMeterCost"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TokenMeterServer",
+            dependencies: [
+                "TokenMeterCore", "TokenMeterBench", "TokenMeterCost", "TokenMeterStore", "TokenMeterReport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -100,6 +112,7 @@ let package = Package(
                 "TokenMeterCost",
                 "TokenMeterModel",
                 "TokenMeterStore",
+                "TokenMeterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -138,11 +151,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Test helpers shared by test targets: a real PostgreSQL server started and stopped for the tests.
-        .target(name: "TokenMeterTestSupport", path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
+        .target(name: "TokenMeterTestSupport", dependencies: ["TokenMeterBench", "TokenMeterTarget", "TokenMeterCore"], path: "Tests/TokenMeterTestSupport",
+                swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenMeterStoreTests",
             dependencies: ["TokenMeterStore", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenMeterServerTests",
+            dependencies: ["TokenMeterServer", "TokenMeterStore", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -19,7 +19,7 @@ struct Outcome {
 
 /// Runs the binary with arguments; when `interruptWhen` turns true, sends `signal` (SIGINT by default). Bounded by `timeout`.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
-                signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil) async throws -> Outcome {
+                signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil, stdoutFile: URL? = nil) async throws -> Outcome {
     let process = Process()
     process.executableURL = binary
     if let directory { process.currentDirectoryURL = directory }
@@ -36,7 +36,14 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     process.environment = env
     let out = Pipe()
     let err = Pipe()
-    process.standardOutput = out
+    // A file when the test watches standard output while the process runs.
+    if let stdoutFile {
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
+        try? out.fileHandleForWriting.close()
+    } else {
+        process.standardOutput = out
+    }
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()

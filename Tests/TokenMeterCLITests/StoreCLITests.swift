@@ -141,4 +141,25 @@ import TokenMeterTestSupport
                                             "--output", dir.path], environment: ["TOKENMETER_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"])
         #expect(noStore.status == 0, "\(noStore.stderr)")
     }
+
+    /// serve: loopback by default, a free port when asked, refuses other addresses without a token, stops on SIGTERM.
+    @Test func serveBindsLoopbackAndStopsOnSIGTERM() async throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let e = env(dir)
+        let exposed = try await tokenmeter(["serve", "--host", "0.0.0.0", "--port", "0"], environment: e)
+        #expect(exposed.status == 2 && exposed.stderr.contains("bearer token"), "\(exposed.stderr)")
+        let out = dir.appendingPathComponent("serve.out")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let served = try await tokenmeter(["serve", "--port", "0"], environment: e, interruptWhen: {
+            guard let text = try? String(contentsOf: out, encoding: .utf8), let range = text.range(of: "http://127.0.0.1:"),
+                  let port = Int(text[range.upperBound...].prefix(while: \.isNumber)) else { return false }
+            // Serving: one real request, then stop it.
+            let health = try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+            return health.map { String(decoding: $0, as: UTF8.self) } == "ok\n"
+        }, signal: SIGTERM, timeout: 60, stdoutFile: out)
+        #expect(served.status == 0, "\(served.stderr)")
+        let printed = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        #expect(printed.contains("tokenmeter serve: http://127.0.0.1:"))
+    }
 }

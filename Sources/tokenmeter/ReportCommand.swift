@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterCost
+import TokenMeterReport
+import TokenMeterStore
+
+/// `tokenmeter report`: one self-contained HTML file comparing stored runs.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained HTML report (SVG charts, no network) of one or more stored runs.",
+        discussion: "Each run is priced on the hardware it recorded (bench --hardware) at --tier, or with --profile for all of them."
+    )
+
+    @Argument(help: "Run ids (or unique prefixes).") var ids: [String]
+    @Option(name: .shortAndLong, help: "The HTML file to write.") var output: String = "tokenmeter-report.html"
+    @Option(help: "Catalog tier to price each run on its recorded hardware: hyperscaler, neocloud or rental.") var tier: String = "hyperscaler"
+    @Option(help: "Price every run with this cost profile instead.") var profile: String?
+    @Option(help: "GPU to price runs that recorded none (catalog id).") var gpu: String?
+    @Option(help: "Title of the report.") var title: String = "tokenmeter report"
+
+    func run() async throws {
+        guard !ids.isEmpty else { throw ConfigError(field: "ids", message: "name at least one run id (tokenmeter runs list shows them)") }
+        let catalog = try HardwareCatalog.load()
+        let shared = try profile.map { path throws(ConfigError) in try CostProfile.load(path: path, catalog: catalog) }
+        let stored: [(StoredRun, [Int: [RequestRecord]])] = try await RunsCommand.withStore { store in
+            var out: [(StoredRun, [Int: [RequestRecord]])] = []
+            for id in ids {
+                let run = try await store.resolve(id)
+                var requests: [Int: [RequestRecord]] = [:]
+                for point in run.result.points { requests[point.index] = try await store.requests(runID: run.metadata.id, point: point.index) }
+                out.append((run, requests))
+            }
+            return out
+        }
+        var runs: [ReportRun] = []
+        for (run, requests) in stored {
+            var profile = shared
+            if profile == nil, let hardware = run.metadata.hardware ?? gpu {
+                profile = try CostProfile.tier(tier, gpu: try catalog.gpu(hardware))
+            }
+            let name = run.metadata.label.map { "\($0) (\(run.metadata.id))" } ?? run.metadata.id
+            runs.append(ReportRun(id: run.metadata.id, name: name, result: run.result, status: run.status.rawValue, hardware: run.metadata.hardware,
+                                  engine: run.metadata.engine, profile: profile, requests: requests))
+        }
+        let html = HTMLReport.render(runs, title: title, generatedAt: ISO8601DateFormatter().string(from: Date()))
+        do { try html.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+            throw ConfigError(field: "output", message: "cannot write \(output): \(error.localizedDescription)")
+        }
+        print("wrote \(output) (\(runs.count) run\(runs.count == 1 ? "" : "s"), \(html.utf8.count / 1024) KB)")
+    }
+}

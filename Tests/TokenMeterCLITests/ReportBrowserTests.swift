@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TokenMeterTestSupport
+
+/// `tokenmeter report` writes one self-contained HTML file; a real headless browser renders it, the DOM has every chart with
+/// its axes, legend and cost assumptions, nothing is fetched from anywhere, and a screenshot is kept as a test artifact.
+@Suite struct ReportBrowserTests {
+    @Test func reportRendersInARealBrowserWithEveryChartAndItsAssumptions() async throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["TOKENMETER_STORE": dir.appendingPathComponent("runs.sqlite").path]
+        for (hardware, levels) in [("h100", "1,4"), ("h200", "2,8")] {
+            let r = try await tokenmeter(["bench", "--concurrency", levels, "--requests", "12", "--isl", "64", "--osl", "24", "--quiet",
+                                          "--hardware", hardware, "--label", "on-\(hardware)", "--output", dir.appendingPathComponent(hardware).path],
+                                         environment: env)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let list = try await tokenmeter(["runs", "list", "--json"], environment: env)
+        let ids = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(ids.count == 2)
+        let file = dir.appendingPathComponent("report.html")
+        let report = try await tokenmeter(["report"] + ids + ["-o", file.path, "--tier", "neocloud", "--title", "H100 vs H200"], environment: env)
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOf: file, encoding: .utf8)
+        // Self-contained: no scripts, stylesheets, images or fonts from anywhere.
+        for pattern in ["<script", "<link", "<img", "src=\"http", "href=\"http", "@import", "url("] {
+            #expect(!html.contains(pattern), "\(pattern)")
+        }
+        let dom = try await HeadlessBrowser.dom(file.absoluteString)
+        for id in ["chart-throughput", "chart-cost", "chart-ttft", "chart-tpot", "chart-over-time", "chart-iceberg"] {
+            #expect(dom.contains("id=\"\(id)\""), "\(id) missing")
+        }
+        #expect(dom.contains("<h1>H100 vs H200</h1>"))
+        // Legends name both runs; axes carry units; every cost states its assumptions.
+        #expect(dom.contains("on-h100 (") && dom.contains("on-h200 ("))
+        #expect(dom.contains("output tokens/s per GPU") && dom.contains("$ per million tokens") && dom.contains("(ms, log scale)"))
+        #expect(dom.contains("h100-neocloud, $") && dom.contains("h200-neocloud, $") && dom.contains("per used GPU-hour"))
+        #expect(dom.contains("power boundary provisioned-all-in"))
+        #expect(dom.contains("class=\"legend-item\""))
+        #expect(dom.components(separatedBy: "<polyline").count > 6)
+        #expect(dom.contains("id=\"telemetry\""))
+        let shot = try await HeadlessBrowser.screenshot(file.absoluteString, name: "report.png")
+        let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(size > 20_000, "screenshot \(shot) is \(size) bytes")
+    }
+}
