@@ -167,6 +167,7 @@ let package = Package(
         .testTarget(
             name: "TokenMeterCLITests",
             dependencies: ["TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

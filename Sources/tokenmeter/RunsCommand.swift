@@ -15,7 +15,7 @@ struct RunsCommand: AsyncParsableCommand {
             The store is PostgreSQL when TOKENMETER_DATABASE_URL is set (postgres://user@host:5432/db), else the SQLite file at
             TOKENMETER_STORE, else ~/.local/share/tokenmeter/runs.sqlite. Ids may be shortened to any unique prefix.
             """,
-        subcommands: [List.self, Show.self, Compare.self, Export.self, Delete.self]
+        subcommands: [List.self, Show.self, Compare.self, Export.self, Import.self, Delete.self]
     )
 
     /// Opens the store for a command, turning a failure into one clear line.
@@ -144,6 +144,43 @@ struct RunsCommand: AsyncParsableCommand {
             } else {
                 print(text, terminator: "")
             }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Keep other tools' results as a run: InferenceX aggregate records, AIPerf profile_export_aiperf.json, vLLM bench serve JSON.",
+            discussion: "Several AIPerf or vLLM files (one per concurrency or rate) become the points of one run.")
+        @Argument(help: "Result files.") var files: [String]
+        @Option(help: "inferencex, aiperf or vllm.") var format: String
+        @Option(help: "Model name, when the files do not say.") var model: String?
+        @Option(help: "GPUs behind the measured endpoint (AIPerf and vLLM report totals; InferenceX is per GPU already).") var gpus: Int = 1
+        @Option(help: "GPU type (catalog id), when the files do not say.") var hardware: String?
+        @Option(help: "Engine, when the files do not say.") var engine: String?
+        @Option(help: "Free-text label.") var label: String?
+
+        func run() async throws {
+            guard let format = Importer.Format(rawValue: format) else {
+                throw ConfigError(field: "format", message: "'\(format)' is not inferencex, aiperf or vllm")
+            }
+            guard !files.isEmpty else { throw ConfigError(field: "files", message: "name at least one file to import") }
+            guard gpus >= 1 else { throw ConfigError(field: "gpus", message: "--gpus must be at least 1") }
+            let imported = try Importer.load(paths: files, format: format, model: model, gpus: format == .inferencex ? 1 : gpus)
+            let metadata = RunMetadata(hardware: hardware ?? imported.hardware, engine: engine ?? imported.engine,
+                                       label: label ?? "imported from \(format.rawValue)")
+            let (points, location) = try await RunsCommand.withStore { store in
+                var partial = imported.result
+                partial.points = []
+                try await store.createRun(metadata, result: partial)
+                for point in imported.result.points {
+                    partial.points.append(point)
+                    try await store.savePoint(runID: metadata.id, point: point, records: [], result: partial)
+                }
+                try await store.finishRun(id: metadata.id, status: .complete, result: imported.result)
+                return (imported.result.points.count, store.location)
+            }
+            print("imported \(points) point\(points == 1 ? "" : "s") from \(format.rawValue) as run \(metadata.id) in \(location)")
         }
     }
 

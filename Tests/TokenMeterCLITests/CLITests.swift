@@ -138,6 +138,17 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         ["target", "--model", "llama-3.1-8b"],
         ["target", "--hardware", "h100"],
         ["target", "--model", "no-such-model", "--hardware", "h100"],
+        ["runs", "show", "r-nope"],
+        ["runs", "export", "r-nope", "--format", "xml"],
+        ["runs", "compare", "r-only-one"],
+        ["runs", "delete"],
+        ["report"],
+        ["report", "r-nope", "-o", "/tmp/x.html"],
+        ["serve", "--port", "70000"],
+        ["serve", "--host", "0.0.0.0"],
+        ["serve", "--token-file", "/nonexistent/token"],
+        ["calibrate", "--list", "--bogus"],
+        ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--search", "--save"],
     ])
     func badInputExitsWithCodeTwoAndOneLine(_ arguments: [String]) async throws {
         let r = try await tokenmeter(arguments)
