@@ -17,16 +17,30 @@ public enum HuggingFaceConfig {
             for key in keys { if let v = c[key]?.intValue { return v } }
             throw ConfigError(field: keys[0], message: "\(source) has no \(keys.joined(separator: " or "))")
         }
-        let layers = try required("num_hidden_layers", "n_layer", "num_layers")
-        let hidden = try required("hidden_size", "n_embd", "d_model")
-        let heads = try required("num_attention_heads", "n_head")
-        let kvHeads = int("num_key_value_heads") ?? heads
-        let vocabulary = try required("vocab_size")
+        // Shapes are checked before anything loops or divides over them: a config is user input.
+        func bounded(_ value: Int, _ name: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+            guard range.contains(value) else {
+                throw ConfigError(field: name, message: "\(source): \(name) is \(value), outside \(range.lowerBound)…\(range.upperBound)")
+            }
+            return value
+        }
+        let layers = try bounded(try required("num_hidden_layers", "n_layer", "num_layers"), "num_hidden_layers", 1...1000)
+        let hidden = try bounded(try required("hidden_size", "n_embd", "d_model"), "hidden_size", 1...1_000_000)
+        let heads = try bounded(try required("num_attention_heads", "n_head"), "num_attention_heads", 1...100_000)
+        let kvHeads = try bounded(int("num_key_value_heads") ?? heads, "num_key_value_heads", 1...heads)
+        let vocabulary = try bounded(try required("vocab_size"), "vocab_size", 1...100_000_000)
+        for key in ["head_dim", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "sliding_window",
+                    "intermediate_size", "moe_intermediate_size", "n_shared_experts", "first_k_dense_replace", "index_topk", "index_n_heads",
+                    "index_head_dim", "linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+                    "shared_expert_intermediate_size"] {
+            if let v = int(key) { _ = try bounded(v, key, 0...10_000_000) }
+        }
+        if let v = int("full_attention_interval") { _ = try bounded(v, "full_attention_interval", 1...layers) }
         let kvLora = int("kv_lora_rank") ?? 0
         let kind: AttentionKind = kvLora > 0 ? .mla : .gqa
         var sliding: [Bool] = []
         if case let .array(types)? = c["layer_types"] {
-            sliding = types.map { $0.stringValue == "sliding_attention" }
+            sliding = types.prefix(layers).map { $0.stringValue == "sliding_attention" }
         } else if case let .array(pattern)? = c["layer_types_pattern"], !pattern.isEmpty {
             sliding = (0..<layers).map { pattern[$0 % pattern.count].stringValue == "sliding_attention" }
         }
@@ -48,7 +62,7 @@ public enum HuggingFaceConfig {
         if let valueHeads = int("linear_num_value_heads") {
             var pattern: [Bool] = []
             if case let .array(types)? = c["layer_types"] {
-                pattern = types.map { $0.stringValue == "linear_attention" }
+                pattern = types.prefix(layers).map { $0.stringValue == "linear_attention" }
             } else {
                 let interval = int("full_attention_interval") ?? 4
                 pattern = (0..<layers).map { ($0 + 1) % interval != 0 }
@@ -59,13 +73,14 @@ public enum HuggingFaceConfig {
         }
         var moe: MoEShape?
         if let experts = int("n_routed_experts", "num_experts", "num_local_experts"), experts > 1 {
-            let topK = try required("num_experts_per_tok", "experts_per_token", "moe_topk")
-            let expertIntermediate = try required("moe_intermediate_size", "intermediate_size")
+            _ = try bounded(experts, "num_experts", 2...1_000_000)
+            let topK = try bounded(try required("num_experts_per_tok", "experts_per_token", "moe_topk"), "num_experts_per_tok", 1...experts)
+            let expertIntermediate = try bounded(try required("moe_intermediate_size", "intermediate_size"), "moe_intermediate_size", 1...10_000_000)
             // Qwen names one shared expert by its width; count it in expert-sized units.
             let shared = int("n_shared_experts")
                 ?? int("shared_expert_intermediate_size").map { max(1, Int((Double($0) / Double(expertIntermediate)).rounded())) } ?? 0
             moe = MoEShape(routedExperts: experts, sharedExperts: shared, topK: topK, expertIntermediate: expertIntermediate,
-                           firstDenseLayers: int("first_k_dense_replace") ?? 0)
+                           firstDenseLayers: try bounded(int("first_k_dense_replace") ?? 0, "first_k_dense_replace", 0...layers))
         }
         let dense = int("intermediate_size") ?? 0
         if moe == nil || (moe?.firstDenseLayers ?? 0) > 0, dense == 0 {

@@ -136,7 +136,8 @@ public enum Importer {
         let (itl, _, _) = seconds("itl")
         let (e2e, _, _) = seconds("e2el")
         // Per-GPU figures are kept per GPU: the point stands for one GPU's share.
-        return try point(index: index, label: "c=\(Int(conc))", concurrency: Int(conc), rate: nil, windowSeconds: 0, requests: 0, failed: 0, gpus: 1,
+        let concurrency = try count(conc, "conc")
+        return try point(index: index, label: "c=\(concurrency)", concurrency: concurrency, rate: nil, windowSeconds: 0, requests: 0, failed: 0, gpus: 1,
                          outputPerSecond: output, inputPerSecond: input, meanInput: number("isl") ?? 0, meanOutput: number("osl") ?? 0,
                          ttft: ttft, tpot: tpot, itl: itl, e2e: e2e, tpotMedian: tpotMedian ?? number("median_intvty").map { 1000 / $0 }, tpotP90: nil)
     }
@@ -157,15 +158,15 @@ public enum Importer {
         }
         func distribution(_ tag: String) -> JSONValue? {
             let k = scale(tag)
-            return summary(count: Int(stat("request_count", "avg") ?? 0), mean: stat(tag, "avg").map { $0 * k }, min: stat(tag, "min").map { $0 * k },
+            return summary(count: (try? count(stat("request_count", "avg") ?? 0, "request_count")) ?? 0, mean: stat(tag, "avg").map { $0 * k }, min: stat(tag, "min").map { $0 * k },
                            max: stat(tag, "max").map { $0 * k }, p50: stat(tag, "p50").map { $0 * k }, p90: stat(tag, "p90").map { $0 * k },
                            p95: stat(tag, "p95").map { $0 * k }, p99: stat(tag, "p99").map { $0 * k })
         }
         guard metric("time_to_first_token") != nil || metric("request_latency") != nil else {
             throw ConfigError(field: "import", message: "'\(path)' has no time_to_first_token or request_latency: not an AIPerf profile_export_aiperf.json")
         }
-        let requests = Int(stat("request_count", "avg") ?? stat("completed_request_count", "avg") ?? 0)
-        let failed = Int(stat("error_request_count", "avg") ?? 0)
+        let requests = try count(stat("request_count", "avg") ?? stat("completed_request_count", "avg") ?? 0, "request_count")
+        let failed = try count(stat("error_request_count", "avg") ?? 0, "error_request_count")
         let duration = stat("benchmark_duration", "avg") ?? 0
         let output = stat("output_token_throughput", "avg") ?? 0
         let meanInput = stat("input_sequence_length", "avg") ?? 0
@@ -191,9 +192,10 @@ public enum Importer {
         guard let duration = number("duration"), let completed = number("completed") else {
             throw ConfigError(field: "import", message: "'\(path)' has no duration or completed: not a vLLM bench serve result")
         }
+        guard duration.isFinite, duration > 0 else { throw ConfigError(field: "import", message: "'\(path)': duration \(duration) is not a positive time") }
         func stats(_ name: String) -> (JSONValue?, Double?, Double?) {
             let p50 = number("median_\(name)_ms")
-            return (summary(count: Int(completed), mean: number("mean_\(name)_ms"), p50: p50, p90: number("p90_\(name)_ms"),
+            return (summary(count: (try? count(completed, "completed")) ?? 0, mean: number("mean_\(name)_ms"), p50: p50, p90: number("p90_\(name)_ms"),
                             p95: number("p95_\(name)_ms"), p99: number("p99_\(name)_ms")), p50, number("p90_\(name)_ms"))
         }
         var (ttft, _, _) = stats("ttft")
@@ -222,13 +224,13 @@ public enum Importer {
                 tpotP90 = d.p90
             }
         }
-        let concurrency = number("max_concurrency").map { Int($0) }
+        let concurrency = try number("max_concurrency").map { try count($0, "max_concurrency") }
         let rate = number("request_rate").flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
         let output = (number("total_output_tokens") ?? 0) / duration
         let input = (number("total_input_tokens") ?? 0) / duration
         let label = concurrency.map { "c=\($0)" } ?? rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? "vllm \(index + 1)"
-        return try point(index: index, label: label, concurrency: concurrency, rate: rate, windowSeconds: duration, requests: Int(completed),
-                         failed: Int(number("failed") ?? 0), gpus: gpus, outputPerSecond: output, inputPerSecond: input,
+        return try point(index: index, label: label, concurrency: concurrency, rate: rate, windowSeconds: duration, requests: try count(completed, "completed"),
+                         failed: try count(number("failed") ?? 0, "failed"), gpus: gpus, outputPerSecond: output, inputPerSecond: input,
                          meanInput: completed > 0 ? (number("total_input_tokens") ?? 0) / completed : 0,
                          meanOutput: completed > 0 ? (number("total_output_tokens") ?? 0) / completed : 0,
                          ttft: ttft, tpot: tpot, itl: itl, e2e: e2e, tpotMedian: tpotMedian, tpotP90: tpotP90)
@@ -250,9 +252,17 @@ public enum Importer {
 
     static func firstInt(_ json: JSONValue?, key: String) -> Int? {
         guard let v = find(json, key: key) else { return nil }
-        if let d = v.doubleValue { return Int(d) }
-        if case let .array(items) = v { return items.first?.doubleValue.map { Int($0) } }
+        if let n = v.intValue, n >= 0 { return n }
+        if case let .array(items) = v, let n = items.first?.intValue, n >= 0 { return n }
         return nil
+    }
+
+    /// A count read from a file: a finite, non-negative whole number below 10^12, else an error naming the field.
+    static func count(_ v: Double, _ field: String) throws(ConfigError) -> Int {
+        guard v.isFinite, v >= 0, v < 1e12, v.rounded() == v else {
+            throw ConfigError(field: "import", message: "\(field) is \(v), not a count")
+        }
+        return Int(v)
     }
 
     static func firstString(_ json: JSONValue?, key: String) -> String? {

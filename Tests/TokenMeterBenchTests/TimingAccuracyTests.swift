@@ -78,8 +78,9 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
         #expect(result.points[0].label == "rate=40/s")
     }
 
-    /// (streams, rounds, output tokens, step ms, p50 limit ms, p99 limit ms)
-    @Test(.serialized, arguments: [(1, 8, 64, 5.0, 0.5, 5.0), (64, 2, 64, 10.0, 3.0, 20.0), (512, 1, 32, 40.0, 10.0, 50.0)])
+    /// (streams, rounds, output tokens, step ms, p50 limit ms, p99 limit ms). The 64-stream case runs six rounds: with two, the
+    /// first round's connection set-up and burst start weighed on the median often enough to fail a debug build now and then.
+    @Test(.serialized, arguments: [(1, 8, 64, 5.0, 0.5, 5.0), (64, 6, 64, 10.0, 3.0, 20.0), (512, 1, 32, 40.0, 10.0, 50.0)])
     func clientTimestampsMatchGroundTruth(_ c: (streams: Int, rounds: Int, tokens: Int, stepMs: Double, p50: Double, p99: Double)) async throws {
         let report = try await measureAccuracy(streams: c.streams, rounds: c.rounds, outputTokens: c.tokens, stepMilliseconds: c.stepMs)
         print("timing accuracy: \(report)")

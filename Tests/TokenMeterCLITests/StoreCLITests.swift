@@ -67,15 +67,17 @@ import TokenMeterTestSupport
         #expect(missing.status == 2 && missing.stderr.contains("no run 'r-nope'"))
     }
 
-    /// Ctrl-C mid-sweep: the measured points are committed and the run is marked partial.
-    @Test func anInterruptedRunIsKeptAsPartial() async throws {
+    /// Ctrl-C or SIGTERM mid-sweep: the measured points are committed, the run is marked partial, the exit code says
+    /// interrupted.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptedRunIsKeptAsPartial(_ signal: Int32) async throws {
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let e = env(dir)
         let resultPath = dir.appendingPathComponent("out/result.json").path
-        let r = try await tokenmeter(["bench", "--rate", "1,1", "--requests", "10", "--isl", "16", "--osl", "8", "--quiet", "--output",
+        let r = try await tokenmeter(["bench", "--rate", "4,0.5", "--requests", "10", "--isl", "16", "--osl", "8", "--quiet", "--output",
                                       dir.appendingPathComponent("out").path], environment: e,
-                                     interruptWhen: { ((try? RunResult.read(path: resultPath))?.points.count ?? 0) >= 1 })
+                                     interruptWhen: { ((try? RunResult.read(path: resultPath))?.points.count ?? 0) >= 1 }, signal: signal)
         #expect(r.status == 130, "\(r.stderr)")
         let list = try await tokenmeter(["runs", "list"], environment: e)
         #expect(list.stdout.contains("partial"), "\(list.stdout)")
