@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterModelTests",
-            dependencies: ["TokenMeterModel", "TokenMeterCore", "TokenMeterCost"],
+            dependencies: ["TokenMeterModel", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterReportTests",
-            dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore"],
+            dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Test helpers shared by test targets: a real PostgreSQL server started and stopped for the tests.

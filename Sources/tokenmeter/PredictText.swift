@@ -123,7 +123,7 @@ enum PredictText {
             + (s.profile == nil ? [] : ["$/Mtok"])]
         for x in r.front {
             rows.append([x.label, String(x.gpus), n(x.ttftMilliseconds, 1), n(x.tpotMilliseconds, 2), n(x.interactivity, 1), n(x.outputPerGPU, 1),
-                         x.meetsSLO ? "meets" : "misses"] + (s.profile == nil ? [] : [c(x).map { n($0, 3) } ?? "-"]))
+                         slo == nil ? "-" : (x.meetsSLO ? "meets" : "misses")] + (s.profile == nil ? [] : [c(x).map { n($0, 3) } ?? "-"]))
         }
         Swift.print(TerminalTable.align(rows))
         if let best = r.best {

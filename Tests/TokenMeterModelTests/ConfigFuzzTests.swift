@@ -1,21 +1,13 @@
 import Foundation
 import Testing
 import TokenMeterCore
+import TokenMeterTestSupport
 import TokenMeterCost
 import TokenMeterModel
 
 /// Random config.json documents — the known keys with random values (negative, zero, huge, fractional, wrong types,
 /// arrays) — never crash the parser or the step model: a config either reads, or fails with a ConfigError naming the field.
 @Suite struct ConfigFuzzTests {
-    struct LCG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 11
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-    }
-
     static let keys = ["num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "vocab_size", "head_dim",
                        "intermediate_size", "moe_intermediate_size", "n_routed_experts", "num_experts", "num_experts_per_tok", "n_shared_experts",
                        "first_k_dense_replace", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
@@ -23,7 +15,7 @@ import TokenMeterModel
                        "linear_num_key_heads", "linear_key_head_dim", "linear_value_head_dim", "full_attention_interval",
                        "shared_expert_intermediate_size", "attn_output_gate", "tie_word_embeddings", "text_config"]
 
-    static func value(_ rng: inout LCG, depth: Int) -> JSONValue {
+    static func value(_ rng: inout SeededRandom, depth: Int) -> JSONValue {
         switch rng.next() % 10 {
         case 0: return .number(-Double(rng.next() % 100))
         case 1: return .number(0)
@@ -47,7 +39,7 @@ import TokenMeterModel
     }
 
     static func fuzz(count: Int) -> (read: Int, problems: [String]) {
-        var rng = LCG(state: 20261202)
+        var rng = SeededRandom(seed: 20261202)
         var read = 0
         var problems: [String] = []
         let spec = try! HardwareSpec(try! HardwareCatalog.load(environment: [:]).gpu("h100"))

@@ -2,20 +2,12 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterTestSupport
 import TokenMeterReport
 
 /// Random documents shaped like each import format — its keys with random values (negative, huge, fractional, wrong types,
 /// nested) — never crash the importer: a file imports, or fails with one ConfigError.
 @Suite struct ImporterFuzzTests {
-    struct LCG {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state >> 11
-        }
-        mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
-    }
-
     static let keys: [Importer.Format: [String]] = [
         .vllm: ["duration", "completed", "failed", "total_input_tokens", "total_output_tokens", "max_concurrency", "request_rate", "model_id",
                 "mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms", "median_tpot_ms", "p90_tpot_ms", "mean_e2el_ms", "ttfts", "itls", "output_lens"],
@@ -25,7 +17,7 @@ import TokenMeterReport
                       "median_intvty", "hw", "framework"],
     ]
 
-    static func value(_ rng: inout LCG, depth: Int) -> JSONValue {
+    static func value(_ rng: inout SeededRandom, depth: Int) -> JSONValue {
         switch rng.next() % (depth > 2 ? 8 : 11) {
         case 0: return .number(-Double(rng.next() % 1000))
         case 1: return .number(0)
@@ -53,7 +45,7 @@ import TokenMeterReport
     }
 
     static func fuzz(_ format: Importer.Format, count: Int) throws -> (Int, [String]) {
-        var rng = LCG(state: 20261202 &+ UInt64(format.rawValue.count))
+        var rng = SeededRandom(seed: 20261202 &+ UInt64(format.rawValue.count))
         var problems: [String] = []
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-import-fuzz-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
