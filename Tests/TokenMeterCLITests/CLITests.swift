@@ -27,10 +27,12 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     var env = ProcessInfo.processInfo.environment
     env["TOKENMETER_API_KEY"] = nil
     env["OPENAI_API_KEY"] = nil
-    // Each run sees an empty calibration store unless the test names one: the user's own fits must not change results.
-    env["TOKENMETER_CALIBRATION_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
-    // And its own run store, never the user's.
-    env["TOKENMETER_STORE"] = FileManager.default.temporaryDirectory.appendingPathComponent("tm-store-\(UUID().uuidString)/runs.sqlite").path
+    // Each run sees an empty calibration store and its own run store unless the test names them: the user's own fits and
+    // runs must not change results, and nothing is left behind.
+    let own = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-env-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: own) }
+    env["TOKENMETER_CALIBRATION_DIR"] = own.appendingPathComponent("calibration").path
+    env["TOKENMETER_STORE"] = own.appendingPathComponent("runs.sqlite").path
     env["TOKENMETER_DATABASE_URL"] = nil
     for (k, v) in environment { env[k] = v }
     process.environment = env
