@@ -75,9 +75,6 @@ public struct ConfigurationSearch: Sendable {
     public var aggregated = true
     /// Whether to search disaggregated configurations.
     public var disaggregated = true
-    /// Whether to skip pool pairs in which another pool beats one of them on both speed and rate per GPU (they are counted,
-    /// not predicted). Off by default: every enumerated configuration is predicted.
-    public var skipDominatedPools = false
 
     /// Creates a search.
     public init(model: ModelArchitecture, hardware: HardwareSpec, precision: Precision, efficiency: Efficiency, options: ServingOptions,
@@ -210,16 +207,10 @@ public struct ConfigurationSearch: Sendable {
                     enumerated += Self.workerPairs(prefillGPUs: p.gpus, decodeGPUs: d.gpus, budget: maxGPUs)
                 }
             }
-            let keptPrefill = skipDominatedPools
-                ? Self.undominated(Array(prefills.indices)) { (prefills[$0].1.requestsPerSecond / Double(prefills[$0].1.gpus), -prefills[$0].1.singlePromptSeconds) }
-                : Array(prefills.indices)
-            let keptDecode = skipDominatedPools
-                ? Self.undominated(Array(decodes.indices)) { (decodes[$0].1.requestsPerSecond / Double(decodes[$0].1.gpus), -decodes[$0].1.tpot) }
-                : Array(decodes.indices)
             let promptKV = model.kvBytes(context: isl, bytesPerElement: precision.kvBytes)
-            for pi in keptPrefill {
+            for pi in prefills.indices {
                 let p = prefills[pi].1
-                for di in keptDecode {
+                for di in decodes.indices {
                     let d = decodes[di].1
                     var np = 1
                     while np * p.gpus + d.gpus <= maxGPUs {
@@ -285,17 +276,5 @@ public struct ConfigurationSearch: Sendable {
             np += 1
         }
         return count
-    }
-
-    /// The items no other item beats on both scores (higher is better for both).
-    static func undominated<T>(_ items: [T], score: (T) -> (Double, Double)) -> [T] {
-        let scored = items.map { (item: $0, s: score($0)) }.sorted { $0.s.0 > $1.s.0 || ($0.s.0 == $1.s.0 && $0.s.1 > $1.s.1) }
-        var kept: [T] = []
-        var bestSecond = -Double.infinity
-        for entry in scored where entry.s.1 > bestSecond {
-            kept.append(entry.item)
-            bestSecond = entry.s.1
-        }
-        return kept
     }
 }

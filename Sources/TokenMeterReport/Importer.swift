@@ -51,7 +51,7 @@ public enum Importer {
                     points.append(try aiperf(json, index: points.count, gpus: gpus, path: path))
                 case .vllm:
                     modelName = modelName ?? json["model_id"]?.stringValue
-                    engine = engine ?? json["backend"]?.stringValue.map { _ in "vllm" } ?? "vllm"
+                    engine = engine ?? "vllm"
                     points.append(try vllm(json, index: points.count, gpus: gpus, path: path))
                 }
             } catch let error as ConfigError {
@@ -91,8 +91,6 @@ public enum Importer {
     static func point(index: Int, label: String, concurrency: Int?, rate: Double?, windowSeconds: Double, requests: Int, failed: Int, gpus: Int,
                       outputPerSecond: Double, inputPerSecond: Double, meanInput: Double, meanOutput: Double,
                       ttft: JSONValue?, tpot: JSONValue?, itl: JSONValue?, e2e: JSONValue?, tpotMedian: Double?, tpotP90: Double?) throws -> PointResult {
-        let g = Double(max(gpus, 1))
-        _ = g
         let metrics: JSONValue = .object([
             ("requests_total", .number(Double(requests + failed))), ("requests_measured", .number(Double(requests + failed))),
             ("requests_succeeded", .number(Double(requests))), ("requests_failed", .number(Double(failed))), ("errors_by_kind", .object([])),
