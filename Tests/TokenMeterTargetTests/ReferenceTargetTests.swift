@@ -188,8 +188,8 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
 }
 
 /// Batching is read from the ground-truth log, but whether four requests arrive close enough together to share the batch is
-/// timing: this suite runs with the timing tests, alone on the two cores (scripts/test's second phase).
-@Suite(.serialized) struct TimingAccuracyTargetBatching {
+/// timing: this suite runs in its own phase of scripts/test, not beside other tests or the timing tests.
+@Suite(.serialized) struct LoadSensitiveTargetBatching {
     @Test func continuousBatchingRunsRequestsTogetherUpToTheBatchLimit() async throws {
         let model = StepTimeModel(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
         func spans(maxBatch: Int) async throws -> [(first: UInt64, last: UInt64)] {
