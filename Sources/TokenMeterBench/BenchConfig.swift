@@ -70,6 +70,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var continuousUsage: Bool?
     /// Exact prompt lengths: `auto` (server `/tokenize` if it has one), `server`, or `off`.
     public var tokenize: String = "auto"
+    /// A Hugging Face tokenizer.json (or its folder): exact prompt lengths and a local count of every output text.
+    public var tokenizer: String?
     /// Longest silence between bytes of a response.
     public var readTimeout: String = "300s"
     /// Longest a whole request may take.
@@ -100,7 +102,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         case gpus, slo, seed, dataset, prefixCount = "prefix-count", prefixTokens = "prefix-tokens"
         case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file", caFile = "ca-file"
         case header, extraBody = "extra-body", ignoreEOS = "ignore-eos", minTokens = "min-tokens"
-        case continuousUsage = "continuous-usage", tokenize, readTimeout = "read-timeout", requestTimeout = "request-timeout"
+        case continuousUsage = "continuous-usage", tokenize, tokenizer, readTimeout = "read-timeout", requestTimeout = "request-timeout"
         case scrapeMetrics = "scrape-metrics", scrapeInterval = "scrape-interval", power, powerURL = "power-url"
         case powerCommand = "power-command", powerInterval = "power-interval", output, label
     }
@@ -141,6 +143,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         minTokens = try c.decodeIfPresent(Bool.self, forKey: .minTokens) ?? d.minTokens
         continuousUsage = try c.decodeIfPresent(Bool.self, forKey: .continuousUsage)
         tokenize = try c.decodeIfPresent(String.self, forKey: .tokenize) ?? d.tokenize
+        tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
         readTimeout = try Self.text(c, .readTimeout) ?? d.readTimeout
         requestTimeout = try Self.text(c, .requestTimeout) ?? d.requestTimeout
         scrapeMetrics = try c.decodeIfPresent(String.self, forKey: .scrapeMetrics) ?? d.scrapeMetrics

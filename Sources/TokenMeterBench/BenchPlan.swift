@@ -52,6 +52,8 @@ public struct BenchPlan: Sendable {
     public var continuousUsage: Bool?
     /// Tokenization mode.
     public var tokenize: TokenizeMode
+    /// The local tokenizer (`--tokenizer`), and the file it came from.
+    public var tokenizer: (tokenizer: HuggingFaceTokenizer, path: String)?
     /// Client timeouts.
     public var timeouts: ClientTimeouts
     /// TLS context for an https endpoint.
@@ -169,6 +171,16 @@ public struct BenchPlan: Sendable {
             throw ConfigError(field: "tokenize", message: "'\(config.tokenize)' is not auto, server or off")
         }
         tokenize = mode
+        if let path = config.tokenizer {
+            // Servers add a raw prompt's special tokens (a BOS) to completions; a chat template's tokens are not knowable here.
+            do {
+                tokenizer = (try HuggingFaceTokenizer(contentsOf: path, addSpecialTokens: config.api == .completions), path)
+            } catch let error as ConfigError {
+                throw ConfigError(field: "tokenizer", message: "\(path): \(error.field): \(error.message)")
+            } catch {
+                throw ConfigError(field: "tokenizer", message: "\(path): \(error)")
+            }
+        }
         let read = try DurationText.milliseconds(config.readTimeout, field: "read-timeout") / 1000
         let total = try DurationText.milliseconds(config.requestTimeout, field: "request-timeout") / 1000
         guard read > 0, total > 0 else { throw ConfigError(field: "read-timeout", message: "timeouts must be longer than zero") }

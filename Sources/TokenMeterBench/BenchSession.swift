@@ -123,7 +123,10 @@ public struct BenchSession: Sendable {
         // Exact prompt lengths through the server's tokenizer when it has one.
         var counter: (any TokenCounter)?
         var lengthSource = "approximate"
-        if plan.tokenize != .off {
+        if let local = plan.tokenizer {
+            counter = local.tokenizer
+            lengthSource = "local tokenizer (\((local.path as NSString).lastPathComponent))"
+        } else if plan.tokenize != .off {
             let candidate = ServerTokenCounter(client: client, address: plan.address, model: model)
             do {
                 _ = try await candidate.count("hello world")
@@ -208,22 +211,30 @@ public struct BenchSession: Sendable {
                 }
             }
             if case let .success(start)? = before, case let .success(end)? = await scraper?.scrape() {
-                let summary = ServerMetricsSummary(start: start, end: end, samples: samples, window: run.window, records: run.records)
-                point.serverMetrics = summary
-                point.warnings += summary.notes
+                point.serverMetrics = ServerMetricsSummary(start: start, end: end, samples: samples, window: run.window, records: run.records)
             }
+            var records = run.records
+            if let local = plan.tokenizer?.tokenizer {
+                for i in records.indices where records[i].delivered {
+                    let text = records[i].events.map { $0.reasoning + $0.content }.joined()
+                    records[i].localOutputTokens = local.count(text, addSpecialTokens: false)
+                }
+            }
+            let tokens = TokenReconciliation(records: records, localPrompts: plan.tokenizer != nil, server: point.serverMetrics)
+            point.tokens = tokens
+            point.warnings += tokens.warnings
             do {
                 try files.appendTimeline(
                     header: TimelinePointHeader(point: index, label: mode.label, window: run.window, gpus: plan.gpus, slo: plan.objective,
                                                 offeredRequestsPerSecond: run.offeredRequestsPerSecond),
-                    records: run.records)
+                    records: records)
             } catch {
                 throw BenchError(message: "cannot append to \(files.timelineURL.path): \(error.localizedDescription)")
             }
             result.points.append(point)
             if run.partial { result.partial = true }
-            let soFar = result, measured = point, records = run.records
-            await recorder.call(&result.warnings) { try await $0.pointMeasured(soFar, measured, records) }
+            let soFar = result, measured = point, kept = records
+            await recorder.call(&result.warnings) { try await $0.pointMeasured(soFar, measured, kept) }
             try write(result, to: files)
             observer.pointFinished(point)
             if run.partial { break }

@@ -35,6 +35,7 @@ public enum ResponseInterpreter {
     private static func decodeStream(_ raw: RawResponse, into record: inout RequestRecord, failure: inout RequestFailure?) {
         var sawDone = false
         var lastCompletion = 0
+        var frames = 0
         var events: [StreamEvent] = []
         events.reserveCapacity(raw.events.count)
         for (index, rawEvent) in raw.events.enumerated() {
@@ -60,6 +61,8 @@ public enum ResponseInterpreter {
             if let finish = chunk.finishReason { record.finishReason = finish }
             var tokens: Int?
             if let usage = chunk.usage {
+                if let previous = record.usage, usage.completionTokens < previous.completionTokens { record.usageDecreased = true }
+                frames += 1
                 record.usage = usage
                 if !content.isEmpty || !reasoning.isEmpty {
                     tokens = max(0, usage.completionTokens - lastCompletion)
@@ -75,6 +78,7 @@ public enum ResponseInterpreter {
             for i in events.indices { events[i].tokens = nil }
         }
         record.events = events
+        if frames > 1 { record.usageFrames = frames }
         if failure == nil, !sawDone, record.finishReason == nil {
             failure = RequestFailure(kind: .malformed, message: "stream ended without [DONE] or a finish_reason")
         }

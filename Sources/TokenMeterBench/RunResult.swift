@@ -19,7 +19,8 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var gpus: Int
     /// When the run started (ISO 8601, UTC).
     public var startedAt: String
-    /// How prompt lengths were counted: `server /tokenize`, `reference tokenizer`, `approximate`, or `dataset approximate`.
+    /// How prompt lengths were counted: `local tokenizer (<file>)`, `server /tokenize`, `reference tokenizer`, `approximate`, or
+    /// `dataset approximate`.
     public var promptLengthSource: String
 
     /// Creates provenance.
@@ -70,10 +71,12 @@ public struct PointResult: Codable, Sendable, Equatable {
     public var serverMetrics: ServerMetricsSummary?
     /// GPU energy over the window, when power was measured.
     public var energy: MeasuredEnergy?
+    /// The point's tokens counted by usage, the local tokenizer and the server's counters.
+    public var tokens: TokenReconciliation?
 
     enum CodingKeys: String, CodingKey {
         case index, label, concurrency, rate, arrival, maxConcurrency = "max_concurrency", window, metrics, partial
-        case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics", energy
+        case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics", energy, tokens = "token_reconciliation"
     }
 }
 

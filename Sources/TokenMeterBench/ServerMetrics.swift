@@ -75,7 +75,7 @@ public struct MetricsScraper: Sendable {
     }
 }
 
-/// What the server's own metrics said about a point, and how its token counters compare with the client's.
+/// What the server's own metrics said about a point (its token counters are compared with the client's in `TokenReconciliation`).
 public struct ServerMetricsSummary: Codable, Sendable, Equatable {
     /// Scrapes inside the window.
     public var scrapes: Int
@@ -105,15 +105,13 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
     public var clientPromptTokens: Int
     /// Output tokens the client received (usage, or events where there was none).
     public var clientOutputTokens: Int
-    /// Discrepancies, in words.
-    public var notes: [String]
 
     enum CodingKeys: String, CodingKey {
         case scrapes, runningMean = "running_mean", runningMax = "running_max", waitingMean = "waiting_mean", waitingMax = "waiting_max"
         case kvCacheUsageMean = "kv_cache_usage_mean", kvCacheUsageMax = "kv_cache_usage_max", preemptions
         case prefixCacheHitRate = "prefix_cache_hit_rate", specDecodeAcceptance = "spec_decode_acceptance"
         case serverPromptTokens = "server_prompt_tokens", serverGenerationTokens = "server_generation_tokens"
-        case clientPromptTokens = "client_prompt_tokens", clientOutputTokens = "client_output_tokens", notes
+        case clientPromptTokens = "client_prompt_tokens", clientOutputTokens = "client_output_tokens"
     }
 
     /// Summarises scrapes taken before (`start`), during (`samples`) and after (`end`) a point.
@@ -145,17 +143,5 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
         let reached = records.filter { $0.responseHeadNanoseconds != nil || !$0.events.isEmpty }
         clientPromptTokens = reached.reduce(0) { $0 + ($1.usage?.promptTokens ?? 0) }
         clientOutputTokens = reached.reduce(0) { $0 + $1.outputTokens }
-        var notes: [String] = []
-        func percent(_ server: Double, _ client: Int) -> Double { client > 0 ? (server - Double(client)) / Double(client) * 100 : 0 }
-        if let server = serverGenerationTokens, abs(percent(server, clientOutputTokens)) > 1 {
-            notes.append("the server counted \(Int(server)) generated tokens, the client received \(clientOutputTokens) "
-                + "(\(Int(percent(server, clientOutputTokens).rounded()))%)")
-        }
-        if let server = serverPromptTokens, clientPromptTokens > 0, abs(percent(server, clientPromptTokens)) > 1 {
-            let hint = server < Double(clientPromptTokens) ? "; prefix-cached prompt tokens may be left out of the server's counter" : ""
-            notes.append("the server counted \(Int(server)) prompt tokens, usage reported \(clientPromptTokens)"
-                + " (\(Int(percent(server, clientPromptTokens).rounded()))%)\(hint)")
-        }
-        self.notes = notes
     }
 }

@@ -152,6 +152,12 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var connectionRetries: Int
     /// True when the response was streamed; TPOT and gaps only exist for streamed responses.
     public var streamed: Bool
+    /// Stream chunks that carried a `usage` object, when more than one did (usage repeated per chunk).
+    public var usageFrames: Int?
+    /// True when a later usage frame counted fewer completion tokens than an earlier one (per-chunk deltas, not totals).
+    public var usageDecreased: Bool?
+    /// Output tokens of the joined output text (content and reasoning) by the local tokenizer, when one was given.
+    public var localOutputTokens: Int?
 
     /// Creates a record for a planned request.
     public init(
@@ -176,6 +182,7 @@ public struct RequestRecord: Codable, Sendable, Equatable {
         case promptTokensPlanned = "prompt_tokens_planned", promptTokensExact = "prompt_tokens_exact"
         case maxTokens = "max_tokens", events, usage, finishReason = "finish_reason"
         case httpStatus = "http_status", failure = "error", connectionRetries = "connection_retries", streamed
+        case usageFrames = "usage_frames", usageDecreased = "usage_decreased", localOutputTokens = "local_output_tokens"
     }
 
     /// True when the request completed without a failure.

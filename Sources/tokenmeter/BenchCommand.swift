@@ -52,6 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also send min_tokens = max_tokens.") var minTokens: Bool?
     @Flag(inversion: .prefixedNo, help: "Ask for usage in every chunk (vLLM continuous_usage_stats).") var continuousUsage: Bool?
     @Option(help: "Exact prompt lengths: auto (server /tokenize if present), server, or off.") var tokenize: String?
+    @Option(help: "Hugging Face tokenizer.json (or its folder): exact prompt lengths and a local count of every output.") var tokenizer: String?
     @Option(help: "Longest silence between bytes of a response, e.g. 300s.") var readTimeout: String?
     @Option(help: "Longest a whole request may take, e.g. 30m.") var requestTimeout: String?
     @Option(help: "Scrape the server's Prometheus /metrics during each point: auto or off.") var scrapeMetrics: String?
@@ -105,6 +106,7 @@ struct BenchCommand: AsyncParsableCommand {
         if let minTokens { c.minTokens = minTokens }
         if let continuousUsage { c.continuousUsage = continuousUsage }
         if let tokenize { c.tokenize = tokenize }
+        if let tokenizer { c.tokenizer = tokenizer }
         if let readTimeout { c.readTimeout = readTimeout }
         if let requestTimeout { c.requestTimeout = requestTimeout }
         if let power { c.power = power }

@@ -53,7 +53,9 @@ import TokenMeterCore
             #expect(s.serverGenerationTokens == Double(s.clientOutputTokens))
             #expect(s.serverPromptTokens == Double(s.clientPromptTokens))
             #expect(s.clientOutputTokens == point.metrics.requestsTotal * 16)
-            #expect(s.notes.isEmpty)
+            let tokens = try #require(point.tokens)
+            #expect(tokens.warnings.isEmpty)
+            #expect(tokens.serverOutputTokens == Double(tokens.usageOutputTokens))
             #expect((s.runningMax ?? 0) <= Double(point.concurrency ?? 0))
             #expect(s.scrapes >= 1)
         }
@@ -75,7 +77,8 @@ import TokenMeterCore
                                            window: MeasurementWindow(startNanoseconds: 1, endNanoseconds: 8), records: [record])
         #expect(summary.serverPromptTokens == 60 && summary.serverGenerationTokens == 10)
         #expect(summary.runningMean == 2 && summary.scrapes == 1)
-        #expect(summary.notes.count == 1)
-        #expect(summary.notes[0].contains("prefix-cached"))
+        let tokens = TokenReconciliation(records: [record], localPrompts: false, server: summary)
+        #expect(tokens.warnings.count == 1)
+        #expect(tokens.warnings[0].contains("prefix-cached"))
     }
 }
