@@ -203,8 +203,9 @@ public struct BenchSession: Sendable {
             if let power {
                 // Readings just after the window's end bracket it; wait one interval for them.
                 try? await Task.sleep(nanoseconds: UInt64(plan.powerIntervalSeconds * 1.5e9))
-                let (samples, problems) = power.collected
-                let measurement = EnergyMeasurement(samples: samples, window: run.window, expectedGPUs: plan.gpus, source: power.source.label)
+                let (samples, counters, problems) = power.collected
+                let measurement = EnergyMeasurement(samples: samples, counters: counters, window: run.window, expectedGPUs: plan.gpus,
+                                                    source: power.source.label)
                 point.energy = MeasuredEnergy(measurement: measurement, metrics: point.metrics)
                 if !measurement.valid {
                     point.warnings.append("power measurement not valid: " + (problems + measurement.problems).joined(separator: "; "))

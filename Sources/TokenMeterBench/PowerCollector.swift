@@ -6,8 +6,9 @@ import TokenMeterCore
 public enum PowerSource: Sendable, Equatable {
     /// A DCGM exporter's Prometheus endpoint (`DCGM_FI_DEV_POWER_USAGE`, W per GPU).
     case dcgm(url: String)
-    /// A sidecar command printing `timestamp, index, watts` CSV lines (`nvidia-smi --query-gpu=... -lms N`, or an
-    /// equivalent wrapper around `amd-smi`); each line is stamped with the monotonic clock when it arrives.
+    /// A sidecar command printing CSV readings: `nvidia-smi --query-gpu=timestamp,index,power.draw --format=csv -lms N`, or
+    /// `amd-smi metric --power --csv` in a loop (see `PowerCSVReader`); each reading is placed on the monotonic clock by its
+    /// own timestamp where it has one (a piped sidecar's output arrives in bursts), else by when its line arrived.
     case command([String])
 
     /// The default `nvidia-smi` sidecar at an interval.
@@ -27,6 +28,7 @@ public enum PowerSource: Sendable, Equatable {
 /// Collects GPU power samples in the background for the length of a run.
 public final class PowerCollector: Sendable {
     private let samples = Mutex<[PowerSample]>([])
+    private let counters = Mutex<[EnergyCounterSample]>([])
     private let problems = Mutex<[String]>([])
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let process = Mutex<Process?>(nil)
@@ -36,17 +38,23 @@ public final class PowerCollector: Sendable {
     /// Creates a collector; nothing runs until `start`.
     public init(source: PowerSource) { self.source = source }
 
-    /// Parses one CSV line `timestamp, index, watts` into a sample stamped `now`; nil for lines that are not readings.
+    /// Parses one headerless CSV line `timestamp, index, watts` into a sample stamped `now`; nil for lines that are not readings.
     public static func parseCSVLine(_ line: String, now: UInt64) -> PowerSample? {
-        let fields = line.split(separator: ",").map { $0.trimmingWhitespace }
-        guard fields.count >= 3, let watts = Double(fields[2].replacingOccurrences(of: " W", with: "")) else { return nil }
-        return PowerSample(timeNanoseconds: now, gpu: fields[1], watts: watts)
+        var reader = PowerCSVReader()
+        return reader.read(line, arrivalNanoseconds: now, arrivalDate: nil).first
     }
 
     /// Samples of a DCGM exporter scrape, one per GPU.
     public static func dcgmSamples(_ scrape: MetricsScrape) -> [PowerSample] {
         scrape.exposition.samples.filter { $0.name == "DCGM_FI_DEV_POWER_USAGE" && $0.value.isFinite }.map {
             PowerSample(timeNanoseconds: scrape.timeNanoseconds, gpu: $0.labels["gpu"] ?? $0.labels["UUID"] ?? "0", watts: $0.value)
+        }
+    }
+
+    /// Energy counter readings of a DCGM exporter scrape (`DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION`, mJ), one per GPU, in J.
+    public static func dcgmCounters(_ scrape: MetricsScrape) -> [EnergyCounterSample] {
+        scrape.exposition.samples.filter { $0.name == "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION" && $0.value.isFinite }.map {
+            EnergyCounterSample(timeNanoseconds: scrape.timeNanoseconds, gpu: $0.labels["gpu"] ?? $0.labels["UUID"] ?? "0", joules: $0.value / 1000)
         }
     }
 
@@ -64,7 +72,9 @@ public final class PowerCollector: Sendable {
             let poller = Task { [self] in
                 while !Task.isCancelled {
                     switch await scraper.scrape() {
-                    case let .success(scrape): samples.withLock { $0 += PowerCollector.dcgmSamples(scrape) }
+                    case let .success(scrape):
+                        samples.withLock { $0 += PowerCollector.dcgmSamples(scrape) }
+                        counters.withLock { $0 += PowerCollector.dcgmCounters(scrape) }
                     case let .failure(failure): problems.withLock { if $0.count < 5 { $0.append("power: \(url): \(failure.message)") } }
                     }
                     try? await Task.sleep(nanoseconds: UInt64(intervalSeconds * 1e9))
@@ -87,16 +97,19 @@ public final class PowerCollector: Sendable {
             let output = pipe.fileHandleForReading
             // A blocking line reader on a Dispatch thread, never on the cooperative pool.
             DispatchQueue.global().async { [self] in
-                var pending = ""
+                var pending: [UInt8] = []
+                var reader = PowerCSVReader()
                 while true {
                     let data = output.availableData
                     if data.isEmpty { break }
                     let now = MonotonicClock.nowNanoseconds()
-                    pending += String(decoding: data, as: UTF8.self)
-                    while let newline = pending.firstIndex(of: "\n") {
-                        let line = String(pending[..<newline])
+                    let wall = Date()
+                    pending += data
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = String(decoding: pending[..<newline], as: UTF8.self)
                         pending.removeSubrange(...newline)
-                        if let sample = PowerCollector.parseCSVLine(line, now: now) { samples.withLock { $0.append(sample) } }
+                        let read = reader.read(line, arrivalNanoseconds: now, arrivalDate: wall)
+                        if !read.isEmpty { samples.withLock { $0 += read } }
                     }
                 }
             }
@@ -112,7 +125,7 @@ public final class PowerCollector: Sendable {
     }
 
     /// Everything collected so far, and what went wrong.
-    public var collected: (samples: [PowerSample], problems: [String]) {
-        (samples.withLock { $0 }, problems.withLock { $0 })
+    public var collected: (samples: [PowerSample], counters: [EnergyCounterSample], problems: [String]) {
+        (samples.withLock { $0 }, counters.withLock { $0 }, problems.withLock { $0 })
     }
 }

@@ -15,7 +15,25 @@ public struct PowerSample: Codable, Sendable, Equatable {
     }
 }
 
-/// Energy over a measurement window from power samples, with the checks that make it trustworthy.
+/// One reading of a GPU's cumulative energy counter (DCGM `DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION`).
+public struct EnergyCounterSample: Codable, Sendable, Equatable {
+    /// When it was taken (monotonic ns).
+    public var timeNanoseconds: UInt64
+    /// Which GPU.
+    public var gpu: String
+    /// Energy since the counter started, J.
+    public var joules: Double
+
+    /// Creates a reading.
+    public init(timeNanoseconds: UInt64, gpu: String, joules: Double) {
+        self.timeNanoseconds = timeNanoseconds
+        self.gpu = gpu
+        self.joules = joules
+    }
+}
+
+/// Energy over a measurement window from power samples (and, where the source has one, the GPUs' own energy counters), with
+/// the checks that make it trustworthy.
 public struct EnergyMeasurement: Codable, Sendable, Equatable {
     /// Always `gpu-board-measured`: readings are the GPUs' own board power.
     public var boundary: PowerBoundary
@@ -37,17 +55,28 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
     public var valid: Bool
     /// Each failed check, in words.
     public var problems: [String]
+    /// `energy counter` when the GPUs' cumulative counters gave `joules`, else `trapezoid` (power samples integrated).
+    public var method: String?
+    /// Energy by integrating the power samples, J (equal to `joules` when that is the method).
+    public var integratedJoules: Double?
+    /// Energy from the GPUs' cumulative counters over the window, J, when every GPU's counter brackets it.
+    public var counterJoules: Double?
 
     enum CodingKeys: String, CodingKey {
         case boundary, source, gpus, joules, meanWatts = "mean_w", meanWattsPerGPU = "mean_w_per_gpu", samples
-        case maxGapSeconds = "max_gap_s", valid, problems
+        case maxGapSeconds = "max_gap_s", valid, problems, method, integratedJoules = "integrated_j", counterJoules = "counter_j"
     }
 
     /// Integrates each GPU's power over `window` by the trapezoid rule, interpolating linearly at the window's edges.
     ///
     /// Checks: the expected number of GPUs reported, every GPU's samples bracket the window, and no gap inside it exceeds
     /// `maxGapSeconds`.
-    public init(samples: [PowerSample], window: MeasurementWindow, expectedGPUs: Int, source: String, maxGapSeconds limit: Double = 3) {
+    ///
+    /// With energy counter readings that bracket the window for the expected GPUs, the counters' difference (interpolated at the
+    /// window's edges) is the energy and the integral is kept beside it as a cross-check; a counter that goes backwards (reset)
+    /// or leaves the window uncovered falls back to the integral, saying why.
+    public init(samples: [PowerSample], counters: [EnergyCounterSample] = [], window: MeasurementWindow, expectedGPUs: Int, source: String,
+                maxGapSeconds limit: Double = 3) {
         boundary = .gpuBoardMeasured
         self.source = source
         var problems: [String] = []
@@ -101,6 +130,59 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
         maxGapSeconds = worstGap
         valid = problems.isEmpty && seconds > 0
         self.problems = problems
+        method = "trapezoid"
+        integratedJoules = total
+        guard !counters.isEmpty else { return }
+        let (counted, counterProblems) = Self.counterEnergy(counters, window: window, expectedGPUs: expectedGPUs, limit: limit)
+        counterJoules = counted
+        if let counted {
+            method = "energy counter"
+            joules = counted
+            meanWatts = seconds > 0 ? counted / seconds : 0
+            meanWattsPerGPU = expectedGPUs > 0 ? meanWatts / Double(expectedGPUs) : 0
+            gpus = expectedGPUs
+            // The counters stand on their own; the power samples' problems no longer make the figure invalid.
+            self.problems = problems.map { "power samples: \($0)" }
+            valid = seconds > 0
+            if total > 0, abs(counted - total) / counted > 0.1 {
+                self.problems.append("the energy counters (\(Int(counted.rounded())) J) and the integrated power samples "
+                    + "(\(Int(total.rounded())) J) differ by more than 10%")
+            }
+        } else {
+            self.problems += counterProblems.map { "energy counter not used: \($0)" }
+        }
+    }
+
+    /// The counters' energy over the window, or why it cannot be trusted.
+    private static func counterEnergy(_ counters: [EnergyCounterSample], window: MeasurementWindow, expectedGPUs: Int,
+                                      limit: Double) -> (Double?, [String]) {
+        let byGPU = Dictionary(grouping: counters, by: \.gpu)
+        guard byGPU.count == expectedGPUs else { return (nil, ["\(byGPU.count) GPUs reported a counter, \(expectedGPUs) expected"]) }
+        var total = 0.0
+        for (gpu, series) in byGPU.sorted(by: { $0.key < $1.key }) {
+            let s = series.sorted { $0.timeNanoseconds < $1.timeNanoseconds }
+            guard let a = s.lastIndex(where: { $0.timeNanoseconds <= window.startNanoseconds }),
+                  let b = s.firstIndex(where: { $0.timeNanoseconds >= window.endNanoseconds })
+            else { return (nil, ["GPU \(gpu): readings do not cover the whole window"]) }
+            let span = s[a...b]
+            if zip(span, span.dropFirst()).contains(where: { $1.joules < $0.joules }) {
+                return (nil, ["GPU \(gpu): the counter went backwards (reset) during the window"])
+            }
+            // The counter integrates in hardware, so only the two readings around each edge are interpolated: those gaps count.
+            let edges = [s[a], s[min(a + 1, b)], s[max(b - 1, a)], s[b]]
+            let gap = max(Double(edges[1].timeNanoseconds - edges[0].timeNanoseconds), Double(edges[3].timeNanoseconds - edges[2].timeNanoseconds)) / 1e9
+            if gap > limit {
+                return (nil, ["GPU \(gpu): a gap of \((gap * 10).rounded() / 10) s between readings at the window's edge exceeds \(limit) s"])
+            }
+            func value(at t: UInt64) -> Double {
+                guard let after = s.firstIndex(where: { $0.timeNanoseconds >= t }) else { return s[s.count - 1].joules }
+                if after == 0 || s[after].timeNanoseconds == t { return s[after].joules }
+                let p = s[after - 1], q = s[after]
+                return p.joules + (q.joules - p.joules) * Double(t - p.timeNanoseconds) / Double(q.timeNanoseconds - p.timeNanoseconds)
+            }
+            total += value(at: window.endNanoseconds) - value(at: window.startNanoseconds)
+        }
+        return (total, [])
     }
 
     /// Joules per token over the window for a token rate (tok/s of the same window); nil without tokens.

@@ -84,6 +84,73 @@ import TokenMeterCost
         #expect(result.points[0].warnings.contains { $0.contains("1 GPUs reported power, 8 expected") })
     }
 
+    @Test func aFakeDCGMExporterWithEnergyCountersGivesTheEnergyFromTheCounters() async throws {
+        // Two GPUs drawing 400 W and 250 W; their counters (mJ) advance accordingly from an arbitrary start.
+        let start = MonotonicClock.nowNanoseconds()
+        let exporter = try await ScriptedServer([.text {
+            let s = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+            return """
+                # HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).
+                # TYPE DCGM_FI_DEV_POWER_USAGE gauge
+                DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-8a1b",device="nvidia0",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 400.000000
+                DCGM_FI_DEV_POWER_USAGE{gpu="1",UUID="GPU-9c2d",device="nvidia1",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 250.000000
+                # HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION Total energy consumption since boot (in mJ).
+                # TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter
+                DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu="0",UUID="GPU-8a1b",device="nvidia0",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} \(Int(9_000_000_000 + s * 400_000))
+                DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu="1",UUID="GPU-9c2d",device="nvidia1",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} \(Int(5_000_000_000 + s * 250_000))
+
+                """
+        }])
+        defer { Task { await exporter.stop() } }
+        let (result, directory) = try await runSession("""
+            concurrency: 2
+            requests: 12
+            osl: 32
+            gpus: 2
+            power: dcgm
+            power-url: http://127.0.0.1:\(exporter.port)/metrics
+            power-interval: 100ms
+            """)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = try #require(result.points[0].energy).measurement
+        #expect(m.valid, "\(m.problems)")
+        #expect(m.method == "energy counter")
+        let seconds = result.points[0].window.seconds
+        #expect(abs(m.joules - 650 * seconds) / (650 * seconds) < 0.02, "\(m.joules) J over \(seconds) s")
+        #expect(abs((m.integratedJoules ?? 0) - 650 * seconds) < 1e-6 * 650 * seconds)
+        #expect(m.problems.isEmpty)
+    }
+
+    @Test func nvidiaSMIAndAMDSMIOutputWithHeadersUnitsAndTimestamps() throws {
+        var nvidia = PowerCSVReader()
+        let arrival = Date()
+        let stamp = { (d: Date) -> String in
+            let f = DateFormatter()
+            f.dateFormat = "yyyy/MM/dd HH:mm:ss.SSS"
+            return f.string(from: d)
+        }
+        // `--format=csv` (with header and units), lines flushed two seconds after they were taken.
+        #expect(nvidia.read("timestamp, index, power.draw [W]", arrivalNanoseconds: 10_000_000_000, arrivalDate: arrival).isEmpty)
+        let late = nvidia.read("\(stamp(arrival.addingTimeInterval(-2))), 1, 612.34 W", arrivalNanoseconds: 10_000_000_000, arrivalDate: arrival)
+        #expect(late.count == 1 && late[0].gpu == "1" && late[0].watts == 612.34)
+        #expect(abs(Double(late[0].timeNanoseconds) - 8e9) < 2e6)
+        #expect(nvidia.read("\(stamp(arrival)), 0, [N/A]", arrivalNanoseconds: 1, arrivalDate: arrival).isEmpty)
+        // A reordered query: `--query-gpu=index,power.draw.instant,timestamp`.
+        var reordered = PowerCSVReader()
+        _ = reordered.read("index, power.draw.instant [W], timestamp", arrivalNanoseconds: 0, arrivalDate: arrival)
+        let r = reordered.read("3, 97.10 W, \(stamp(arrival))", arrivalNanoseconds: 5_000, arrivalDate: arrival)
+        #expect(r == [PowerSample(timeNanoseconds: 5_000, gpu: "3", watts: 97.1)])
+        // amd-smi metric --power --csv.
+        var amd = PowerCSVReader()
+        #expect(amd.read("gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status", arrivalNanoseconds: 0,
+                         arrivalDate: arrival).isEmpty)
+        #expect(amd.read("0,748,N/A,N/A,N/A,ENABLED,UNTHROTTLED", arrivalNanoseconds: 42, arrivalDate: arrival)
+            == [PowerSample(timeNanoseconds: 42, gpu: "0", watts: 748)])
+        // Headerless two-column lines.
+        var plain = PowerCSVReader()
+        #expect(plain.read("2, 300", arrivalNanoseconds: 7, arrivalDate: nil) == [PowerSample(timeNanoseconds: 7, gpu: "2", watts: 300)])
+    }
+
     @Test func aMissingSidecarIsAWarningNotAFailedRun() async throws {
         let (result, directory) = try await runSession("concurrency: 1\nrequests: 2\nosl: 4\npower: nvidia-smi\npower-command: /nonexistent/smi")
         defer { try? FileManager.default.removeItem(at: directory) }

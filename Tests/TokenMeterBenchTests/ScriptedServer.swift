@@ -16,6 +16,8 @@ enum Script: Sendable {
     case stall
     /// Closes the connection as soon as the request arrives.
     case closeImmediately
+    /// A plain-text 200 response whose body is made when the request arrives (a fake exporter's changing counters).
+    case text(@Sendable () -> String)
 }
 
 /// A loopback HTTP server that answers each request with the next step of a script (the last one repeats).
@@ -79,6 +81,14 @@ private final class ScriptHandler: ChannelInboundHandler {
         guard case .end = unwrapInboundIn(data) else { return }
         let channel = context.channel
         switch state.next() {
+        case let .text(make):
+            let body = make()
+            var head = HTTPResponseHead(version: .http1_1, status: .ok)
+            head.headers.add(name: "Content-Type", value: "text/plain; version=0.0.4")
+            head.headers.add(name: "Content-Length", value: String(body.utf8.count))
+            channel.write(HTTPServerResponsePart.head(head), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
         case let .status(code, body, contentType):
             var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code))
             head.headers.add(name: "Content-Type", value: contentType)

@@ -38,4 +38,30 @@ import TokenMeterCore
                                         window: window, expectedGPUs: 8, source: "t")
         #expect(missing.problems == ["1 GPUs reported power, 8 expected"])
     }
+
+    @Test func energyCountersGiveTheEnergyAndFallBackToTheIntegralWhenTheyCannot() {
+        let window = MeasurementWindow(startNanoseconds: 1_000_000_000, endNanoseconds: 9_000_000_000)
+        let power = series("0", (0...10).map { (Double($0), 500) })
+        func counter(_ points: [(Double, Double)]) -> [EnergyCounterSample] {
+            points.map { EnergyCounterSample(timeNanoseconds: UInt64($0.0 * 1e9), gpu: "0", joules: $0.1) }
+        }
+        // 480 W by the counter (readings every 2 s, interpolated at 1 s and 9 s): 3840 J; the integral says 4000 J.
+        let good = EnergyMeasurement(samples: power, counters: counter((0...5).map { (Double($0 * 2), 10_000 + 960 * Double($0)) }), window: window,
+                                     expectedGPUs: 1, source: "dcgm")
+        #expect(good.method == "energy counter" && good.valid)
+        #expect(abs(good.joules - 3840) < 1e-6 && abs((good.counterJoules ?? 0) - 3840) < 1e-6)
+        #expect(abs((good.integratedJoules ?? 0) - 4000) < 1e-6 && abs(good.meanWatts - 480) < 1e-6)
+        #expect(good.problems.isEmpty)
+        // A counter reset inside the window: the integral is used, and the reason given.
+        let reset = EnergyMeasurement(samples: power, counters: counter([(0, 10_000), (2, 100), (4, 1_000), (6, 1_900), (8, 2_800), (10, 3_700)]), window: window,
+                                      expectedGPUs: 1, source: "dcgm")
+        #expect(reset.method == "trapezoid" && abs(reset.joules - 4000) < 1e-6 && reset.counterJoules == nil)
+        #expect(reset.problems.contains { $0.contains("went backwards") })
+        // Counters that disagree with the power samples by more than 10% are said so.
+        let off = EnergyMeasurement(samples: power, counters: counter((0...5).map { (Double($0 * 2), 600 * Double($0)) }), window: window, expectedGPUs: 1, source: "dcgm")
+        #expect(off.method == "energy counter" && off.problems.contains { $0.contains("differ by more than 10%") })
+        // Counters that stop before the window ends.
+        let short = EnergyMeasurement(samples: power, counters: counter([(0, 0), (2, 1_000), (4, 2_000)]), window: window, expectedGPUs: 1, source: "dcgm")
+        #expect(short.method == "trapezoid" && short.problems.contains { $0.contains("do not cover") })
+    }
 }
