@@ -168,7 +168,24 @@ public enum HTMLReport {
                     + "<td>\(n(s?.kvCacheUsageMax.map { $0 * 100 }))</td><td>\(n(s?.prefixCacheHitRate.map { $0 * 100 }))</td>"
                     + "<td>\(n(s?.specDecodeAcceptance.map { $0 * 100 }))</td>"
                     + "<td>\(n(s?.serverGenerationTokens, 0)) / \(s.map { String($0.clientOutputTokens) } ?? "-")</td>"
-                    + "<td>\(n(point.energy?.joulesPerToken, 3))</td></tr>"
+                    + "<td>\(n(point.energy?.joulesPerToken, 3))\(point.energy.map { " (\(e($0.measurement.method ?? "trapezoid")))" } ?? "")</td></tr>"
+            }
+        }
+        html += "</table>"
+
+        // Tokens counted three ways: usage, the local tokenizer, the server's counters.
+        html += "<h2>Token counts</h2><table id=\"tokens\"><tr><th>run · point</th><th>requests</th><th>output: usage / local / server</th>"
+            + "<th>prompt: usage / local / server</th><th>prompt offset per request</th><th>requests that differ (output, prompt)</th>"
+            + "<th>cached prompt tokens</th><th>usage in every chunk</th></tr>"
+        func count(_ v: Int?) -> String { v.map(String.init) ?? "-" }
+        for run in runs {
+            for point in run.result.points {
+                guard let t = point.tokens else { continue }
+                html += "<tr><td>\(e(run.name)) · \(e(point.label))</td><td>\(t.requests)</td>"
+                    + "<td>\(t.usageOutputTokens) / \(count(t.localOutputTokens)) / \(n(t.serverOutputTokens, 0))</td>"
+                    + "<td>\(t.usagePromptTokens) / \(count(t.localPromptTokens)) / \(n(t.serverPromptTokens, 0))</td>"
+                    + "<td>\(count(t.promptOffsetPerRequest))</td><td>\(t.outputMismatches), \(t.promptMismatches)</td>"
+                    + "<td>\(t.cachedPromptTokens)</td><td>\(t.usageRepeatedRequests)</td></tr>"
             }
         }
         html += "</table>"

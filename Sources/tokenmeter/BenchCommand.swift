@@ -214,9 +214,20 @@ struct BenchCommand: AsyncParsableCommand {
                       + (s.specDecodeAcceptance.map { ", spec-decode acceptance \(n($0 * 100))%" } ?? ""))
             }
             for point in result.points {
+                guard let t = point.tokens, t.requests > 0 else { continue }
+                func three(_ usage: Int, _ local: Int?, _ server: Double?) -> String {
+                    "usage \(usage)" + (local.map { ", local \($0)" } ?? "") + (server.map { ", server \(Int($0))" } ?? "")
+                }
+                print("\(point.label) tokens over \(t.requests) requests: output \(three(t.usageOutputTokens, t.localOutputTokens, t.serverOutputTokens)); "
+                      + "prompt \(three(t.usagePromptTokens, t.localPromptTokens, t.serverPromptTokens))"
+                      + (t.outputMismatches + t.promptMismatches > 0 ? " — \(t.outputMismatches) output and \(t.promptMismatches) prompt counts differ" : ""))
+                for finding in t.findings { print("\(point.label) tokens: \(finding)") }
+            }
+            for point in result.points {
                 guard let e = point.energy else { continue }
                 func n(_ v: Double?, _ d: Int = 3) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
-                print("\(point.label) energy (gpu-board-measured, \(e.measurement.source)): \(n(e.measurement.meanWatts, 0)) W over "
+                print("\(point.label) energy (gpu-board-measured, \(e.measurement.source), \(e.measurement.method ?? "trapezoid")): "
+                      + "\(n(e.measurement.meanWatts, 0)) W over "
                       + "\(e.measurement.gpus) GPUs, \(n(e.joulesPerToken)) J/token, \(n(e.joulesPerOutputToken)) J/output token"
                       + (e.measurement.valid ? "" : " (NOT valid: \(e.measurement.problems.joined(separator: "; ")))"))
             }

@@ -9,10 +9,14 @@ import TokenMeterTestSupport
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let env = ["TOKENMETER_STORE": dir.appendingPathComponent("runs.sqlite").path]
+        // The first run counts tokens with a real GPT-2 tokenizer too (scripts/tokenizer-fixtures makes it; scripts/test sets the folder).
+        let fixtures = try #require(ProcessInfo.processInfo.environment["TOKENMETER_TOKENIZER_FIXTURES"],
+                                    "TOKENMETER_TOKENIZER_FIXTURES is not set: run scripts/tokenizer-fixtures (scripts/test does)")
         for (hardware, levels) in [("h100", "1,4"), ("h200", "2,8")] {
+            let tokenizer = hardware == "h100" ? ["--tokenizer", fixtures + "/gpt-2"] : []
             let r = try await tokenmeter(["bench", "--concurrency", levels, "--requests", "12", "--isl", "64", "--osl", "24", "--quiet",
-                                          "--hardware", hardware, "--label", "on-\(hardware)", "--output", dir.appendingPathComponent(hardware).path],
-                                         environment: env)
+                                          "--hardware", hardware, "--label", "on-\(hardware)", "--output", dir.appendingPathComponent(hardware).path]
+                                         + tokenizer, environment: env)
             #expect(r.status == 0, "\(r.stderr)")
         }
         let list = try await tokenmeter(["runs", "list", "--json"], environment: env)
@@ -39,6 +43,10 @@ import TokenMeterTestSupport
         #expect(dom.contains("class=\"legend-item\""))
         #expect(dom.components(separatedBy: "<polyline").count > 6)
         #expect(dom.contains("id=\"telemetry\""))
+        // Token counts, kept in the store and drawn: usage, the local tokenizer and the server's counters agree for the GPT-2 run.
+        #expect(dom.contains("id=\"tokens\""))
+        let agree = try NSRegularExpression(pattern: #"on-h100 \([^)]*\) · c=4</td><td>\d+</td><td>(\d+) / \1 / \1</td><td>(\d+) / \2 / \2</td>"#)
+        #expect(agree.firstMatch(in: dom, range: NSRange(dom.startIndex..., in: dom)) != nil)
         let shot = try await HeadlessBrowser.screenshot(file.absoluteString, name: "report.png")
         let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 20_000, "screenshot \(shot) is \(size) bytes")
