@@ -10,7 +10,7 @@ struct TokenMeterCommand: AsyncParsableCommand {
         commandName: "tokenmeter",
         abstract: "Measure, price and predict what a delivered LLM token costs.",
         version: ToolInfo.version,
-        subcommands: [BenchCommand.self, CostCommand.self, PredictCommand.self, CalibrateCommand.self, ValidateCommand.self, RunsCommand.self, ReportCommand.self, ServeCommand.self, TargetCommand.self, MetricsCommand.self]
+        subcommands: [BenchCommand.self, CostCommand.self, PredictCommand.self, CalibrateCommand.self, ValidateCommand.self, RunsCommand.self, ReportCommand.self, ServeCommand.self, TargetCommand.self, MetricsCommand.self, TokenizeCommand.self]
     )
 
     /// Exit codes: 0 done, 1 the run failed, 2 bad flags or configuration, 130 interrupted.

@@ -82,7 +82,7 @@ indirect enum PreTokenizer: Sendable {
                 if addPrefixSpace, p.scalars.first != " " { p.scalars.insert(" ", at: 0) }
                 let parts = useRegex ? Self.cut(p, SplitBehavior.isolated.pieces(count: p.scalars.count, matches: SplitPattern.gpt2.matches(in: p.scalars)))
                     : [p]
-                return parts.map { TextPiece(scalars: ByteLevel.map(String(scalars: $0.scalars)), atStart: $0.atStart) }
+                return parts.map { TextPiece(scalars: ByteLevel.map($0.scalars), atStart: $0.atStart) }
             }
         case let .metaspace(replacement, prepend, split):
             return pieces.flatMap { piece -> [TextPiece] in
@@ -150,11 +150,18 @@ enum ByteLevel {
         return table
     }()
 
-    /// The byte-level characters of a text's UTF-8 bytes.
-    static func map(_ text: String) -> [Unicode.Scalar] {
+    /// The byte-level characters of the UTF-8 bytes of some text.
+    static func map(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
-        out.reserveCapacity(text.utf8.count)
-        for b in text.utf8 { out.append(byteToScalar[Int(b)]) }
+        out.reserveCapacity(scalars.count)
+        let table = byteToScalar
+        for c in scalars {
+            if c.value < 0x80 {
+                out.append(table[Int(c.value)])
+            } else {
+                for b in UTF8.encode(c)! { out.append(table[Int(b)]) }
+            }
+        }
         return out
     }
 }

@@ -45,10 +45,10 @@ indirect enum TokenizerNormalizer: Sendable {
     /// The normalized text.
     func apply(_ text: String) -> String {
         switch self {
-        case .nfc: return text.precomposedStringWithCanonicalMapping
-        case .nfd: return text.decomposedStringWithCanonicalMapping
-        case .nfkc: return text.precomposedStringWithCompatibilityMapping
-        case .nfkd: return text.decomposedStringWithCompatibilityMapping
+        case .nfc: return text.isASCII ? text : text.precomposedStringWithCanonicalMapping
+        case .nfd: return text.isASCII ? text : text.decomposedStringWithCanonicalMapping
+        case .nfkc: return text.isASCII ? text : text.precomposedStringWithCompatibilityMapping
+        case .nfkd: return text.isASCII ? text : text.decomposedStringWithCompatibilityMapping
         case .lowercase: return Self.lowercased(text)
         case let .strip(left, right):
             var s = Array(text.unicodeScalars)
@@ -57,7 +57,7 @@ indirect enum TokenizerNormalizer: Sendable {
             if left { while start < s.count, UnicodeClass.isWhitespace(s[start]) { start += 1 } }
             return String(scalars: s[start...])
         case .stripAccents:
-            return String(scalars: text.unicodeScalars.filter { !UnicodeClass.isMark($0) })
+            return text.isASCII ? text : String(scalars: text.unicodeScalars.filter { !UnicodeClass.isMark($0) })
         case let .replace(pattern, content):
             let s = Array(text.unicodeScalars)
             let matches = pattern.matches(in: s)
@@ -91,7 +91,7 @@ indirect enum TokenizerNormalizer: Sendable {
                 }
             }
             var s = String(out)
-            if stripAccents {
+            if stripAccents, !s.isASCII {
                 s = String(scalars: s.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
                     $0.properties.generalCategory != .nonspacingMark
                 })

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Character classes as the Hugging Face `tokenizers` library (Rust `char` methods and Oniguruma) defines them.
 enum UnicodeClass {
     /// `\p{L}`: Lu, Ll, Lt, Lm, Lo.
@@ -51,6 +53,7 @@ enum UnicodeClass {
 
     /// Any mark (Mn, Mc, Me).
     static func isMark(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return false }
         switch s.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return true
         default: return false
@@ -60,12 +63,13 @@ enum UnicodeClass {
     /// BERT's whitespace: space, tab, newline, carriage return, or Zs.
     static func isBertWhitespace(_ s: Unicode.Scalar) -> Bool {
         if s == " " || s == "\t" || s == "\n" || s == "\r" { return true }
-        return s.properties.generalCategory == .spaceSeparator
+        return s.value >= 0x80 && s.properties.generalCategory == .spaceSeparator
     }
 
     /// BERT's control characters: every C* category except tab, newline and carriage return.
     static func isBertControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
+        if s.value < 0x80 { return s.value < 0x20 || s.value == 0x7F }
         switch s.properties.generalCategory {
         case .control, .format, .privateUse, .surrogate, .unassigned: return true
         default: return false
@@ -84,12 +88,41 @@ enum UnicodeClass {
 }
 
 extension String {
-    /// A string of these scalars.
-    init(scalars: some Sequence<Unicode.Scalar>) {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        self = String(view)
+    /// A string of these scalars (concrete over array slices: this runs for every word encoded).
+    init(scalars: ArraySlice<Unicode.Scalar>) {
+        var ascii = true
+        for c in scalars where c.value >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii {
+            self = String(unsafeUninitializedCapacity: scalars.count) { buffer in
+                var i = 0
+                for c in scalars {
+                    buffer[i] = UInt8(truncatingIfNeeded: c.value)
+                    i += 1
+                }
+                return i
+            }
+            return
+        }
+        self = String(unsafeUninitializedCapacity: scalars.count * 4) { buffer in
+            var i = 0
+            for c in scalars {
+                for b in UTF8.encode(c)! {
+                    buffer[i] = b
+                    i += 1
+                }
+            }
+            return i
+        }
     }
+
+    /// A string of these scalars.
+    init(scalars: [Unicode.Scalar]) { self.init(scalars: scalars[...]) }
+
+    /// True when every byte is ASCII (every Unicode normalization form leaves such text unchanged).
+    var isASCII: Bool { utf8.allSatisfy { $0 < 0x80 } }
 }
 
 /// A dictionary key that compares strings byte for byte. Swift's `String` equality is canonical equivalence ("é" equals
@@ -103,7 +136,15 @@ struct TokenKey: Hashable, Sendable {
         self.text = t
     }
 
-    static func == (a: TokenKey, b: TokenKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    static func == (a: TokenKey, b: TokenKey) -> Bool {
+        let fast = a.text.utf8.withContiguousStorageIfAvailable { x in
+            b.text.utf8.withContiguousStorageIfAvailable { y in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
+        if let fast, let result = fast { return result }
+        return a.text.utf8.elementsEqual(b.text.utf8)
+    }
 
     func hash(into hasher: inout Hasher) {
         if let done: Void = text.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) {
