@@ -15,7 +15,8 @@ Each set is a folder of `NAME/tokenizer.json` plus `fixtures.json`:
 
 usage: tokenizer_fixtures.py small OUT_DIR
        tokenizer_fixtures.py real  OUT_DIR LLAMA_CPP_MODELS_DIR
-Needs: tokenizers (and gguf, numpy for `real`). Deterministic for pinned versions.
+Needs: tokenizers (and gguf, numpy for `real`). The real set is deterministic for pinned versions; the trainers of the small
+set are not always (Unigram, WordPiece), so its tokenizer files and ids are always regenerated and committed together.
 """
 import json
 import os
@@ -175,6 +176,30 @@ def small(out):
     t.train_from_iterator(data, trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"], continuing_subword_prefix="##",
                                                     show_progress=False))
     save(out, "bpe-prefix-whitespace", t, texts, fixtures)
+
+    # Split patterns no hand-written scanner knows (DeepSeek-V3's), so the general regex engine runs them.
+    t = Tokenizer(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r"\p{N}{1,3}"), behavior="isolated"),
+        pre_tokenizers.Split(Regex(r"[一-龥぀-ゟ゠-ヿ]+"), behavior="isolated"),
+        pre_tokenizers.Split(Regex(r"[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"),
+                             behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    t.train_from_iterator(data, trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                                    show_progress=False))
+    save(out, "split-regex-fallback", t, texts, fixtures)
+
+    # Every split behaviour, inversion, and a character delimiter.
+    t = Tokenizer(models.BPE(unk_token="[UNK]"))
+    t.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.CharDelimiterSplit("|"),
+        pre_tokenizers.Split(" ", behavior="merged_with_next"),
+        pre_tokenizers.Split(Regex(r"\d"), behavior="contiguous"),
+        pre_tokenizers.Split(",", behavior="removed"),
+        pre_tokenizers.Split(Regex(r"[.!?]"), behavior="merged_with_previous"),
+        pre_tokenizers.Split(Regex(r"[aeiou]+"), behavior="isolated", invert=True)])
+    t.train_from_iterator(data, trainers.BpeTrainer(vocab_size=250, special_tokens=["[UNK]"], show_progress=False))
+    save(out, "split-behaviours", t, texts, fixtures)
     return fixtures
 
 
