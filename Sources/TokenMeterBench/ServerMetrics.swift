@@ -11,6 +11,8 @@ enum EngineMetricNames {
     static let preemptions = ["vllm:num_preemptions_total"]
     static let prefixHits = ["vllm:prefix_cache_hits_total", "vllm:gpu_prefix_cache_hits_total"]
     static let prefixQueries = ["vllm:prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries_total"]
+    /// SGLang reports its prefix-cache hit rate as a gauge.
+    static let prefixHitRateGauge = ["sglang:cache_hit_rate"]
     static let specAccepted = ["vllm:spec_decode_num_accepted_tokens_total"]
     static let specDrafted = ["vllm:spec_decode_num_draft_tokens_total"]
 
@@ -75,6 +77,24 @@ public struct MetricsScraper: Sendable {
     }
 }
 
+/// One scrape inside a point's window: the gauges that explain throughput, and how far the token counter has moved.
+public struct ServerMetricsSample: Codable, Sendable, Equatable {
+    /// Seconds since the window started.
+    public var seconds: Double
+    /// Requests running.
+    public var running: Double?
+    /// Requests waiting.
+    public var waiting: Double?
+    /// KV-cache usage (0–1).
+    public var kvCacheUsage: Double?
+    /// Generated tokens counted since the point's first scrape.
+    public var generatedTokens: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case seconds = "t_s", running, waiting, kvCacheUsage = "kv_cache_usage", generatedTokens = "generated_tokens"
+    }
+}
+
 /// What the server's own metrics said about a point (its token counters are compared with the client's in `TokenReconciliation`).
 public struct ServerMetricsSummary: Codable, Sendable, Equatable {
     /// Scrapes inside the window.
@@ -105,13 +125,15 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
     public var clientPromptTokens: Int
     /// Output tokens the client received (usage, or events where there was none).
     public var clientOutputTokens: Int
+    /// Every scrape inside the window, in order (absent in results written before it was kept).
+    public var series: [ServerMetricsSample]?
 
     enum CodingKeys: String, CodingKey {
         case scrapes, runningMean = "running_mean", runningMax = "running_max", waitingMean = "waiting_mean", waitingMax = "waiting_max"
         case kvCacheUsageMean = "kv_cache_usage_mean", kvCacheUsageMax = "kv_cache_usage_max", preemptions
         case prefixCacheHitRate = "prefix_cache_hit_rate", specDecodeAcceptance = "spec_decode_acceptance"
         case serverPromptTokens = "server_prompt_tokens", serverGenerationTokens = "server_generation_tokens"
-        case clientPromptTokens = "client_prompt_tokens", clientOutputTokens = "client_output_tokens"
+        case clientPromptTokens = "client_prompt_tokens", clientOutputTokens = "client_output_tokens", series
     }
 
     /// Summarises scrapes taken before (`start`), during (`samples`) and after (`end`) a point.
@@ -133,12 +155,23 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
         preemptions = delta(EngineMetricNames.preemptions)
         if let hits = delta(EngineMetricNames.prefixHits), let queries = delta(EngineMetricNames.prefixQueries), queries > 0 {
             prefixCacheHitRate = hits / queries
+        } else {
+            prefixCacheHitRate = gauge(EngineMetricNames.prefixHitRateGauge).0
         }
         if let accepted = delta(EngineMetricNames.specAccepted), let drafted = delta(EngineMetricNames.specDrafted), drafted > 0 {
             specDecodeAcceptance = accepted / drafted
         }
         serverPromptTokens = delta(EngineMetricNames.promptTokens)
         serverGenerationTokens = delta(EngineMetricNames.generationTokens)
+        let generatedAtStart = EngineMetricNames.first(EngineMetricNames.generationTokens, in: start.exposition)
+        series = inside.sorted { $0.timeNanoseconds < $1.timeNanoseconds }.map { scrape in
+            let e = scrape.exposition
+            return ServerMetricsSample(
+                seconds: Double(Int64(bitPattern: scrape.timeNanoseconds &- window.startNanoseconds)) / 1e9,
+                running: EngineMetricNames.first(EngineMetricNames.running, in: e), waiting: EngineMetricNames.first(EngineMetricNames.waiting, in: e),
+                kvCacheUsage: EngineMetricNames.first(EngineMetricNames.kvUsage, in: e),
+                generatedTokens: EngineMetricNames.first(EngineMetricNames.generationTokens, in: e).flatMap { now in generatedAtStart.map { now - $0 } })
+        }
         // Requests that reached the server: every one with a response head or an event.
         let reached = records.filter { $0.responseHeadNanoseconds != nil || !$0.events.isEmpty }
         clientPromptTokens = reached.reduce(0) { $0 + ($1.usage?.promptTokens ?? 0) }

@@ -145,6 +145,26 @@ public enum HTMLReport {
                          yLabel: "output tokens/s (1 s buckets)", series: overTime,
                          notes: ["all points of a run in order, warm-up and drain included; gaps between points show as dips"]).render()
 
+        // The server's own queue over each point, from its scraped gauges.
+        var queue: [ChartSeries] = []
+        for run in runs {
+            for point in run.result.points {
+                guard let series = point.serverMetrics?.series, series.count > 1 else { continue }
+                let running = series.compactMap { s in s.running.map { (s.seconds, $0) } }
+                let waiting = series.compactMap { s in s.waiting.map { (s.seconds, $0) } }
+                if !running.isEmpty { queue.append(ChartSeries(name: "\(run.name) · \(point.label) running", points: running, markers: false)) }
+                if waiting.contains(where: { $0.1 > 0 }) {
+                    queue.append(ChartSeries(name: "\(run.name) · \(point.label) waiting", points: waiting, markers: false))
+                }
+            }
+        }
+        if !queue.isEmpty {
+            html += "<h2>Server queue</h2>"
+            html += SVGChart(id: "chart-server-queue", title: "Requests running and waiting, as the server reported them",
+                             xLabel: "time since the point's window started (s)", yLabel: "requests", series: queue,
+                             notes: ["from the server's /metrics, scraped during each point"]).render()
+        }
+
         // The cost iceberg: what one GPU-hour is made of.
         var bars: [(name: String, parts: [(String, Double)])] = []
         var icebergNotes: [String] = []

@@ -58,6 +58,11 @@ import TokenMeterCore
             #expect(tokens.serverOutputTokens == Double(tokens.usageOutputTokens))
             #expect((s.runningMax ?? 0) <= Double(point.concurrency ?? 0))
             #expect(s.scrapes >= 1)
+            // The series over the window is kept: one sample per scrape inside it, in order, its counter never going back.
+            let series = try #require(s.series)
+            #expect(series.count == s.scrapes)
+            #expect(zip(series, series.dropFirst()).allSatisfy { $0.seconds <= $1.seconds && ($0.generatedTokens ?? 0) <= ($1.generatedTokens ?? 0) })
+            #expect(series.allSatisfy { $0.seconds >= 0 && $0.running != nil })
         }
         let off = try await runSession("concurrency: 1\nrequests: 2\nosl: 4\nscrape-metrics: off")
         defer { try? FileManager.default.removeItem(at: off.1) }

@@ -15,7 +15,8 @@ import TokenMeterTestSupport
         for (hardware, levels) in [("h100", "1,4"), ("h200", "2,8")] {
             let tokenizer = hardware == "h100" ? ["--tokenizer", fixtures + "/gpt-2"] : []
             let r = try await tokenmeter(["bench", "--concurrency", levels, "--requests", "12", "--isl", "64", "--osl", "24", "--quiet",
-                                          "--hardware", hardware, "--label", "on-\(hardware)", "--output", dir.appendingPathComponent(hardware).path]
+                                          "--hardware", hardware, "--label", "on-\(hardware)", "--output", dir.appendingPathComponent(hardware).path,
+                                          "--scrape-interval", "100ms"]
                                          + tokenizer, environment: env)
             #expect(r.status == 0, "\(r.stderr)")
         }
@@ -31,7 +32,7 @@ import TokenMeterTestSupport
             #expect(!html.contains(pattern), "\(pattern)")
         }
         let dom = try await HeadlessBrowser.dom(file.absoluteString)
-        for id in ["chart-throughput", "chart-cost", "chart-ttft", "chart-tpot", "chart-over-time", "chart-iceberg"] {
+        for id in ["chart-throughput", "chart-cost", "chart-ttft", "chart-tpot", "chart-over-time", "chart-iceberg", "chart-server-queue"] {
             #expect(dom.contains("id=\"\(id)\""), "\(id) missing")
         }
         #expect(dom.contains("<h1>H100 vs H200</h1>"))
