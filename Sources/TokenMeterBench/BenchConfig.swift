@@ -80,7 +80,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var scrapeMetrics: String = "auto"
     /// Interval between scrapes.
     public var scrapeInterval: String = "1s"
-    /// GPU power during the run: `off`, `nvidia-smi` (sidecar on this host) or `dcgm` (exporter at `power-url`).
+    /// GPU power during the run: `off`, `nvidia-smi` or `amd-smi` (sidecar on this host), or `dcgm` (exporter at `power-url`).
     public var power: String = "off"
     /// DCGM exporter metrics URL.
     public var powerURL: String = "http://127.0.0.1:9400/metrics"

@@ -208,15 +208,15 @@ public struct BenchPlan: Sendable {
                 throw ConfigError(field: "power-url", message: error.message)
             }
             power = .dcgm(url: config.powerURL)
-        case "nvidia-smi":
+        case "nvidia-smi", "amd-smi":
             if let command = config.powerCommand {
                 let words = command.split(separator: " ").map(String.init)
                 guard !words.isEmpty else { throw ConfigError(field: "power-command", message: "is empty") }
                 power = .command(words)
             } else {
-                power = .nvidiaSMI(intervalMilliseconds: intervalMs)
+                power = config.power == "amd-smi" ? .amdSMI(intervalMilliseconds: intervalMs) : .nvidiaSMI(intervalMilliseconds: intervalMs)
             }
-        default: throw ConfigError(field: "power", message: "'\(config.power)' is not off, nvidia-smi or dcgm")
+        default: throw ConfigError(field: "power", message: "'\(config.power)' is not off, nvidia-smi, amd-smi or dcgm")
         }
     }
 

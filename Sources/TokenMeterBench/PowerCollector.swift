@@ -16,6 +16,11 @@ public enum PowerSource: Sendable, Equatable {
         .command(["nvidia-smi", "--query-gpu=timestamp,index,power.draw", "--format=csv,noheader,nounits", "-lms", String(intervalMilliseconds)])
     }
 
+    /// The `amd-smi` sidecar (ROCm): its power metrics as CSV, repeated every interval (whole seconds, at least one).
+    public static func amdSMI(intervalMilliseconds: Int) -> PowerSource {
+        .command(["amd-smi", "metric", "--power", "--csv", "--watch", String(max(1, (intervalMilliseconds + 500) / 1000))])
+    }
+
     /// Short name for results.
     public var label: String {
         switch self {

@@ -57,9 +57,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Longest a whole request may take, e.g. 30m.") var requestTimeout: String?
     @Option(help: "Scrape the server's Prometheus /metrics during each point: auto or off.") var scrapeMetrics: String?
     @Option(help: "Interval between /metrics scrapes, e.g. 1s.") var scrapeInterval: String?
-    @Option(help: "GPU power during the run: off, nvidia-smi (sidecar on this host) or dcgm (exporter at --power-url).") var power: String?
+    @Option(help: "GPU power during the run: off, nvidia-smi or amd-smi (sidecar on this host), or dcgm (exporter at --power-url).") var power: String?
     @Option(help: "DCGM exporter metrics URL.") var powerUrl: String?
-    @Option(help: "Command printing 'timestamp, index, watts' CSV lines, instead of the default nvidia-smi call.") var powerCommand: String?
+    @Option(help: "Command printing power CSV (nvidia-smi or amd-smi style, header optional), instead of the default sidecar call.") var powerCommand: String?
     @Option(help: "Interval between power readings, e.g. 500ms.") var powerInterval: String?
     @Option(help: "Folder for result.json and timeline.jsonl.") var output: String?
     @Option(help: "Free-text label stored with the run.") var label: String?

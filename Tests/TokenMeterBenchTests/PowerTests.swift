@@ -151,6 +151,32 @@ import TokenMeterCost
         #expect(plain.read("2, 300", arrivalNanoseconds: 7, arrivalDate: nil) == [PowerSample(timeNanoseconds: 7, gpu: "2", watts: 300)])
     }
 
+    @Test func anAMDSMISidecarWithItsCSVHeaderMeasuresEnergy() async throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("fake-amd-smi-\(UUID().uuidString).sh")
+        try """
+            #!/bin/sh
+            echo "gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status"
+            i=0
+            while [ $i -lt 1200 ]; do
+              echo "0,750,N/A,N/A,N/A,ENABLED,UNTHROTTLED"
+              echo "1,250,N/A,N/A,N/A,ENABLED,UNTHROTTLED"
+              sleep 0.05
+              i=$((i+1))
+            done
+            """.write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        defer { try? FileManager.default.removeItem(at: script) }
+        var config = BenchConfig()
+        config.url = "http://127.0.0.1:9/v1"
+        config.power = "amd-smi"
+        #expect(try BenchPlan(config: config, environment: [:]).power == .command(["amd-smi", "metric", "--power", "--csv", "--watch", "1"]))
+        let (result, directory) = try await runSession("concurrency: 2\nrequests: 12\nosl: 32\ngpus: 2\npower: amd-smi\npower-command: \(script.path)\npower-interval: 100ms")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let m = try #require(result.points[0].energy).measurement
+        #expect(m.valid, "\(m.problems)")
+        #expect(abs(m.meanWatts - 1000) < 1e-6 && m.gpus == 2)
+    }
+
     @Test func aMissingSidecarIsAWarningNotAFailedRun() async throws {
         let (result, directory) = try await runSession("concurrency: 1\nrequests: 2\nosl: 4\npower: nvidia-smi\npower-command: /nonexistent/smi")
         defer { try? FileManager.default.removeItem(at: directory) }
