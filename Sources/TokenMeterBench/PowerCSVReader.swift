@@ -50,7 +50,10 @@ public struct PowerCSVReader: Sendable {
         var at = arrivalNanoseconds
         if let time, time < fields.count, let arrivalDate, let stamped = Self.date(fields[time]) {
             let age = arrivalDate.timeIntervalSince(stamped)
-            if age >= -1, age < 600 { at = age > 0 ? arrivalNanoseconds &- UInt64(age * 1e9) : arrivalNanoseconds }
+            if age > 0, age < 600 {
+                let ageNanoseconds = UInt64(age * 1e9)
+                at = arrivalNanoseconds > ageNanoseconds ? arrivalNanoseconds - ageNanoseconds : 0
+            }
         }
         let id = gpu.flatMap { $0 < fields.count ? fields[$0] : nil } ?? "0"
         return [PowerSample(timeNanoseconds: at, gpu: id, watts: watts)]

@@ -138,8 +138,12 @@ import TokenMeterCost
         // A reordered query: `--query-gpu=index,power.draw.instant,timestamp`.
         var reordered = PowerCSVReader()
         _ = reordered.read("index, power.draw.instant [W], timestamp", arrivalNanoseconds: 0, arrivalDate: arrival)
-        let r = reordered.read("3, 97.10 W, \(stamp(arrival))", arrivalNanoseconds: 5_000, arrivalDate: arrival)
-        #expect(r == [PowerSample(timeNanoseconds: 5_000, gpu: "3", watts: 97.1)])
+        let r = reordered.read("3, 97.10 W, \(stamp(arrival))", arrivalNanoseconds: 5_000_000_000, arrivalDate: arrival)
+        #expect(r.count == 1 && r[0].gpu == "3" && r[0].watts == 97.1)
+        #expect(abs(Double(r[0].timeNanoseconds) - 5e9) < 2e6)  // the stamp has millisecond resolution
+        // A stamp taken after the line "arrived" (clock skew) keeps the arrival time; one older than ten minutes too.
+        #expect(reordered.read("3, 1 W, \(stamp(arrival.addingTimeInterval(5)))", arrivalNanoseconds: 77, arrivalDate: arrival)[0].timeNanoseconds == 77)
+        #expect(reordered.read("3, 1 W, \(stamp(arrival.addingTimeInterval(-3600)))", arrivalNanoseconds: 77, arrivalDate: arrival)[0].timeNanoseconds == 77)
         // amd-smi metric --power --csv.
         var amd = PowerCSVReader()
         #expect(amd.read("gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status", arrivalNanoseconds: 0,
