@@ -4,6 +4,8 @@ import TokenMeterCore
 /// Engine metric names that explain throughput; the first one a server exposes is used (vLLM, SGLang, llama.cpp, target).
 enum EngineMetricNames {
     static let promptTokens = ["vllm:prompt_tokens_total", "sglang:prompt_tokens_total", "llamacpp:prompt_tokens_total"]
+    /// Prompt tokens a server served from its prefix cache and counts apart from its prompt counter.
+    static let cachedPromptTokens = ["llamacpp:prompt_tokens_cached_total", "sglang:cached_tokens_total"]
     static let generationTokens = ["vllm:generation_tokens_total", "sglang:generation_tokens_total", "llamacpp:tokens_predicted_total"]
     static let running = ["vllm:num_requests_running", "sglang:num_running_reqs", "llamacpp:requests_processing"]
     static let waiting = ["vllm:num_requests_waiting", "sglang:num_queue_reqs", "llamacpp:requests_deferred"]
@@ -121,6 +123,8 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
     public var serverPromptTokens: Double?
     /// Generated tokens the server counted during the point.
     public var serverGenerationTokens: Double?
+    /// Prompt tokens the server served from its prefix cache during the point, where it counts them apart (llama.cpp, SGLang).
+    public var serverCachedPromptTokens: Double?
     /// Prompt tokens the client's usage reported for the point.
     public var clientPromptTokens: Int
     /// Output tokens the client received (usage, or events where there was none).
@@ -133,6 +137,7 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
         case kvCacheUsageMean = "kv_cache_usage_mean", kvCacheUsageMax = "kv_cache_usage_max", preemptions
         case prefixCacheHitRate = "prefix_cache_hit_rate", specDecodeAcceptance = "spec_decode_acceptance"
         case serverPromptTokens = "server_prompt_tokens", serverGenerationTokens = "server_generation_tokens"
+        case serverCachedPromptTokens = "server_cached_prompt_tokens"
         case clientPromptTokens = "client_prompt_tokens", clientOutputTokens = "client_output_tokens", series
     }
 
@@ -163,6 +168,7 @@ public struct ServerMetricsSummary: Codable, Sendable, Equatable {
         }
         serverPromptTokens = delta(EngineMetricNames.promptTokens)
         serverGenerationTokens = delta(EngineMetricNames.generationTokens)
+        serverCachedPromptTokens = delta(EngineMetricNames.cachedPromptTokens)
         let generatedAtStart = EngineMetricNames.first(EngineMetricNames.generationTokens, in: start.exposition)
         series = inside.sorted { $0.timeNanoseconds < $1.timeNanoseconds }.map { scrape in
             let e = scrape.exposition

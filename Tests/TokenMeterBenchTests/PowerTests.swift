@@ -20,15 +20,16 @@ import TokenMeterCost
                                                       PowerSample(timeNanoseconds: 9, gpu: "1", watts: 598)])
     }
 
-    /// A stand-in for nvidia-smi printing readings of two GPUs every 50 ms (bounded: 60 s at most).
-    func fakeSidecar() throws -> URL {
+    /// A stand-in for a power sidecar printing a header (if any) and then readings of two GPUs every 50 ms (60 s at most);
+    /// by default nvidia-smi's headerless lines.
+    func fakeSidecar(header: String? = nil, lines: [String] = ["2026/11/29 13:00:00.000, 0, 300.0", "2026/11/29 13:00:00.000, 1, 200.0"]) throws -> URL {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("fake-smi-\(UUID().uuidString).sh")
         try """
             #!/bin/sh
+            \(header.map { "echo \"\($0)\"" } ?? "")
             i=0
             while [ $i -lt 1200 ]; do
-              echo "2026/11/29 13:00:00.000, 0, 300.0"
-              echo "2026/11/29 13:00:00.000, 1, 200.0"
+            \(lines.map { "  echo \"\($0)\"" }.joined(separator: "\n"))
               sleep 0.05
               i=$((i+1))
             done
@@ -156,19 +157,8 @@ import TokenMeterCost
     }
 
     @Test func anAMDSMISidecarWithItsCSVHeaderMeasuresEnergy() async throws {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("fake-amd-smi-\(UUID().uuidString).sh")
-        try """
-            #!/bin/sh
-            echo "gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status"
-            i=0
-            while [ $i -lt 1200 ]; do
-              echo "0,750,N/A,N/A,N/A,ENABLED,UNTHROTTLED"
-              echo "1,250,N/A,N/A,N/A,ENABLED,UNTHROTTLED"
-              sleep 0.05
-              i=$((i+1))
-            done
-            """.write(to: script, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let script = try fakeSidecar(header: "gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status",
+                                     lines: ["0,750,N/A,N/A,N/A,ENABLED,UNTHROTTLED", "1,250,N/A,N/A,N/A,ENABLED,UNTHROTTLED"])
         defer { try? FileManager.default.removeItem(at: script) }
         var config = BenchConfig()
         config.url = "http://127.0.0.1:9/v1"

@@ -64,6 +64,23 @@ import TokenMeterCore
         #expect(t.serverOutputTokens == 20)
     }
 
+    @Test func aServerThatCountsItsCachedPromptTokensApartAgreesOnceTheyAreAdded() throws {
+        let records = [Self.record(0, prompt: 100, usage: (100, 10), cached: 60), Self.record(1, prompt: 100, usage: (100, 10))]
+        func scrape(_ t: UInt64, _ prompt: Double, _ cached: Double, _ generated: Double) throws -> MetricsScrape {
+            MetricsScrape(timeNanoseconds: t, exposition: try PrometheusExposition(parsing:
+                "llamacpp:prompt_tokens_total \(prompt)\nllamacpp:prompt_tokens_cached_total \(cached)\nllamacpp:tokens_predicted_total \(generated)"))
+        }
+        let window = MeasurementWindow(startNanoseconds: 1, endNanoseconds: 8)
+        let agreeing = ServerMetricsSummary(start: try scrape(0, 500, 40, 7), end: try scrape(9, 640, 100, 27), samples: [], window: window, records: records)
+        #expect(agreeing.serverCachedPromptTokens == 60 && agreeing.serverPromptTokens == 140)
+        let t = TokenReconciliation(records: records, localPrompts: false, server: agreeing)
+        #expect(t.warnings.isEmpty, "\(t.warnings)")
+        #expect(t.findings.contains { $0.contains("leaves out the 60 prompt tokens it served from its cache") })
+        // When they still do not add up, it is a warning.
+        let short = ServerMetricsSummary(start: try scrape(0, 500, 40, 7), end: try scrape(9, 600, 60, 27), samples: [], window: window, records: records)
+        #expect(TokenReconciliation(records: records, localPrompts: false, server: short).warnings.contains { $0.contains("100 prompt tokens") })
+    }
+
     @Test func usageRepeatedPerChunkIsFlaggedAndUsageThatGoesDownIsAWarning() {
         var repeated = Self.record(0, prompt: 10, usage: (10, 16))
         repeated.usageFrames = 16

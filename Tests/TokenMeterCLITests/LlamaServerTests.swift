@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import TokenMeterBench
+import TokenMeterCore
+import TokenMeterTestSupport
+
+/// `tokenmeter bench` against a real inference engine: llama.cpp's llama-server with a tiny random-weight model carrying
+/// Qwen2's real vocabulary (scripts/llama-server builds it from PyPI). Its quirks are cases tokenmeter must pass without
+/// losing a request: it closes the connection after each streamed response while advertising keep-alive, puts usage in the
+/// last content chunk for completions and in a separate final chunk for chat.
+@Suite(.serialized) struct LlamaServerTests {
+    /// Runs bench with `--json` against a fresh server and returns the result and the run's timeline.
+    func bench(_ arguments: [String], slots: Int = 4) async throws -> (RunResult, [TimelineReader.Point], LlamaServer) {
+        let server = try await LlamaServer.start(slots: slots)
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try await tokenmeter(["bench", "--url", server.baseURL, "--model", server.model, "--json", "--quiet", "--no-store",
+                                      "--output", dir.path, "--read-timeout", "60s"] + arguments, timeout: 300)
+        await server.stop()
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try JSONDecoder().decode(RunResult.self, from: Data(r.stdout.utf8))
+        let timeline = try TimelineReader.read(path: dir.appendingPathComponent("timeline.jsonl").path)
+        return (result, timeline, server)
+    }
+
+    @Test func aStreamedCompletionsSweepLosesNoRequestAndCountsTokensThreeWays() async throws {
+        let tokenizer = try #require(ProcessInfo.processInfo.environment["TOKENMETER_LLAMA_TOKENIZER"], "run scripts/llama-server (scripts/test does)")
+        let (result, timeline, _) = try await bench(["--concurrency", "1,4", "--requests", "16", "--isl", "48", "--osl", "16",
+                                                     "--tokenizer", tokenizer, "--scrape-interval", "200ms"])
+        #expect(result.provenance.serverModels.contains("tiny-qwen2"))
+        #expect(result.points.count == 2 && !result.partial)
+        for (point, records) in zip(result.points, timeline) {
+            // Every request once, none lost to the connection the server closes after each stream.
+            #expect(point.metrics.requestsFailed == 0, "\(point.metrics.errorsByKind)")
+            #expect(point.metrics.requestsSucceeded == 16)
+            #expect(records.records.allSatisfy { $0.succeeded })
+            // ignore_eos: exactly max_tokens, and usage from the server for every request.
+            #expect(records.records.allSatisfy { $0.usage?.completionTokens == 16 && $0.finishReason == "length" })
+            let t = try #require(point.tokens)
+            // The local tokenizer is the server's own vocabulary: prompt counts agree request by request.
+            #expect(t.promptMismatches == 0, "\(t.discrepancies)")
+            #expect(t.localPromptTokens != nil && t.localOutputTokens != nil)
+            // The server's own counter of generated tokens agrees with usage over the point.
+            let server = try #require(t.serverOutputTokens)
+            #expect(server == Double(t.usageOutputTokens), "server \(server), usage \(t.usageOutputTokens)")
+            #expect(point.serverMetrics?.runningMax ?? 0 >= 1)
+        }
+        // Prompt lengths were exact (local tokenizer) and match what the server counted for the prompt.
+        let requests = timeline.flatMap(\.records)
+        #expect(requests.allSatisfy { $0.promptTokensExact })
+        let offsets = Set(requests.map { ($0.usage?.promptTokens ?? -1) - $0.promptTokensPlanned })
+        #expect(offsets.count == 1, "\(offsets)")
+    }
+
+    @Test func chatStreamsItsUsageInAFinalChunkAndTheTemplateIsAConstantPromptOffset() async throws {
+        let tokenizer = try #require(ProcessInfo.processInfo.environment["TOKENMETER_LLAMA_TOKENIZER"], "run scripts/llama-server (scripts/test does)")
+        let (result, timeline, _) = try await bench(["--api", "chat", "--concurrency", "2", "--requests", "8", "--isl", "32", "--osl", "12",
+                                                     "--tokenizer", tokenizer, "--scrape-interval", "200ms"])
+        let point = try #require(result.points.first)
+        #expect(point.metrics.requestsFailed == 0 && point.metrics.requestsSucceeded == 8)
+        #expect(timeline[0].records.allSatisfy { $0.usage?.completionTokens == 12 })
+        let t = try #require(point.tokens)
+        #expect(t.promptMismatches == 0, "\(t.discrepancies)")
+        #expect((t.promptOffsetPerRequest ?? 0) > 0)  // the chat template's tokens
+        #expect(t.findings.contains { $0.contains("chat template") })
+        // The template's shared system prompt is served from llama.cpp's prompt cache, which usage counts as input and the
+        // server counts apart from its prompt counter: together they agree, and that is a finding, not a warning.
+        #expect(t.cachedPromptTokens > 0)
+        #expect(point.serverMetrics?.serverCachedPromptTokens ?? 0 > 0)
+        #expect(t.findings.contains { $0.contains("which it counts apart; with them it agrees with usage") }, "\(t.findings) \(t.warnings)")
+        #expect(!t.warnings.contains { $0.contains("prompt tokens") }, "\(t.warnings)")
+    }
+
+    @Test func withoutALocalTokenizerTheServersTokenizeGivesExactPromptLengths() async throws {
+        let (result, timeline, _) = try await bench(["--concurrency", "2", "--requests", "6", "--isl", "40", "--osl", "8"])
+        #expect(result.provenance.promptLengthSource == "server /tokenize")
+        let records = timeline[0].records.filter { $0.phase == .measured }
+        #expect(records.count == 6 && records.allSatisfy { $0.promptTokensExact })
+        let offsets = Set(records.map { ($0.usage?.promptTokens ?? -1) - $0.promptTokensPlanned })
+        #expect(offsets.count == 1, "\(offsets)")
+        #expect(records.allSatisfy { $0.promptTokensPlanned == 40 })
+    }
+
+    @Test func aNonStreamedRunAndManyShortStreamsOverClosedConnections() async throws {
+        let (whole, _, _) = try await bench(["--no-stream", "--concurrency", "2", "--requests", "6", "--isl", "16", "--osl", "8"])
+        #expect(whole.points[0].metrics.requestsFailed == 0 && whole.points[0].metrics.requestsSucceeded == 6)
+        // Forty streams at eight in flight: each one ends with the server closing its connection.
+        let (many, timeline, _) = try await bench(["--concurrency", "8", "--requests", "40", "--isl", "16", "--osl", "4"], slots: 8)
+        #expect(many.points[0].metrics.requestsFailed == 0, "\(many.points[0].metrics.errorsByKind)")
+        #expect(many.points[0].metrics.requestsSucceeded == 40)
+        #expect(timeline[0].records.allSatisfy { $0.succeeded && $0.usage?.completionTokens == 4 })
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real llama.cpp server for the tests: the `llama-server` binary, tiny model and tokenizer that scripts/llama-server builds
+/// (named by `TOKENMETER_LLAMA_SERVER`, `TOKENMETER_LLAMA_MODEL`, `TOKENMETER_LLAMA_TOKENIZER`; scripts/test sets them), started
+/// on 127.0.0.1 at a free port with its Prometheus metrics on, and stopped by the test. Missing, it fails the test that
+/// needs it with what to run; it never skips.
+public final class LlamaServer: Sendable {
+    /// The port it listens on.
+    public let port: Int
+    /// `http://127.0.0.1:PORT/v1`.
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    /// The model name it answers to.
+    public let model = "tiny-qwen2"
+    /// The tokenizer.json folder of the model's vocabulary.
+    public let tokenizer: String
+    /// Its log (standard output and error).
+    public let log: String
+    private let pid: pid_t
+
+    private init(port: Int, tokenizer: String, log: String, pid: pid_t) {
+        self.port = port
+        self.tokenizer = tokenizer
+        self.log = log
+        self.pid = pid
+    }
+
+    /// Starts a server with `slots` parallel slots and waits until it answers `/health` (60 s at most).
+    public static func start(slots: Int = 4) async throws -> LlamaServer {
+        let env = ProcessInfo.processInfo.environment
+        guard let binary = env["TOKENMETER_LLAMA_SERVER"], let model = env["TOKENMETER_LLAMA_MODEL"], let tokenizer = env["TOKENMETER_LLAMA_TOKENIZER"] else {
+            throw TestPostgresError(message: "TOKENMETER_LLAMA_SERVER/_MODEL/_TOKENIZER are not set: run eval \"$(scripts/llama-server)\" (scripts/test does)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw TestPostgresError(message: "\(binary) is not an executable; run scripts/llama-server")
+        }
+        let port = TestPostgres.freePort()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port)-\(UUID().uuidString).log").path
+        let argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", String(port), "-np", String(slots), "-c", String(slots * 2048),
+                    "-t", "1", "--metrics", "--alias", "tiny-qwen2"]
+        guard let pid = TestPostgres.spawn(argv, log: log, append: false) else { throw TestPostgresError(message: "cannot start \(binary)") }
+        let server = LlamaServer(port: port, tokenizer: tokenizer, log: log, pid: pid)
+        Running.add(pid)
+        for _ in 0..<600 {
+            if await server.healthy() { return server }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                Running.remove(pid)
+                let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(1500) ?? ""
+                throw TestPostgresError(message: "llama-server exited at start (status \(status)):\n\(tail)")
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        await server.stop()
+        throw TestPostgresError(message: "llama-server did not answer /health within 60 s; see \(log)")
+    }
+
+    private func healthy() async -> Bool {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/health")!)
+        request.timeoutInterval = 2
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    /// The server's `/metrics` text.
+    public func metrics() async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s) and removes its log.
+    public func stop() async {
+        let pid = self.pid
+        _ = try? await TestPostgres.onThread {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            for _ in 0..<200 {
+                if waitpid(pid, &status, WNOHANG) == pid { return }
+                usleep(50_000)
+            }
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        Running.remove(pid)
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    /// Servers still running, killed when the test process exits (a failed test may not reach its stop).
+    private enum Running {
+        nonisolated(unsafe) static var pids: Set<pid_t> = []
+        static let lock = NSLock()
+        nonisolated(unsafe) static var registered = false
+
+        static func add(_ pid: pid_t) {
+            lock.lock()
+            defer { lock.unlock() }
+            pids.insert(pid)
+            if !registered {
+                registered = true
+                atexit { Running.lock.lock(); for p in Running.pids { kill(p, SIGKILL) }; Running.lock.unlock() }
+            }
+        }
+
+        static func remove(_ pid: pid_t) {
+            lock.lock()
+            defer { lock.unlock() }
+            pids.remove(pid)
+        }
+    }
+}
