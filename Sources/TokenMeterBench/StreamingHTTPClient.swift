@@ -156,7 +156,9 @@ public final class StreamingHTTPClient: Sendable {
             let connection: Connection
             let reused: Bool
             do {
-                (connection, reused) = try await acquire()
+                // A retry always gets a new connection: another pooled one may be just as stale (llama.cpp closes every
+                // connection after a streamed response, so at concurrency 8 a second stale pick lost one request in 256).
+                (connection, reused) = try await acquire(fresh: retries > 0)
             } catch {
                 var response = RawResponse()
                 response.failure = Self.tlsFailure(error, peer: "\(host):\(port)")
@@ -204,8 +206,8 @@ public final class StreamingHTTPClient: Sendable {
         }
     }
 
-    private func acquire() async throws -> (Connection, Bool) {
-        while let candidate = idle.withLock({ $0.popLast() }) {
+    private func acquire(fresh: Bool = false) async throws -> (Connection, Bool) {
+        while !fresh, let candidate = idle.withLock({ $0.popLast() }) {
             if candidate.channel.isActive { return (candidate, true) }
         }
         let tls = self.tls

@@ -45,6 +45,25 @@ import TokenMeterCore
         await server.stop()
     }
 
+    @Test func aRetryOpensANewConnectionInsteadOfTakingAnotherPooledOne() async throws {
+        // Two overlapping streams leave two pooled connections; the next request finds the first one closed by the server.
+        let server = try await ScriptedServer([.stream(completionFrames(4), gapMilliseconds: 20), .stream(completionFrames(4), gapMilliseconds: 20),
+                                               .closeImmediately, .stream(completionFrames(2))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        async let first = client.execute(request())
+        async let second = client.execute(request())
+        let (a, b) = await (first, second)
+        #expect(interpret(a).succeeded && interpret(b).succeeded)
+        #expect(server.connections == 2)
+        let raw = await client.execute(request())
+        #expect(raw.connectionRetries == 1)
+        #expect(interpret(raw).succeeded)
+        // The other pooled connection may be just as stale (llama.cpp closes every one after a stream): the retry is fresh.
+        #expect(server.connections == 3)
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test func requestsReuseConnections() async throws {
         let server = try await ScriptedServer([.stream(completionFrames(2))])
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
