@@ -66,18 +66,15 @@ import TokenMeterCost
         #expect(abs((cost.measuredPower?.joulesPerToken ?? 0) - 250 / delivery.totalPerGPU) < 1e-9)
     }
 
+    /// A short run against the reference target with power from a DCGM exporter on `port`.
+    func dcgmRun(port: Int, gpus: Int) async throws -> (RunResult, URL) {
+        try await runSession("concurrency: 2\nrequests: 12\nosl: 32\ngpus: \(gpus)\npower: dcgm\npower-url: http://127.0.0.1:\(port)/metrics\npower-interval: 100ms")
+    }
+
     @Test func dcgmExporterReadingsAndAnInvalidMeasurementIsSaidSo() async throws {
         let exporter = try await ScriptedServer([.status(200, "DCGM_FI_DEV_POWER_USAGE{gpu=\"0\"} 450.0\n", contentType: "text/plain")])
         defer { Task { await exporter.stop() } }
-        let (result, directory) = try await runSession("""
-            concurrency: 2
-            requests: 12
-            osl: 32
-            gpus: 8
-            power: dcgm
-            power-url: http://127.0.0.1:\(exporter.port)/metrics
-            power-interval: 100ms
-            """)
+        let (result, directory) = try await dcgmRun(port: exporter.port, gpus: 8)
         defer { try? FileManager.default.removeItem(at: directory) }
         let energy = try #require(result.points[0].energy)
         #expect(abs(energy.measurement.meanWatts - 450) < 1e-6)
@@ -103,15 +100,7 @@ import TokenMeterCost
                 """
         }])
         defer { Task { await exporter.stop() } }
-        let (result, directory) = try await runSession("""
-            concurrency: 2
-            requests: 12
-            osl: 32
-            gpus: 2
-            power: dcgm
-            power-url: http://127.0.0.1:\(exporter.port)/metrics
-            power-interval: 100ms
-            """)
+        let (result, directory) = try await dcgmRun(port: exporter.port, gpus: 2)
         defer { try? FileManager.default.removeItem(at: directory) }
         let m = try #require(result.points[0].energy).measurement
         #expect(m.valid, "\(m.problems)")
