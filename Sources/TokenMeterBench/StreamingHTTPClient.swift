@@ -108,6 +108,8 @@ public final class StreamingHTTPClient: Sendable {
     private let maxEventBytes: Int
     private let isShutDown = Atomic<Bool>(false)
     private let tls: NIOSSLContext?
+    /// Connections being opened at once, at most (see `ConnectGate`).
+    private let connectGate = ConnectGate(limit: 256)
 
     /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
@@ -230,18 +232,22 @@ public final class StreamingHTTPClient: Sendable {
                 }
             }
         let channel: any Channel
+        await connectGate.enter()
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
+            connectGate.leave()
             handshake?.fail(error)
             throw error
         }
         if let handshake {
             do { try await handshake.futureResult.get() } catch {
+                connectGate.leave()
                 channel.close(promise: nil)
                 throw error
             }
         }
+        connectGate.leave()
         let connection = try await channel.eventLoop.submit {
             let handler = try channel.pipeline.syncOperations.handler(type: StreamingResponseHandler.self)
             return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -1,6 +1,7 @@
+import Synchronization
 import NIOCore
 import Testing
-import TokenMeterBench
+@testable import TokenMeterBench
 import TokenMeterCore
 
 /// The client against a scripted loopback server: quirks of real engines and the faults a load generator must survive.
@@ -142,5 +143,46 @@ import TokenMeterCore
         #expect(raw.failure?.kind == .cancelled)
         await client.shutdown()
         await server.stop()
+    }
+}
+
+@Suite struct ConnectGateTests {
+    final class Occupancy: Sendable {
+        let inside = Mutex(0)
+        let most = Mutex(0)
+    }
+
+    @Test func atMostTheLimitAreInsideAndEveryWaiterGetsATurn() async {
+        let gate = ConnectGate(limit: 3)
+        let occupancy = Occupancy()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    await gate.enter()
+                    let now = occupancy.inside.withLock { $0 += 1; return $0 }
+                    occupancy.most.withLock { $0 = max($0, now) }
+                    try? await Task.sleep(nanoseconds: 1_000_000)
+                    occupancy.inside.withLock { $0 -= 1 }
+                    gate.leave()
+                }
+            }
+        }
+        #expect(occupancy.most.withLock { $0 } <= 3)
+        #expect(occupancy.inside.withLock { $0 } == 0)
+    }
+
+    @Test func aFourthWaitsUntilOneLeaves() async throws {
+        let gate = ConnectGate(limit: 3)
+        for _ in 0..<3 { await gate.enter() }
+        let occupancy = Occupancy()
+        let fourth = Task {
+            await gate.enter()
+            occupancy.inside.withLock { $0 = 1 }
+        }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        #expect(occupancy.inside.withLock { $0 } == 0)
+        gate.leave()
+        await fourth.value
+        #expect(occupancy.inside.withLock { $0 } == 1)
     }
 }
