@@ -109,7 +109,7 @@ public final class StreamingHTTPClient: Sendable {
     private let isShutDown = Atomic<Bool>(false)
     private let tls: NIOSSLContext?
     /// Connections being opened at once, at most (see `ConnectGate`).
-    private let connectGate = ConnectGate(limit: 256)
+    private let connectGate = ConnectGate(limit: 1024)
 
     /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
