@@ -18,12 +18,11 @@ struct Outcome {
 }
 
 /// Runs the binary with arguments; when `interruptWhen` turns true, sends `signal` (SIGINT by default). Bounded by `timeout`.
+///
+/// posix_spawn and waitpid rather than Foundation's Process: Process once missed a child's exit (it stayed a zombie) and
+/// `waitUntilExit` then spun forever, hanging the whole suite.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
                 signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil, stdoutFile: URL? = nil) async throws -> Outcome {
-    let process = Process()
-    process.executableURL = binary
-    if let directory { process.currentDirectoryURL = directory }
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env["TOKENMETER_API_KEY"] = nil
     env["OPENAI_API_KEY"] = nil
@@ -35,40 +34,79 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     env["TOKENMETER_STORE"] = own.appendingPathComponent("runs.sqlite").path
     env["TOKENMETER_DATABASE_URL"] = nil
     for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    // A file when the test watches standard output while the process runs.
+
+    var out: [Int32] = [-1, -1]
+    var err: [Int32] = [-1, -1]
+    guard pipe(&out) == 0, pipe(&err) == 0 else { throw CLIHelperError(message: "pipe() failed: errno \(errno)") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     if let stdoutFile {
+        // A file when the test watches standard output while the process runs.
         _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: stdoutFile)
-        try? out.fileHandleForWriting.close()
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutFile.path, O_WRONLY | O_TRUNC, 0o644)
     } else {
-        process.standardOutput = out
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
     }
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+    for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
+    // A working folder through env(1), which execs the binary in place (same process, so signals still reach it).
+    let program = directory == nil ? binary.path : "/usr/bin/env"
+    let words = (directory.map { ["/usr/bin/env", "--chdir=\($0.path)", binary.path] } ?? [binary.path]) + arguments
+    let argv = words.map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid = pid_t()
+    let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
+    close(out[1])
+    close(err[1])
+    guard spawned == 0 else {
+        close(out[0])
+        close(err[0])
+        throw CLIHelperError(message: "cannot start \(binary.path): error \(spawned)")
+    }
     // Blocking reads run on Dispatch threads: on the 2-wide cooperative pool they would starve this test's own sleep.
-    async let stdoutData = readAll(out)
-    async let stderrData = readAll(err)
+    async let stdoutData = readAll(out[0])
+    async let stderrData = readAll(err[0])
+    var status: Int32 = 0
+    func exited() -> Bool { waitpid(pid, &status, WNOHANG) == pid }
+    var done = false
     if let interruptWhen {
         let until = Date().addingTimeInterval(timeout)
-        while process.isRunning, !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
-        kill(process.processIdentifier, signal)
+        while !(done || exited()), !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
+        if !done { kill(pid, signal) }
     }
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    return Outcome(status: process.terminationStatus, stdout: String(decoding: await stdoutData, as: UTF8.self),
+    while !done {
+        if exited() {
+            done = true
+        } else if Date() >= deadline {
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            done = true
+        } else {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+    // Exit status, or the signal number for a process a signal ended (as Foundation's terminationStatus gives it).
+    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f
+    return Outcome(status: code, stdout: String(decoding: await stdoutData, as: UTF8.self),
                    stderr: String(decoding: await stderrData, as: UTF8.self))
 }
 
-/// Everything a pipe delivers until it closes, read on a Dispatch thread.
-func readAll(_ pipe: Pipe) async -> Data {
+struct CLIHelperError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Everything a pipe's read end delivers until it closes, read on a Dispatch thread; the descriptor is closed after.
+func readAll(_ fd: Int32) async -> Data {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }
+        DispatchQueue.global().async {
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            continuation.resume(returning: handle.readDataToEndOfFile())
+        }
     }
 }
 
