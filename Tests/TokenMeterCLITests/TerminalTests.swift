@@ -29,7 +29,12 @@ import Testing
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning, Date() < deadline, !typed().contains("[2/2]") { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(typed().contains("[2/2]"), "the second point never started: \(typed())")
-        try input.fileHandleForWriting.write(contentsOf: Data([0x03]))  // Ctrl-C, once
+        do {
+            try input.fileHandleForWriting.write(contentsOf: Data([0x03]))  // Ctrl-C, once
+        } catch {
+            Issue.record("script(1) no longer reads its input (\(error)); running: \(process.isRunning); transcript: \(typed())")
+            return
+        }
         while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
