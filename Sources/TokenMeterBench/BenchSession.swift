@@ -217,8 +217,7 @@ public struct BenchSession: Sendable {
             var records = run.records
             if let local = plan.tokenizer?.tokenizer {
                 for i in records.indices where records[i].delivered {
-                    let text = records[i].events.map { $0.reasoning + $0.content }.joined()
-                    records[i].localOutputTokens = local.count(text, addSpecialTokens: false)
+                    records[i].localOutputTokens = local.count(records[i].joinedOutput, addSpecialTokens: false)
                 }
             }
             let tokens = TokenReconciliation(records: records, localPrompts: plan.tokenizer != nil, server: point.serverMetrics)

@@ -43,12 +43,6 @@ public final class PowerCollector: Sendable {
     /// Creates a collector; nothing runs until `start`.
     public init(source: PowerSource) { self.source = source }
 
-    /// Parses one headerless CSV line `timestamp, index, watts` into a sample stamped `now`; nil for lines that are not readings.
-    public static func parseCSVLine(_ line: String, now: UInt64) -> PowerSample? {
-        var reader = PowerCSVReader()
-        return reader.read(line, arrivalNanoseconds: now, arrivalDate: nil).first
-    }
-
     /// Samples of a DCGM exporter scrape, one per GPU.
     public static func dcgmSamples(_ scrape: MetricsScrape) -> [PowerSample] {
         scrape.exposition.samples.filter { $0.name == "DCGM_FI_DEV_POWER_USAGE" && $0.value.isFinite }.map {

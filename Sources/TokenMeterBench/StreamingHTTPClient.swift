@@ -232,22 +232,23 @@ public final class StreamingHTTPClient: Sendable {
                 }
             }
         let channel: any Channel
-        await connectGate.enter()
         do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
-        } catch {
-            connectGate.leave()
-            handshake?.fail(error)
-            throw error
-        }
-        if let handshake {
-            do { try await handshake.futureResult.get() } catch {
-                connectGate.leave()
-                channel.close(promise: nil)
+            // The turn is held until the connection (and its TLS handshake) is up or has failed.
+            await connectGate.enter()
+            defer { connectGate.leave() }
+            do {
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            } catch {
+                handshake?.fail(error)
                 throw error
             }
+            if let handshake {
+                do { try await handshake.futureResult.get() } catch {
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
         }
-        connectGate.leave()
         let connection = try await channel.eventLoop.submit {
             let handler = try channel.pipeline.syncOperations.handler(type: StreamingResponseHandler.self)
             return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))

@@ -210,4 +210,7 @@ public struct RequestRecord: Codable, Sendable, Equatable {
 
     /// The visible text joined in order.
     public var joinedContent: String { events.map(\.content).joined() }
+
+    /// Everything the model generated as text, reasoning and visible, joined in order (what usage's completion tokens count).
+    public var joinedOutput: String { events.map { $0.reasoning + $0.content }.joined() }
 }

@@ -6,10 +6,14 @@ import TokenMeterCost
 
 @Suite struct PowerTests {
     @Test func parsesNvidiaSMILinesAndDCGMScrapes() throws {
-        let sample = try #require(PowerCollector.parseCSVLine("2026/11/29 13:00:00.123, 3, 287.45", now: 7))
+        func line(_ text: String, now: UInt64) -> PowerSample? {
+            var reader = PowerCSVReader()
+            return reader.read(text, arrivalNanoseconds: now, arrivalDate: nil).first
+        }
+        let sample = try #require(line("2026/11/29 13:00:00.123, 3, 287.45", now: 7))
         #expect(sample == PowerSample(timeNanoseconds: 7, gpu: "3", watts: 287.45))
-        #expect(PowerCollector.parseCSVLine("timestamp, index, power.draw [W]", now: 0) == nil)
-        #expect(PowerCollector.parseCSVLine("2026/11/29 13:00:00.123, 0, [N/A]", now: 0) == nil)
+        #expect(line("timestamp, index, power.draw [W]", now: 0) == nil)
+        #expect(line("2026/11/29 13:00:00.123, 0, [N/A]", now: 0) == nil)
         let scrape = MetricsScrape(timeNanoseconds: 9, exposition: try PrometheusExposition(parsing: """
             # TYPE DCGM_FI_DEV_POWER_USAGE gauge
             DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3"} 612.5

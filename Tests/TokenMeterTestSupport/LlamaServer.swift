@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -35,16 +36,16 @@ public final class LlamaServer: Sendable {
     public static func start(slots: Int = 4) async throws -> LlamaServer {
         let env = ProcessInfo.processInfo.environment
         guard let binary = env["TOKENMETER_LLAMA_SERVER"], let model = env["TOKENMETER_LLAMA_MODEL"], let tokenizer = env["TOKENMETER_LLAMA_TOKENIZER"] else {
-            throw TestPostgresError(message: "TOKENMETER_LLAMA_SERVER/_MODEL/_TOKENIZER are not set: run eval \"$(scripts/llama-server)\" (scripts/test does)")
+            throw TestServerError(message: "TOKENMETER_LLAMA_SERVER/_MODEL/_TOKENIZER are not set: run eval \"$(scripts/llama-server)\" (scripts/test does)")
         }
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw TestPostgresError(message: "\(binary) is not an executable; run scripts/llama-server")
+            throw TestServerError(message: "\(binary) is not an executable; run scripts/llama-server")
         }
         let port = TestPostgres.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port)-\(UUID().uuidString).log").path
         let argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", String(port), "-np", String(slots), "-c", String(slots * 2048),
                     "-t", "1", "--metrics", "--alias", "tiny-qwen2"]
-        guard let pid = TestPostgres.spawn(argv, log: log, append: false) else { throw TestPostgresError(message: "cannot start \(binary)") }
+        guard let pid = TestPostgres.spawn(argv, log: log, append: false) else { throw TestServerError(message: "cannot start \(binary)") }
         let server = LlamaServer(port: port, tokenizer: tokenizer, log: log, pid: pid)
         Running.add(pid)
         for _ in 0..<600 {
@@ -53,12 +54,12 @@ public final class LlamaServer: Sendable {
             if waitpid(pid, &status, WNOHANG) == pid {
                 Running.remove(pid)
                 let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(1500) ?? ""
-                throw TestPostgresError(message: "llama-server exited at start (status \(status)):\n\(tail)")
+                throw TestServerError(message: "llama-server exited at start (status \(status)):\n\(tail)")
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         await server.stop()
-        throw TestPostgresError(message: "llama-server did not answer /health within 60 s; see \(log)")
+        throw TestServerError(message: "llama-server did not answer /health within 60 s; see \(log)")
     }
 
     private func healthy() async -> Bool {
@@ -93,24 +94,14 @@ public final class LlamaServer: Sendable {
 
     /// Servers still running, killed when the test process exits (a failed test may not reach its stop).
     private enum Running {
-        nonisolated(unsafe) static var pids: Set<pid_t> = []
-        static let lock = NSLock()
-        nonisolated(unsafe) static var registered = false
+        static let pids = Mutex<Set<pid_t>>([])
+        static let registered: Void = { atexit { Running.pids.withLock { for p in $0 { kill(p, SIGKILL) } } } }()
 
         static func add(_ pid: pid_t) {
-            lock.lock()
-            defer { lock.unlock() }
-            pids.insert(pid)
-            if !registered {
-                registered = true
-                atexit { Running.lock.lock(); for p in Running.pids { kill(p, SIGKILL) }; Running.lock.unlock() }
-            }
+            _ = registered
+            pids.withLock { _ = $0.insert(pid) }
         }
 
-        static func remove(_ pid: pid_t) {
-            lock.lock()
-            defer { lock.unlock() }
-            pids.remove(pid)
-        }
+        static func remove(_ pid: pid_t) { pids.withLock { _ = $0.remove(pid) } }
     }
 }

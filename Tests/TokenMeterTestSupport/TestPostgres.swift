@@ -15,7 +15,7 @@ public enum TestPostgres {
         var bin: String
     }
 
-    private static let started: Result<Server, TestPostgresError> = start()
+    private static let started: Result<Server, TestServerError> = start()
 
     /// The shared server, started on first use.
     static func server() throws -> Server { try started.get() }
@@ -23,17 +23,17 @@ public enum TestPostgres {
     /// A new, empty database on the shared server; returns its URL.
     public static func freshDatabase() async throws -> String {
         // The first use starts the server: blocking work, so on a Dispatch thread.
-        let server = try await onThread { () -> Result<Server, TestPostgresError> in started }.get()
+        let server = try await onThread { () -> Result<Server, TestServerError> in started }.get()
         let name = "tm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let status = try await onThread { run([server.bin + "/createdb", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", String(name)],
                                               log: server.directory + "/createdb.log") }
-        guard status == 0 else { throw TestPostgresError(message: "createdb \(name) failed (exit \(status)); see \(server.directory)/createdb.log") }
+        guard status == 0 else { throw TestServerError(message: "createdb \(name) failed (exit \(status)); see \(server.directory)/createdb.log") }
         return "postgres://tokenmeter@127.0.0.1:\(server.port)/\(name)"
     }
 
-    private static func start() -> Result<Server, TestPostgresError> {
+    private static func start() -> Result<Server, TestServerError> {
         guard let bin = binaries() else {
-            return .failure(TestPostgresError(message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/test, which installs it"))
+            return .failure(TestServerError(message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/test, which installs it"))
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-pg-\(UUID().uuidString)").path
         let data = directory + "/data"
@@ -43,12 +43,12 @@ public enum TestPostgres {
         func asServer(_ argv: [String]) -> [String] { asRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + argv : argv }
         let log = directory + "/setup.log"
         guard run(asServer([bin + "/initdb", "-D", data, "-A", "trust", "-U", "tokenmeter", "--no-sync"]), log: log) == 0 else {
-            return .failure(TestPostgresError(message: "initdb failed; see \(log)"))
+            return .failure(TestServerError(message: "initdb failed; see \(log)"))
         }
         let port = freePort()
         let options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         guard run(asServer([bin + "/pg_ctl", "-D", data, "-o", options, "-w", "-t", "60", "-l", directory + "/server.log", "start"]), log: log) == 0 else {
-            return .failure(TestPostgresError(message: "pg_ctl start failed; see \(log) and \(directory)/server.log"))
+            return .failure(TestServerError(message: "pg_ctl start failed; see \(log) and \(directory)/server.log"))
         }
         stopCommand = asServer([bin + "/pg_ctl", "-D", data, "-m", "immediate", "stop"])
         serverDirectory = directory
@@ -113,7 +113,7 @@ public enum TestPostgres {
     }
 }
 
-public struct TestPostgresError: Error, CustomStringConvertible {
+public struct TestServerError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }

@@ -61,8 +61,9 @@ struct AddedTokens: Sendable {
                 var stop = i + token.content.count
                 i = stop
                 if token.singleWord {
-                    let before = start == 0 || !Self.isWordCharacter(s[start - 1])
-                    let after = stop == s.count || !Self.isWordCharacter(s[stop])
+                    // `\w` of Rust's regex crate (Unicode TS #18), as the reference checks `single_word`.
+                    let before = start == 0 || !UnicodeClass.isWordCharacter(s[start - 1])
+                    let after = stop == s.count || !UnicodeClass.isWordCharacter(s[stop])
                     if !before || !after { continue }
                 }
                 if token.leftStrip {
@@ -88,8 +89,6 @@ struct AddedTokens: Sendable {
             return out
         }
 
-        /// `\w` of Rust's regex crate (Unicode TS #18), which the reference uses for `single_word`.
-        private static func isWordCharacter(_ c: Unicode.Scalar) -> Bool { UnicodeClass.isWordCharacter(c) }
     }
 }
 

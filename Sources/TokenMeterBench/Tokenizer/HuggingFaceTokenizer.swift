@@ -84,8 +84,8 @@ public final class HuggingFaceTokenizer: Sendable, TokenCounter {
                 continue
             }
             let original = String(scalars: raw[range])
-            let normalizedText = normalizer?.apply(original) ?? original
-            let keepsStart = range.lowerBound == 0 && !(normalizer?.dropsStart(of: original) ?? false)
+            let (normalizedText, droppedStart) = normalizer?.normalize(original) ?? (original, false)
+            let keepsStart = range.lowerBound == 0 && !droppedStart
             let normalized = Array(normalizedText.unicodeScalars)
             for (inner, token) in added.normalized.split(normalized) {
                 if let token {

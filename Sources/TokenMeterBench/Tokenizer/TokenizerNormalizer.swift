@@ -102,9 +102,23 @@ indirect enum TokenizerNormalizer: Sendable {
         }
     }
 
-    /// Whether normalizing `text` removes its first character (the reference then no longer counts the result as starting
-    /// at the start of the input, which Metaspace's `prepend_scheme: first` looks at).
-    func dropsStart(of text: String) -> Bool {
+    /// The normalized text, and whether normalizing removed its first character (the reference then no longer counts the
+    /// result as starting at the start of the input, which Metaspace's `prepend_scheme: first` looks at). One pass: a
+    /// sequence hands each step's output to the next.
+    func normalize(_ text: String) -> (text: String, droppedStart: Bool) {
+        guard case let .sequence(items) = self else { return (apply(text), dropsStart(of: text)) }
+        var current = text
+        var dropped = false
+        for item in items {
+            let step = item.normalize(current)
+            dropped = dropped || step.droppedStart
+            current = step.text
+        }
+        return (current, dropped)
+    }
+
+    /// Whether one (non-sequence) normalizer removes the first character of `text`.
+    private func dropsStart(of text: String) -> Bool {
         guard let first = text.unicodeScalars.first else { return false }
         switch self {
         case .nfc, .nfd, .nfkc, .nfkd, .lowercase, .prepend: return false
@@ -115,13 +129,8 @@ indirect enum TokenizerNormalizer: Sendable {
         case let .bert(cleanText, _, stripAccents, _):
             if cleanText, first.value == 0 || first.value == 0xFFFD || UnicodeClass.isBertControl(first) { return true }
             return stripAccents && first.properties.generalCategory == .nonspacingMark
-        case let .sequence(items):
-            var current = text
-            for item in items {
-                if item.dropsStart(of: current) { return true }
-                current = item.apply(current)
-            }
-            return false
+        case .sequence:
+            return normalize(text).droppedStart
         }
     }
 
