@@ -36,3 +36,8 @@ tm_llama_source() {
     fi
     echo "$src"
 }
+
+# Prints a TCP port nobody listens on right now on 127.0.0.1.
+tm_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
