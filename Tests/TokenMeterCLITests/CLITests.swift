@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterTestSupport
 
 /// The built `tokenmeter` binary, next to the test bundle in the build folder.
 let binary: URL = {
@@ -229,35 +230,29 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let truth = dir.appendingPathComponent("truth.jsonl")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...", read on a Dispatch thread.
-        let line: String = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var text = ""
-                while !text.contains("\n") {
-                    let data = out.fileHandleForReading.availableData
-                    if data.isEmpty { break }
-                    text += String(decoding: data, as: UTF8.self)
-                }
-                continuation.resume(returning: text)
-            }
+        // posix_spawn and waitpid, not Foundation's Process, which has missed a child's exit here (isRunning stayed true).
+        let log = dir.appendingPathComponent("target.log").path
+        let pid = try #require(TestPostgres.spawn([binary.path, "target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path],
+                                                 log: log, append: false))
+        var status: Int32 = 0
+        var exited = false
+        defer { if !exited { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...".
+        var line = ""
+        for _ in 0..<1500 where !line.contains("\n") {
+            line = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if !line.contains("\n") { try await Task.sleep(nanoseconds: 20_000_000) }
         }
-        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let url = try #require(line.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("http://") }.map(String.init))
         let bench = try await tokenmeter(["bench", "--url", url, "--concurrency", "2", "--requests", "4", "--osl", "4", "--quiet",
                                           "--output", dir.appendingPathComponent("run").path])
         #expect(bench.status == 0, "\(bench.stderr)")
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
+        kill(pid, SIGTERM)
+        for _ in 0..<1500 where !exited {
+            if waitpid(pid, &status, WNOHANG) == pid { exited = true } else { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        #expect(exited)
+        #expect(exited && (status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "status \(status)")
         let lines = try String(contentsOf: truth, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)  // 2 warm-up + 4 measured
     }
