@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "TokenMeterBenchTests",
             dependencies: [
-                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost",
+                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -151,7 +151,7 @@ let package = Package(
             dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
-        // Test helpers shared by test targets: a real PostgreSQL server started and stopped for the tests.
+        // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
         .target(name: "TokenMeterTestSupport", dependencies: ["TokenMeterBench", "TokenMeterTarget", "TokenMeterCore"], path: "Tests/TokenMeterTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(

@@ -3,22 +3,20 @@ import NIOSSL
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterTestSupport
 
 /// A self-signed certificate for 127.0.0.1, made with the openssl command line for this test run.
-func selfSignedCertificate() throws -> (certificate: String, key: String, directory: URL) {
+func selfSignedCertificate() async throws -> (certificate: String, key: String, directory: URL) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-tls-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let cert = dir.appendingPathComponent("cert.pem").path
     let key = dir.appendingPathComponent("key.pem").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ConfigError(field: "openssl", message: "openssl req failed") }
+    let openssl = try ChildProcess.spawn(["/usr/bin/env", "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                          "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+    guard try await openssl.wait(timeout: 60) == 0 else {
+        openssl.signal(SIGKILL)
+        throw ConfigError(field: "openssl", message: "openssl req failed or did not finish in 60 s")
+    }
     return (cert, key, dir)
 }
 
@@ -42,7 +40,7 @@ func selfSignedCertificate() throws -> (certificate: String, key: String, direct
     }
 
     @Test func httpsWithTheServersCAStreamsAndTimestampsLikeHTTP() async throws {
-        let (cert, key, dir) = try selfSignedCertificate()
+        let (cert, key, dir) = try await selfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try await server(cert, key)
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1, tls: try StreamingHTTPClient.tlsContext(caFile: cert))
@@ -57,7 +55,7 @@ func selfSignedCertificate() throws -> (certificate: String, key: String, direct
     }
 
     @Test func untrustedCertificateIsAConnectFailureThatSaysWhatToDo() async throws {
-        let (cert, key, dir) = try selfSignedCertificate()
+        let (cert, key, dir) = try await selfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try await server(cert, key)
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1, tls: try StreamingHTTPClient.tlsContext(caFile: nil))

@@ -20,8 +20,7 @@ struct Outcome {
 
 /// Runs the binary with arguments; when `interruptWhen` turns true, sends `signal` (SIGINT by default). Bounded by `timeout`.
 ///
-/// posix_spawn and waitpid rather than Foundation's Process: Process once missed a child's exit (it stayed a zombie) and
-/// `waitUntilExit` then spun forever, hanging the whole suite.
+/// Through `ChildProcess` (posix_spawn, waitpid, no inherited descriptors): see there why not Foundation's Process.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
                 signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil, stdoutFile: URL? = nil) async throws -> Outcome {
     var env = ProcessInfo.processInfo.environment
@@ -36,79 +35,23 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     env["TOKENMETER_DATABASE_URL"] = nil
     for (k, v) in environment { env[k] = v }
 
-    var out: [Int32] = [-1, -1]
-    var err: [Int32] = [-1, -1]
-    guard pipe(&out) == 0, pipe(&err) == 0 else { throw CLIHelperError(message: "pipe() failed: errno \(errno)") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    if let stdoutFile {
-        // A file when the test watches standard output while the process runs.
-        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutFile.path, O_WRONLY | O_TRUNC, 0o644)
-    } else {
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-    }
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-    for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
-    // A working folder through env(1), which execs the binary in place (same process, so signals still reach it).
-    let program = directory == nil ? binary.path : "/usr/bin/env"
-    let words = (directory.map { ["/usr/bin/env", "--chdir=\($0.path)", binary.path] } ?? [binary.path]) + arguments
-    let argv = words.map { strdup($0) } + [nil]
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var pid = pid_t()
-    let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
-    close(out[1])
-    close(err[1])
-    guard spawned == 0 else {
-        close(out[0])
-        close(err[0])
-        throw CLIHelperError(message: "cannot start \(binary.path): error \(spawned)")
-    }
-    // Blocking reads run on Dispatch threads: on the 2-wide cooperative pool they would starve this test's own sleep.
-    async let stdoutData = readAll(out[0])
-    async let stderrData = readAll(err[0])
-    var status: Int32 = 0
-    func exited() -> Bool { waitpid(pid, &status, WNOHANG) == pid }
-    var done = false
+    let child = try ChildProcess.spawn([binary.path] + arguments, environment: env, directory: directory?.path,
+                                       stdout: stdoutFile.map { .file($0.path, append: false) } ?? .pipe, stderr: .pipe)
+    async let stdoutData = child.output()
+    async let stderrData = child.errorOutput()
     if let interruptWhen {
         let until = Date().addingTimeInterval(timeout)
-        while !(done || exited()), !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
-        if !done { kill(pid, signal) }
+        while child.isRunning, !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
+        child.signal(signal)
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while !done {
-        if exited() {
-            done = true
-        } else if Date() >= deadline {
-            kill(pid, SIGKILL)
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            done = true
-        } else {
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-    }
-    // Exit status, or the signal number for a process a signal ended (as Foundation's terminationStatus gives it).
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f
-    return Outcome(status: code, stdout: String(decoding: await stdoutData, as: UTF8.self),
+    if try await child.wait(timeout: timeout) == nil { await child.stop(signal: SIGKILL) }
+    return Outcome(status: child.terminationStatus ?? -1, stdout: String(decoding: await stdoutData, as: UTF8.self),
                    stderr: String(decoding: await stderrData, as: UTF8.self))
 }
 
 struct CLIHelperError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
-}
-
-/// Everything a pipe's read end delivers until it closes, read on a Dispatch thread; the descriptor is closed after.
-func readAll(_ fd: Int32) async -> Data {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-            continuation.resume(returning: handle.readDataToEndOfFile())
-        }
-    }
 }
 
 func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-cli-\(UUID().uuidString)") }
@@ -230,13 +173,10 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let truth = dir.appendingPathComponent("truth.jsonl")
-        // posix_spawn and waitpid, not Foundation's Process, which has missed a child's exit here (isRunning stayed true).
         let log = dir.appendingPathComponent("target.log").path
-        let pid = try #require(TestPostgres.spawn([binary.path, "target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path],
-                                                 log: log, append: false))
-        var status: Int32 = 0
-        var exited = false
-        defer { if !exited { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        let target = try ChildProcess.spawn([binary.path, "target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path],
+                                            stdout: .file(log, append: false), stderr: .sameAsOutput)
+        defer { target.signal(SIGKILL) }
         // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...".
         var line = ""
         for _ in 0..<1500 where !line.contains("\n") {
@@ -247,12 +187,9 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         let bench = try await tokenmeter(["bench", "--url", url, "--concurrency", "2", "--requests", "4", "--osl", "4", "--quiet",
                                           "--output", dir.appendingPathComponent("run").path])
         #expect(bench.status == 0, "\(bench.stderr)")
-        kill(pid, SIGTERM)
-        for _ in 0..<1500 where !exited {
-            if waitpid(pid, &status, WNOHANG) == pid { exited = true } else { try await Task.sleep(nanoseconds: 20_000_000) }
-        }
-        #expect(exited)
-        #expect(exited && (status & 0x7f) == 0 && (status >> 8) & 0xff == 0, "status \(status)")
+        target.signal(SIGTERM)
+        let status = try await target.wait(timeout: 30)
+        #expect(status == 0 && !target.signaled, "status \(String(describing: status))")
         let lines = try String(contentsOf: truth, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)  // 2 warm-up + 4 measured
     }

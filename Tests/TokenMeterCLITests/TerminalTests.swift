@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenMeterTestSupport
 
 /// On a terminal the progress line redraws in place; an interrupt must leave the terminal clean: the line cleared before the
 /// results, no escape sequence after it, nothing hidden (no cursor or mode changes to undo), exit code 130. Run under
@@ -13,33 +14,24 @@ import Testing
         // The second point at 1 request/s lasts 10 s: the single Ctrl-C lands inside it, whatever the machine's load.
         // exec: tokenmeter replaces the shell, so it alone is the terminal's foreground process and gets the one SIGINT.
         let command = "exec \(binary.path) bench --rate 4,1 --requests 10 --isl 16 --osl 8 --output \(dir.appendingPathComponent("out").path)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-q", "-e", "-f", "-c", command, transcript.path]
         var env = ProcessInfo.processInfo.environment
         env["TOKENMETER_STORE"] = dir.appendingPathComponent("runs.sqlite").path
         env["TERM"] = "xterm"
-        process.environment = env
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess.spawn(["/usr/bin/script", "-q", "-e", "-f", "-c", command, transcript.path], environment: env, stdin: .pipe)
+        defer { process.signal(SIGKILL) }
         func typed() -> String { (try? String(contentsOf: transcript, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning, Date() < deadline, !typed().contains("[2/2]") { try await Task.sleep(nanoseconds: 50_000_000) }
         #expect(typed().contains("[2/2]"), "the second point never started: \(typed())")
         do {
-            try input.fileHandleForWriting.write(contentsOf: Data([0x03]))  // Ctrl-C, once
+            try process.write(Data([0x03]))  // Ctrl-C, once
         } catch {
             Issue.record("script(1) no longer reads its input (\(error)); running: \(process.isRunning); transcript: \(typed())")
             return
         }
-        while process.isRunning, Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        let status = try await process.wait(timeout: max(1, deadline.timeIntervalSinceNow))
         let output = typed()
-        #expect(process.terminationStatus == 130, "exit \(process.terminationStatus): \(output)")
+        #expect(status == 130, "exit \(String(describing: status)): \(output)")
         #expect(output.contains("interrupted: the measured requests were kept"), "\(output)")
         #expect(!output.contains("interrupted twice"))
         // The progress line redrew in place and was cleared; nothing after the last clear moves the cursor or changes modes.

@@ -42,31 +42,13 @@ public enum HeadlessBrowser {
         // Output to a file, not a pipe: Chromium's helper processes may hold a pipe open after it exits.
         let dump = profile.appendingPathExtension("out")
         defer { try? FileManager.default.removeItem(at: dump) }
-        _ = FileManager.default.createFile(atPath: dump.path, contents: nil)
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: binary)
-                process.arguments = flags + arguments
-                guard let handle = FileHandle(forWritingAtPath: dump.path) else {
-                    continuation.resume(throwing: Failure(description: "cannot write \(dump.path)"))
-                    return
-                }
-                process.standardOutput = handle
-                process.standardError = FileHandle.nullDevice
-                process.standardInput = FileHandle.nullDevice
-                do { try process.run() } catch { continuation.resume(throwing: error); return }
-                // Bounded: a browser that hangs is killed after 90 s and the test fails.
-                let deadline = Date().addingTimeInterval(90)
-                while process.isRunning && Date() < deadline { usleep(50_000) }
-                if process.isRunning { process.terminate(); usleep(500_000) }
-                try? handle.close()
-                guard !process.isRunning, process.terminationStatus == 0 else {
-                    continuation.resume(throwing: Failure(description: "chromium did not finish cleanly (\(process.isRunning ? "timed out" : "exit \(process.terminationStatus)"))"))
-                    return
-                }
-                continuation.resume(returning: (try? String(contentsOf: dump, encoding: .utf8)) ?? "")
-            }
+        let browser = try ChildProcess.spawn([binary] + flags + arguments, stdout: .file(dump.path, append: false))
+        // Bounded: a browser that hangs is killed after 90 s and the test fails.
+        guard let status = try await browser.wait(timeout: 90) else {
+            await browser.stop(signal: SIGKILL)
+            throw Failure(description: "chromium did not finish within 90 s")
         }
+        guard status == 0, !browser.signaled else { throw Failure(description: "chromium did not finish cleanly (exit \(status))") }
+        return (try? String(contentsOf: dump, encoding: .utf8)) ?? ""
     }
 }

@@ -23,13 +23,13 @@ public final class LlamaServer: Sendable {
     public let tokenizer: String
     /// Its log (standard output and error).
     public let log: String
-    private let pid: pid_t
+    private let process: ChildProcess
 
-    private init(port: Int, tokenizer: String, log: String, pid: pid_t) {
+    private init(port: Int, tokenizer: String, log: String, process: ChildProcess) {
         self.port = port
         self.tokenizer = tokenizer
         self.log = log
-        self.pid = pid
+        self.process = process
     }
 
     /// Starts a server with `slots` parallel slots and waits until it answers `/health` (60 s at most).
@@ -45,14 +45,13 @@ public final class LlamaServer: Sendable {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port)-\(UUID().uuidString).log").path
         let argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", String(port), "-np", String(slots), "-c", String(slots * 2048),
                     "-t", "1", "--metrics", "--alias", "tiny-qwen2"]
-        guard let pid = TestPostgres.spawn(argv, log: log, append: false) else { throw TestServerError(message: "cannot start \(binary)") }
-        let server = LlamaServer(port: port, tokenizer: tokenizer, log: log, pid: pid)
-        Running.add(pid)
+        let process = try ChildProcess.spawn(argv, stdout: .file(log, append: false), stderr: .sameAsOutput)
+        let server = LlamaServer(port: port, tokenizer: tokenizer, log: log, process: process)
+        Running.add(process.pid)
         for _ in 0..<600 {
             if await server.healthy() { return server }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                Running.remove(pid)
+            if let status = process.terminationStatus {
+                Running.remove(process.pid)
                 let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(1500) ?? ""
                 throw TestServerError(message: "llama-server exited at start (status \(status)):\n\(tail)")
             }
@@ -77,18 +76,8 @@ public final class LlamaServer: Sendable {
 
     /// Stops the server (SIGTERM, then SIGKILL after 10 s) and removes its log.
     public func stop() async {
-        let pid = self.pid
-        _ = try? await TestPostgres.onThread {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            for _ in 0..<200 {
-                if waitpid(pid, &status, WNOHANG) == pid { return }
-                usleep(50_000)
-            }
-            kill(pid, SIGKILL)
-            waitpid(pid, &status, 0)
-        }
-        Running.remove(pid)
+        await process.stop(grace: 10)
+        Running.remove(process.pid)
         try? FileManager.default.removeItem(atPath: log)
     }
 

@@ -22,7 +22,7 @@ public enum TestPostgres {
 
     /// A new, empty database on the shared server; returns its URL.
     public static func freshDatabase() async throws -> String {
-        // The first use starts the server: blocking work, so on a Dispatch thread.
+        // The first use starts the server: blocking work, so on a thread of its own.
         let server = try await onThread { () -> Result<Server, TestServerError> in started }.get()
         let name = "tm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let status = try await onThread { run([server.bin + "/createdb", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", String(name)],
@@ -85,31 +85,16 @@ public enum TestPostgres {
     }
 
     /// Runs a program to its end with output to a log file (no pipes: `pg_ctl start` leaves a server holding them) and returns
-    /// its exit status. posix_spawn and waitpid: Foundation's Process missed this child's exit.
-    public static func run(_ argv: [String], log: String) -> Int32 {
-        guard let pid = spawn(argv, log: log, append: true) else { return -1 }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    }
+    /// its exit status; blocks the calling thread.
+    public static func run(_ argv: [String], log: String) -> Int32 { ChildProcess.runBlocking(argv, log: log) }
 
-    /// Starts a program with standard input from /dev/null and its output (both streams) to a log file; nil if it cannot start.
-    public static func spawn(_ argv: [String], log: String, append: Bool) -> pid_t? {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid = pid_t()
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        return posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 ? pid : nil
-    }
-
-    /// Runs blocking work on a Dispatch thread, off the two-wide cooperative pool.
+    /// Runs blocking work on a thread of its own: never on the two-wide cooperative pool, and not on Dispatch's shared
+    /// threads either, which a read that may wait for minutes would hold.
     public static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
-        await withCheckedContinuation { continuation in DispatchQueue.global().async { continuation.resume(returning: work()) } }
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.start()
+        }
     }
 }
 
