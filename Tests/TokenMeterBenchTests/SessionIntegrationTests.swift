@@ -159,10 +159,12 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
     }
 
     @Test func interruptionKeepsWhatWasMeasuredAndMarksThePartial() async throws {
-        // Requests last ~2 s (400 tokens at 5 ms), so four are in flight whenever the cancel lands, even when a loaded machine
-        // takes a few hundred ms to deliver it (with 250 ms requests, one CI run saw all four finish first).
+        // Requests last 1-3 s (200-600 tokens at 5 ms), so requests are in flight whenever the cancel lands, even when a loaded
+        // machine takes a few hundred ms to deliver it (with 250 ms requests, one CI run saw all four finish first). Lengths
+        // differ so the four slots do not finish in step: with one fixed length, a whole round once ended just before the
+        // cancel and the next had not been sent, so nothing was in flight.
         let slow = TargetConfiguration(stepModel: StepTimeModel(fixedMilliseconds: 5))
-        let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: 400", target: slow,
+        let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: uniform:200-600", target: slow,
                                                        cancelAfterCompleted: 6)
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(result.partial)

@@ -41,3 +41,21 @@ tm_llama_source() {
 tm_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Prints a virtual environment with a peer tool from PyPI, installing it first if needed: tm_peer_venv NAME PACKAGE...
+# (AIPerf ~3 min; GuideLLM with the CPU build of torch ~5 min).
+tm_peer_venv() {
+    local venv="$TM_CACHE/venv-$1"
+    shift
+    if [ ! -f "$venv/.complete" ]; then
+        mkdir -p "$TM_CACHE"
+        tm_log "installing $* into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
+        touch "$venv/.complete"
+    fi
+    echo "$venv"
+}
+tm_aiperf_venv() { tm_peer_venv aiperf-0.13.0 "aiperf==0.13.0"; }
+tm_guidellm_venv() { tm_peer_venv guidellm-0.8.1 "torch==2.13.0+cpu" "guidellm==0.8.1"; }
