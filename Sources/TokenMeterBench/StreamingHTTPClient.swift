@@ -45,7 +45,8 @@ public struct RawResponse: Sendable {
     public var bytesReceived: Int = 0
     /// Whether the server allows the connection to be reused.
     public var keepAlive: Bool = true
-    /// Retries on a fresh connection after a stale pooled one failed.
+    /// Retries on a fresh connection: after a stale pooled one failed, or after a connect timed out while other
+    /// connections to the server were open (an overflowing accept queue).
     public var connectionRetries: Int = 0
 
     /// Creates an empty response.
@@ -110,6 +111,8 @@ public final class StreamingHTTPClient: Sendable {
     private let tls: NIOSSLContext?
     /// Connections being opened at once, at most (see `ConnectGate`).
     private let connectGate = ConnectGate(limit: 1024)
+    /// Source addresses past 4,096 open connections to a loopback target (see `LoopbackSources`).
+    private let sources: LoopbackSources
 
     /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
@@ -121,6 +124,7 @@ public final class StreamingHTTPClient: Sendable {
         self.timeouts = timeouts
         self.maxBodyBytes = maxBodyBytes
         self.maxEventBytes = maxEventBytes
+        self.sources = LoopbackSources(host: host)
     }
 
     /// A TLS client context that verifies servers against the system's roots, or only against the CA in `caFile` (PEM).
@@ -162,6 +166,12 @@ public final class StreamingHTTPClient: Sendable {
                 // connection after a streamed response, so at concurrency 8 a second stale pick lost one request in 256).
                 (connection, reused) = try await acquire(fresh: retries > 0)
             } catch {
+                // A connect that timed out while other connections to this server are open is an overloaded accept queue
+                // (the kernel dropped the SYN), not an unreachable server: nothing was sent, so it is safe to try again.
+                if case ChannelError.connectTimeout = error, retries < 2, sources.openConnections > 0, !Task.isCancelled {
+                    retries += 1
+                    continue
+                }
                 var response = RawResponse()
                 response.failure = Self.tlsFailure(error, peer: "\(host):\(port)")
                     ?? RequestFailure(kind: .connect, message: "cannot connect to \(host):\(port): \(Self.describe(error))")
@@ -216,7 +226,7 @@ public final class StreamingHTTPClient: Sendable {
         let host = self.host
         // With TLS, the connection is only handed out once its handshake succeeded, so a refused certificate is a connect failure.
         let handshake: EventLoopPromise<Void>? = tls == nil ? nil : group.next().makePromise()
-        let bootstrap = ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(Int64(timeouts.connectTimeoutNanoseconds)))
             .channelInitializer { channel in
@@ -236,12 +246,16 @@ public final class StreamingHTTPClient: Sendable {
             // The turn is held until the connection (and its TLS handshake) is up or has failed.
             await connectGate.enter()
             defer { connectGate.leave() }
+            if let source = sources.sourceForNewConnection() { bootstrap = bootstrap.bind(to: source) }
             do {
                 channel = try await bootstrap.connect(host: host, port: port).get()
             } catch {
+                sources.closed()
                 handshake?.fail(error)
                 throw error
             }
+            let sources = self.sources
+            channel.closeFuture.whenComplete { _ in sources.closed() }
             if let handshake {
                 do { try await handshake.futureResult.get() } catch {
                     channel.close(promise: nil)

@@ -148,7 +148,8 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var httpStatus: Int?
     /// Set when the request failed.
     public var failure: RequestFailure?
-    /// Number of times the request was retried on a fresh connection after a stale keep-alive one failed.
+    /// Number of times the request was retried on a fresh connection: after a stale keep-alive one failed, or after a
+    /// connect timed out while other connections to the server were open. Nothing had been sent either time.
     public var connectionRetries: Int
     /// True when the response was streamed; TPOT and gaps only exist for streamed responses.
     public var streamed: Bool

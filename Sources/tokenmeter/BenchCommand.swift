@@ -140,6 +140,7 @@ struct BenchCommand: AsyncParsableCommand {
         var validated = config
         if validated.url == nil { validated.url = "http://127.0.0.1:1/v1" }
         var plan = try BenchPlan(config: validated, environment: ProcessInfo.processInfo.environment)
+        try OpenFileLimit.check(plan.modes, limit: OpenFileLimit.raise())
         if config.url == nil {
             do {
                 target = try await ReferenceTarget.start(TargetConfiguration())

@@ -133,6 +133,31 @@ import TokenMeterCore
         withExtendedLifetime(closed) {}
     }
 
+    /// A connect that times out while the client holds other connections to the server (an overflowing accept queue) is
+    /// tried twice more, since nothing was sent; a refused one (above) fails at once.
+    @Test func aConnectTimeoutWhileTheServerIsReachableIsRetried() async throws {
+        let queue = FullAcceptQueue()
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: queue.port, threads: 1,
+                                         timeouts: ClientTimeouts(readSeconds: 4, totalSeconds: 10, connectSeconds: 0.5))
+        let started = MonotonicClock.nowNanoseconds()
+        let responses = await withTaskGroup(of: RawResponse.self) { group in
+            for _ in 0..<6 { group.addTask { await client.execute(request()) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let seconds = Double(MonotonicClock.nowNanoseconds() - started) / 1e9
+        await client.shutdown()
+        withExtendedLifetime(queue) {}
+        // The queue holds one or two connections (their requests time out waiting for an answer); the others never connect.
+        let unconnected = responses.filter { $0.failure?.kind == .connect }
+        #expect(!unconnected.isEmpty && unconnected.count < 6, "\(responses.map { $0.failure?.message ?? "ok" })")
+        for response in unconnected {
+            #expect(response.connectionRetries == 2)
+            #expect(response.failure?.message.contains("timeout") == true, "\(response.failure?.message ?? "")")
+        }
+        #expect(responses.filter { $0.failure?.kind == .timeout }.count == 6 - unconnected.count)
+        #expect(seconds >= 1.5 && seconds < 9, "\(seconds) s")
+    }
+
     @Test func cancellationEndsAnInFlightRequest() async throws {
         let server = try await ScriptedServer([.stall])
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)

@@ -22,7 +22,8 @@ struct Outcome {
 ///
 /// Through `ChildProcess` (posix_spawn, waitpid, no inherited descriptors): see there why not Foundation's Process.
 func tokenmeter(_ arguments: [String], environment: [String: String] = [:], interruptWhen: (@Sendable () -> Bool)? = nil,
-                signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil, stdoutFile: URL? = nil) async throws -> Outcome {
+                signal: Int32 = SIGINT, timeout: Double = 120, directory: URL? = nil, stdoutFile: URL? = nil,
+                prlimitFiles: Int? = nil) async throws -> Outcome {
     var env = ProcessInfo.processInfo.environment
     env["TOKENMETER_API_KEY"] = nil
     env["OPENAI_API_KEY"] = nil
@@ -35,7 +36,9 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     env["TOKENMETER_DATABASE_URL"] = nil
     for (k, v) in environment { env[k] = v }
 
-    let child = try ChildProcess.spawn([binary.path] + arguments, environment: env, directory: directory?.path,
+    // With `prlimitFiles`, under util-linux's prlimit(1), which execs it with that open-file limit (soft and hard).
+    let limit = prlimitFiles.map { ["/usr/bin/prlimit", "--nofile=\($0):\($0)"] } ?? []
+    let child = try ChildProcess.spawn(limit + [binary.path] + arguments, environment: env, directory: directory?.path,
                                        stdout: stdoutFile.map { .file($0.path, append: false) } ?? .pipe, stderr: .pipe)
     async let stdoutData = child.output()
     async let stderrData = child.errorOutput()
@@ -192,5 +195,15 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         #expect(status == 0 && !target.signaled, "status \(String(describing: status))")
         let lines = try String(contentsOf: truth, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)  // 2 warm-up + 4 measured
+    }
+}
+
+@Suite struct OpenFileLimitTests {
+    /// A concurrency the process cannot hold sockets for is refused before anything runs, with what to do.
+    @Test func aConcurrencyBeyondTheOpenFileLimitIsAClearError() async throws {
+        let r = try await tokenmeter(["bench", "--concurrency", "2000", "--requests", "2000", "--no-store"], prlimitFiles: 1024)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("2000 concurrent streams need about 2256 open files, but this process may open 1024"), "\(r.stderr)")
+        #expect(r.stderr.contains("ulimit -Hn"))
     }
 }

@@ -32,13 +32,15 @@ def tokenmeter(run_dir, truth, first_round=0):
         if entry.get("type") != "request":
             continue
         rec = entry["record"]
-        lag = (rec["t_send_ns"] - rec["t_sched_ns"]) / 1e6
-        out["lag"].append(lag)
-        if rec["id"] >= first_round:
-            out["lag_after"].append(lag)
+        if "t_send_ns" in rec:  # a request that failed before it was sent (no connection) has no send time
+            lag = (rec["t_send_ns"] - rec["t_sched_ns"]) / 1e6
+            out["lag"].append(lag)
+            if rec["id"] >= first_round:
+                out["lag_after"].append(lag)
         if rec.get("error") or rec.get("http_status") != 200:
             continue
-        times = [e["t_ns"] for e in rec.get("events", []) if e.get("tokens")]
+        # Events that carried output (text, or a token count when the server reports usage per chunk); not the closing one.
+        times = [e["t_ns"] for e in rec.get("events", []) if e.get("text") is not None or e.get("tokens")]
         gt = truth.get(f"p{entry['point']}-{rec['id']}")
         if gt is None or len(gt) != len(times) or not times:
             out["unmatched"] += 1
