@@ -83,10 +83,12 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let start = Date()
-        let r = try await tokenmeter(["bench"], timeout: 90, directory: dir)
+        let r = try await tokenmeter(["bench"], timeout: 150, directory: dir)
         let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(seconds < 60, "the default sweep took \(seconds) s")
+        // A release build runs the default sweep in ~31 s here, mostly the target's simulated time; this debug build takes
+        // ~51 s alone (client and target in one unoptimised process) and 56-66 s beside the rest of the suite.
+        #expect(seconds < 100, "the default sweep took \(seconds) s")
         for label in ["c=1", "c=4", "c=16", "c=64"] { #expect(r.stdout.contains(label)) }
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tokenmeter-results").path)
         #expect(runs.count == 1)
