@@ -89,12 +89,7 @@ struct Pages: Sendable {
 
     func apiRuns() async throws -> Response {
         let runs = try await store.runs()
-        let json = JSONValue.array(runs.map { r in
-            .object([("id", .string(r.metadata.id)), ("created_at", .string(r.metadata.createdAt)), ("status", .string(r.status.rawValue)),
-                     ("model", .string(r.model)), ("target", .string(r.target)), ("hardware", r.metadata.hardware.map { .string($0) } ?? .null),
-                     ("engine", r.metadata.engine.map { .string($0) } ?? .null), ("engine_version", r.metadata.engineVersion.map { .string($0) } ?? .null),
-                     ("gpus", .number(Double(r.gpus))), ("points", .number(Double(r.points))), ("label", r.metadata.label.map { .string($0) } ?? .null)])
-        })
+        let json = JSONValue.array(runs.map(\.json))
         return Self.response(json.serialized, type: "application/json")
     }
 

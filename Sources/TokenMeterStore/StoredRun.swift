@@ -67,6 +67,15 @@ public struct RunSummary: Sendable, Equatable {
     public var toolVersion: String
     /// Points stored.
     public var points: Int
+
+    /// The summary as `runs list --json` and the dashboard's `/api/runs` give it (the OpenAPI document's `RunSummary`).
+    public var json: JSONValue {
+        func optional(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        return .object([("id", .string(metadata.id)), ("created_at", .string(metadata.createdAt)), ("status", .string(status.rawValue)),
+                        ("model", .string(model)), ("target", .string(target)), ("hardware", optional(metadata.hardware)),
+                        ("engine", optional(metadata.engine)), ("engine_version", optional(metadata.engineVersion)),
+                        ("gpus", .number(Double(gpus))), ("points", .number(Double(points))), ("label", optional(metadata.label))])
+    }
 }
 
 /// A whole stored run: metadata, status and the result (points with their metrics).

@@ -50,12 +50,7 @@ struct RunsCommand: AsyncParsableCommand {
                 (try await store.runs(), try await store.predictions(), store.location)
             }
             if json {
-                print(JSONValue.array(runs.map { r in
-                    .object([("id", .string(r.metadata.id)), ("created_at", .string(r.metadata.createdAt)), ("status", .string(r.status.rawValue)),
-                             ("model", .string(r.model)), ("target", .string(r.target)), ("hardware", r.metadata.hardware.map { .string($0) } ?? .null),
-                             ("engine", r.metadata.engine.map { .string($0) } ?? .null), ("gpus", .number(Double(r.gpus))),
-                             ("points", .number(Double(r.points))), ("label", r.metadata.label.map { .string($0) } ?? .null)])
-                }).serialized)
+                print(JSONValue.array(runs.map(\.json)).serialized)
                 return
             }
             guard !runs.isEmpty || !predictions.isEmpty else {
