@@ -52,11 +52,6 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
                    stderr: String(decoding: await stderrData, as: UTF8.self))
 }
 
-struct CLIHelperError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
-
 func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("tokenmeter-cli-\(UUID().uuidString)") }
 
 @Suite struct CLITests {

@@ -73,7 +73,7 @@ func fetch(_ port: Int, _ path: String, method: String = "GET", headers: [String
 /// Sends raw bytes over a loopback TCP connection and returns what comes back until the server closes or 2 s pass (for
 /// requests URLSession will not send).
 func rawHTTP(_ port: Int, _ request: String) async throws -> String {
-    try await TestPostgres.onThread {
+    await onOwnThread {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -159,8 +159,11 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func stop(signal number: Int32 = SIGTERM, grace: Double = 10) async -> Int32 {
         signal(number)
-        if (try? await wait(timeout: grace)) ?? nil == nil { signal(SIGKILL) }
-        while isRunning { try? await Task.sleep(nanoseconds: 20_000_000) }
+        let deadline = Date().addingTimeInterval(grace)
+        while isRunning {
+            if Date() >= deadline { signal(SIGKILL) }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
         return terminationStatus ?? -1
     }
 
@@ -201,7 +204,7 @@ public final class ChildProcess: Sendable {
 
     private static func readToEnd(_ fd: Int32?) async -> Data {
         guard let fd else { return Data() }
-        return (try? await TestPostgres.onThread {
+        return await onOwnThread {
             var data = Data()
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -209,7 +212,7 @@ public final class ChildProcess: Sendable {
                 if n > 0 { data.append(contentsOf: buffer[0..<n]) } else if n == 0 || errno != EINTR { break }
             }
             return data
-        }) ?? Data()
+        }
     }
 
     /// Runs `argv` to its end, blocking the calling thread (one of its own, or an exit handler), with its output to `log`;
@@ -218,6 +221,14 @@ public final class ChildProcess: Sendable {
         guard let child = try? spawn(argv, stdout: .file(log, append: true), stderr: .sameAsOutput) else { return -1 }
         let code = child.waitBlocking()
         return child.signaled ? 128 + code : code
+    }
+}
+
+/// Runs blocking work on a thread of its own: never on the two-wide cooperative pool, and not on Dispatch's shared threads
+/// either, which a read that may wait for minutes would hold.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
     }
 }
 

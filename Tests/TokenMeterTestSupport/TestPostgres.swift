@@ -23,9 +23,9 @@ public enum TestPostgres {
     /// A new, empty database on the shared server; returns its URL.
     public static func freshDatabase() async throws -> String {
         // The first use starts the server: blocking work, so on a thread of its own.
-        let server = try await onThread { () -> Result<Server, TestServerError> in started }.get()
+        let server = try await onOwnThread { () -> Result<Server, TestServerError> in started }.get()
         let name = "tm_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        let status = try await onThread { run([server.bin + "/createdb", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", String(name)],
+        let status = await onOwnThread { run([server.bin + "/createdb", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", String(name)],
                                               log: server.directory + "/createdb.log") }
         guard status == 0 else { throw TestServerError(message: "createdb \(name) failed (exit \(status)); see \(server.directory)/createdb.log") }
         return "postgres://tokenmeter@127.0.0.1:\(server.port)/\(name)"
@@ -87,15 +87,6 @@ public enum TestPostgres {
     /// Runs a program to its end with output to a log file (no pipes: `pg_ctl start` leaves a server holding them) and returns
     /// its exit status; blocks the calling thread.
     public static func run(_ argv: [String], log: String) -> Int32 { ChildProcess.runBlocking(argv, log: log) }
-
-    /// Runs blocking work on a thread of its own: never on the two-wide cooperative pool, and not on Dispatch's shared
-    /// threads either, which a read that may wait for minutes would hold.
-    public static func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.start()
-        }
-    }
 }
 
 public struct TestServerError: Error, CustomStringConvertible {
