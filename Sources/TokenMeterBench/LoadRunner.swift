@@ -128,156 +128,143 @@ public struct LoadRunner: Sendable {
 
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
     ///
-    /// Each request goes out with `X-Request-Id: <requestIDPrefix><record id>`.
+    /// Each request goes out with `X-Request-Id: <requestIDPrefix><record id>`. A closed loop runs one chain per slot
+    /// (`StreamingHTTPClient.runChain`): a slot's next request is claimed and written on the event loop that read the end
+    /// of the one before, so its schedule lag does not wait for the loop's other reads. Its connections are opened before
+    /// the point starts, so the first round does not wait for connects either. An open loop sends each arrival at its
+    /// scheduled time. Responses are decoded here, off the event loops.
     public func run(mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
                     requestIDPrefix: String = "", progress: ProgressCounters? = nil) async -> PointRun {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
-        let origin = MonotonicClock.nowNanoseconds() + 5_000_000
-        let hardDeadline = origin + UInt64(bounds.maxPointSeconds * 1e9)
-        progress?.reset(planned: bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? 0)
-        var arrivals: ArrivalClock?
-        var offered: Double?
-        if case let .rate(rate, process, burstiness, _) = mode {
-            arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
-            offered = rate
-        }
-        let warmupEnd = bounds.warmupSeconds.map { origin + UInt64($0 * 1e9) }
-        let streamed = self.streamed
         let client = self.client
+        let streamed = self.streamed
+        if case let .concurrency(c) = mode {
+            await client.preconnect(min(c, bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? c))
+        }
+        let origin = MonotonicClock.nowNanoseconds() + 5_000_000
+        let schedule = PointSchedule(bounds: bounds, origin: origin)
+        progress?.reset(planned: bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? 0)
+        let inbox = PointInbox()
+        let hooks = ChainHooks(next: {
+            schedule.claim(at: MonotonicClock.nowNanoseconds()).map { PointSchedule.request($0, prepared, requestIDPrefix) }
+        }, completed: { request, response in
+            inbox.push(.response(request.tag, response))
+        })
+        var offered: Double?
+        if case let .rate(rate, _, _, _) = mode { offered = rate }
 
-        var measureStart: UInt64?
-        var measureDeadline: UInt64?
-        var stoppedBy = "request count reached"
-        var partial = false
-
-        let records = await withTaskGroup(of: Outcome.self, returning: [RequestRecord].self) { group in
-            var out: [RequestRecord] = []
-            var inFlight = 0
-            var index = 0
-            var measuredSent = 0
-            // A timer child wakes the dispatcher at a deadline even while every slot is busy.
-            func addTimer(at deadline: UInt64, _ kind: Outcome.Timer) {
-                group.addTask {
-                    let now = MonotonicClock.nowNanoseconds()
-                    if deadline > now { try? await Task.sleep(nanoseconds: deadline - now) }
-                    return .timer(kind)
-                }
-            }
-            /// Waits for one child; false when a deadline timer fired instead of a request finishing.
-            func awaitOne() async -> Bool {
-                guard let outcome = await group.next() else { return true }
-                switch outcome {
-                case let .record(r):
-                    inFlight -= 1
-                    out.append(r)
-                    return true
-                case .timer(.deadline):
-                    return false
-                case .timer(.drain):
-                    return true
-                }
-            }
-            func pastDeadline(_ t: UInt64) -> Bool {
-                if let measureDeadline, t >= measureDeadline { stoppedBy = "duration reached"; return true }
-                if t >= hardDeadline { stoppedBy = "point time limit reached"; partial = true; return true }
-                return false
-            }
-            addTimer(at: hardDeadline, .deadline)
-            dispatch: while true {
-                if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break }
-                if let measured = bounds.measuredRequests, measuredSent >= measured { break }
-                let scheduled: UInt64
+        let records = await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self, returning: [RequestRecord].self) { group in
+                var producers = 0
                 switch mode {
                 case let .concurrency(c):
-                    while inFlight >= c {
-                        if !(await awaitOne()), pastDeadline(MonotonicClock.nowNanoseconds()) { break dispatch }
-                        if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
-                    }
-                    scheduled = MonotonicClock.nowNanoseconds()
-                case let .rate(_, _, _, cap):
-                    scheduled = arrivals!.next()
-                    if pastDeadline(scheduled) { break dispatch }
-                    let now = MonotonicClock.nowNanoseconds()
-                    if scheduled > now { try? await Task.sleep(nanoseconds: scheduled - now) }
-                    if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
-                    if let cap {
-                        while inFlight >= cap {
-                            if !(await awaitOne()), pastDeadline(MonotonicClock.nowNanoseconds()) { break dispatch }
-                            if Task.isCancelled { stoppedBy = "interrupted"; partial = true; break dispatch }
+                    for _ in 0..<c {
+                        producers += 1
+                        group.addTask {
+                            await Self.sleep(until: origin)
+                            if let first = schedule.claim(at: origin) {
+                                await client.runChain(first: PointSchedule.request(first, prepared, requestIDPrefix), hooks: hooks)
+                            }
+                            inbox.push(.producerEnded)
                         }
                     }
-                }
-                let isWarmup = index < bounds.warmupRequests || (warmupEnd.map { scheduled < $0 } ?? false)
-                if !isWarmup, measureStart == nil {
-                    measureStart = scheduled
-                    if let d = bounds.durationSeconds {
-                        measureDeadline = scheduled + UInt64(d * 1e9)
-                        addTimer(at: measureDeadline!, .deadline)
+                case let .rate(rate, process, burstiness, cap):
+                    producers = 1
+                    group.addTask {
+                        var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
+                        await Self.arrive(&arrivals, cap: cap, schedule: schedule) { claim in
+                            await client.runChain(first: PointSchedule.request(claim, prepared, requestIDPrefix),
+                                                  hooks: ChainHooks(next: { nil }, completed: hooks.completed))
+                        }
+                        inbox.push(.producerEnded)
                     }
                 }
-                if pastDeadline(scheduled) { break }
-                let slot = index % plan.count
-                let planned = plan[slot]
-                let request = prepared[slot]
-                let id = index
                 group.addTask {
-                    var record = RequestRecord(id: id, phase: isWarmup ? .warmup : .measured, scheduledNanoseconds: scheduled,
-                                               promptTokensPlanned: planned.promptTokens, promptTokensExact: planned.exact,
-                                               maxTokens: planned.maxTokens)
-                    let raw = await client.execute(request, requestID: requestIDPrefix + String(id))
-                    ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
-                    progress?.record(record)
-                    return .record(record)
+                    // Wakes the dispatcher to check the deadlines while every request is busy.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: 50_000_000)
+                        inbox.push(.tick)
+                    }
                 }
-                inFlight += 1
-                index += 1
-                if !isWarmup { measuredSent += 1 }
-            }
-            // Drain: wait (bounded) or cancel what is still in flight.
-            if bounds.drain == .cancel || partial {
-                group.cancelAll()
-            } else if inFlight > 0 {
-                let now = MonotonicClock.nowNanoseconds()
-                let drainEnd = min(now + UInt64(bounds.drainTimeoutSeconds * 1e9), max(hardDeadline, now))
-                group.addTask {
+                var out: [RequestRecord] = []
+                var drainEnd: UInt64?
+                var cancelled = false
+                while producers > 0 {
+                    for event in await inbox.next() {
+                        switch event {
+                        case let .response(id, raw):
+                            let claim = schedule.claim(id)
+                            let planned = plan[id % plan.count]
+                            var record = RequestRecord(id: id, phase: claim.isWarmup ? .warmup : .measured,
+                                                       scheduledNanoseconds: claim.scheduled, promptTokensPlanned: planned.promptTokens,
+                                                       promptTokensExact: planned.exact, maxTokens: planned.maxTokens)
+                            ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
+                            progress?.record(record)
+                            out.append(record)
+                        case .producerEnded:
+                            producers -= 1
+                        case .tick:
+                            break
+                        }
+                    }
+                    // Drain: once no more requests will be sent, wait (bounded) or cancel what is still in flight.
                     let now = MonotonicClock.nowNanoseconds()
-                    if drainEnd > now { try? await Task.sleep(nanoseconds: drainEnd - now) }
-                    return .timer(.drain)
-                }
-                drain: while inFlight > 0, let outcome = await group.next() {
-                    switch outcome {
-                    case let .record(r):
-                        inFlight -= 1
-                        out.append(r)
-                    case .timer(.drain):
-                        stoppedBy += "; drain timed out"
-                        break drain
-                    case .timer(.deadline):
-                        continue
+                    schedule.stop(ifPast: now)
+                    guard !cancelled, let stop = schedule.stopped else { continue }
+                    if bounds.drain == .cancel || stop.partial {
+                        cancelled = true
+                    } else if let drainEnd {
+                        if now >= drainEnd {
+                            schedule.noteDrainTimedOut()
+                            cancelled = true
+                        }
+                    } else {
+                        drainEnd = min(now + UInt64(bounds.drainTimeoutSeconds * 1e9), max(schedule.hardDeadline, now))
                     }
+                    if cancelled { group.cancelAll() }
                 }
                 group.cancelAll()
-            } else {
-                group.cancelAll()
+                return out.sorted { $0.id < $1.id }
             }
-            for await outcome in group { if case let .record(r) = outcome { out.append(r) } }
-            return out.sorted { $0.id < $1.id }
+        } onCancel: {
+            schedule.stop("interrupted", partial: true)
+            inbox.push(.tick)
         }
 
+        let outcome = schedule.stopped ?? (reason: "request count reached", partial: false)
         let measured = records.filter { $0.phase == .measured }
+        let (measureStart, measureDeadline) = schedule.measurement
         let start = measured.compactMap(\.sentNanoseconds).min() ?? measureStart ?? origin
         var end = measured.compactMap(\.completedNanoseconds).max() ?? start
         if let measureDeadline { end = min(end, measureDeadline) }
         return PointRun(records: records, window: MeasurementWindow(startNanoseconds: start, endNanoseconds: end),
-                        offeredRequestsPerSecond: offered, partial: partial, stoppedBy: stoppedBy)
+                        offeredRequestsPerSecond: offered, partial: outcome.partial, stoppedBy: outcome.reason)
     }
-}
 
-/// What a child of a point's task group hands back: a finished request, or a timer that fired.
-enum Outcome: Sendable {
-    enum Timer: Sendable { case deadline, drain }
-    case record(RequestRecord)
-    case timer(Timer)
+    /// The open loop: sleeps to each arrival, waits for a free slot under `cap`, and sends; then lets the last ones finish.
+    private static func arrive(_ arrivals: inout ArrivalClock, cap: Int?, schedule: PointSchedule,
+                               send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
+        await withTaskGroup(of: Void.self) { requests in
+            var inFlight = 0
+            while true {
+                let scheduled = arrivals.next()
+                guard schedule.admits(scheduled) else { break }
+                await sleep(until: scheduled)
+                if let cap {
+                    while inFlight >= cap, !Task.isCancelled, await requests.next() != nil { inFlight -= 1 }
+                }
+                if Task.isCancelled { break }
+                guard let claim = schedule.claim(at: scheduled) else { break }
+                requests.addTask { await send(claim) }
+                inFlight += 1
+            }
+        }
+    }
+
+    private static func sleep(until deadline: UInt64) async {
+        let now = MonotonicClock.nowNanoseconds()
+        if deadline > now { try? await Task.sleep(nanoseconds: deadline - now) }
+    }
 }
 
 /// Absolute send deadlines of an open-loop schedule.

@@ -157,6 +157,19 @@ public final class StreamingHTTPClient: Sendable {
     ///
     /// `requestID`, when given, goes out as `X-Request-Id` so a server's log can be matched to the record.
     public func execute(_ request: PreparedRequest, requestID: String? = nil) async -> RawResponse {
+        let box = ResponseBox()
+        await runChain(first: ChainedRequest(request: request, requestID: requestID, tag: 0),
+                       hooks: ChainHooks(next: { nil }, completed: { _, response in box.store(response) }))
+        return box.load()
+    }
+
+    /// Sends requests back to back, one at a time: each next one is claimed from `hooks.next` the moment the one before
+    /// it ended and, when the server keeps the connection open, written on that connection from the event loop that
+    /// read the end, with no hop through the cooperative pool (a closed loop's slot is refilled within microseconds
+    /// however busy the loops are). Otherwise it goes out on a pooled or new connection. Every response, failures
+    /// included, reaches `hooks.completed` in order; the chain ends when `next` returns nil or the task is cancelled.
+    public func runChain(first: ChainedRequest, hooks: ChainHooks) async {
+        var current = first
         var retries = 0
         while true {
             let connection: Connection
@@ -177,44 +190,74 @@ public final class StreamingHTTPClient: Sendable {
                     ?? RequestFailure(kind: .connect, message: "cannot connect to \(host):\(port): \(Self.describe(error))")
                 response.endNanoseconds = MonotonicClock.nowNanoseconds()
                 response.connectionRetries = retries
-                return response
+                hooks.completed(current, response)
+                guard !Task.isCancelled, let following = hooks.next() else { return }
+                current = following
+                retries = 0
+                continue
             }
             if Task.isCancelled {
                 release(connection, reusable: true)
                 var response = RawResponse()
                 response.failure = RequestFailure(kind: .cancelled, message: "cancelled before sending")
-                return response
+                hooks.completed(current, response)
+                return
             }
-            var response = await run(request, requestID: requestID, on: connection)
-            response.connectionRetries = retries
-            // A pooled keep-alive connection the server already closed fails before any byte arrives:
-            // that request never reached the server, so it is safe to send it once more on a fresh one.
-            if reused, retries == 0, response.bytesReceived == 0, response.failure?.kind == .reset {
-                retries += 1
-                continue
+            switch await drive(current, retries: retries, reused: reused, on: connection, hooks: hooks) {
+            case let .ended(reusable):
+                release(connection, reusable: reusable)
+                return
+            case let .retry(request):
+                // A pooled keep-alive connection the server already closed fails before any byte arrives:
+                // that request never reached the server, so it is safe to send it once more on a fresh one.
+                release(connection, reusable: false)
+                current = request
+                retries = 1
+            case let .moveOn(request):
+                release(connection, reusable: false)
+                current = request
+                retries = 0
             }
-            release(connection, reusable: response.failure == nil && response.keepAlive)
-            return response
         }
     }
 
-    private func run(_ request: PreparedRequest, requestID: String?, on connection: Connection) async -> RawResponse {
-        let promise = connection.channel.eventLoop.makePromise(of: RawResponse.self)
-        let handler = connection.handler
-        let settings = ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes)
+    /// Opens connections until `count` are pooled, so that a closed loop's first round is not held up by connects and its
+    /// schedule lag measures the client rather than TCP (and TLS) setup. It stops opening at the first connect that fails;
+    /// the requests then connect, and report any failure, themselves.
+    public func preconnect(_ count: Int) async {
+        let pooled = idle.withLock { list in
+            list.removeAll { !$0.channel.isActive }
+            return list.count
+        }
+        guard count > pooled else { return }
+        let failed = FailureFlag()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in pooled..<count {
+                group.addTask {
+                    guard !failed.isSet, !Task.isCancelled else { return }
+                    do {
+                        let (connection, _) = try await self.acquire(fresh: true)
+                        self.release(connection, reusable: true)
+                    } catch {
+                        failed.set()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the chain on one connection's event loop until it ends, needs another connection, or must retry.
+    private func drive(_ request: ChainedRequest, retries: Int, reused: Bool, on connection: Connection, hooks: ChainHooks) async -> ChainExit {
+        let loop = connection.channel.eventLoop
+        let promise = loop.makePromise(of: ChainExit.self)
+        let driver = ChainDriver(connection: connection, hooks: hooks, current: request, retries: retries, reused: reused,
+                                 settings: ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes),
+                                 promise: promise)
         return await withTaskCancellationHandler {
-            connection.channel.eventLoop.execute {
-                handler.value.start(request, requestID: requestID, settings: settings, promise: promise)
-            }
-            do {
-                return try await promise.futureResult.get()
-            } catch {
-                var response = RawResponse()
-                response.failure = RequestFailure(kind: .reset, message: Self.describe(error))
-                return response
-            }
+            loop.execute { driver.start() }
+            return (try? await promise.futureResult.get()) ?? .ended(reusable: false)
         } onCancel: {
-            connection.channel.eventLoop.execute { handler.value.cancel() }
+            loop.execute { driver.cancel() }
         }
     }
 
@@ -324,6 +367,131 @@ final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
+/// One request of a chain (see `StreamingHTTPClient.runChain`), with the caller's tag for it.
+public struct ChainedRequest: Sendable {
+    /// What to send.
+    public var request: PreparedRequest
+    /// Sent as `X-Request-Id` when given.
+    public var requestID: String?
+    /// The caller's name for this request, handed back with its response.
+    public var tag: Int
+
+    /// Creates a chained request.
+    public init(request: PreparedRequest, requestID: String?, tag: Int) {
+        self.request = request
+        self.requestID = requestID
+        self.tag = tag
+    }
+}
+
+/// What a chain calls while it runs. Both may be called on an event loop, so both must be quick and must not block.
+public struct ChainHooks: Sendable {
+    /// Claims the request to send next, or nil to end the chain.
+    public var next: @Sendable () -> ChainedRequest?
+    /// Receives every response of the chain, in order.
+    public var completed: @Sendable (ChainedRequest, RawResponse) -> Void
+
+    /// Creates hooks.
+    public init(next: @escaping @Sendable () -> ChainedRequest?, completed: @escaping @Sendable (ChainedRequest, RawResponse) -> Void) {
+        self.next = next
+        self.completed = completed
+    }
+}
+
+/// Why a chain left its connection.
+enum ChainExit: Sendable {
+    /// The chain is over; the connection may go back to the pool when `reusable`.
+    case ended(reusable: Bool)
+    /// The request went out on a kept-alive connection the server had already closed: send it again on a fresh one.
+    case retry(ChainedRequest)
+    /// The next request is claimed but the server did not keep the connection open.
+    case moveOn(ChainedRequest)
+}
+
+/// Drives a chain on one connection. Its state is only touched on the connection's event loop (`start`, `cancel` and the
+/// handler's callback all run there), which is what makes the unchecked `Sendable` sound.
+final class ChainDriver: @unchecked Sendable {
+    private let connection: Connection
+    private let hooks: ChainHooks
+    private let settings: ExchangeSettings
+    private let promise: EventLoopPromise<ChainExit>
+    private var current: ChainedRequest
+    private var retries: Int
+    private var reused: Bool
+    private var cancelled = false
+    /// Set once the promise is completed: the connection may already serve another chain, so a late cancel must not touch it.
+    private var done = false
+
+    init(connection: Connection, hooks: ChainHooks, current: ChainedRequest, retries: Int, reused: Bool, settings: ExchangeSettings,
+         promise: EventLoopPromise<ChainExit>) {
+        self.connection = connection
+        self.hooks = hooks
+        self.current = current
+        self.retries = retries
+        self.reused = reused
+        self.settings = settings
+        self.promise = promise
+    }
+
+    func start() {
+        connection.channel.eventLoop.assertInEventLoop()
+        connection.handler.value.start(current.request, requestID: current.requestID, settings: settings) { self.finished($0) }
+    }
+
+    func cancel() {
+        connection.channel.eventLoop.assertInEventLoop()
+        guard !done else { return }
+        cancelled = true
+        connection.handler.value.cancel()
+    }
+
+    private func exit(_ exit: ChainExit) {
+        done = true
+        promise.succeed(exit)
+    }
+
+    private func finished(_ result: RawResponse) {
+        var response = result
+        response.connectionRetries = retries
+        if reused, retries == 0, !cancelled, response.bytesReceived == 0, response.failure?.kind == .reset {
+            exit(.retry(current))
+            return
+        }
+        hooks.completed(current, response)
+        let reusable = response.failure == nil && response.keepAlive && connection.channel.isActive
+        guard !cancelled, let following = hooks.next() else {
+            exit(.ended(reusable: reusable))
+            return
+        }
+        guard reusable else {
+            exit(.moveOn(following))
+            return
+        }
+        current = following
+        retries = 0
+        reused = true
+        start()
+    }
+}
+
+/// Set once, read from any thread.
+final class FailureFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .relaxed) }
+
+    func set() { value.store(true, ordering: .relaxed) }
+}
+
+/// Holds the one response of a single-request chain.
+final class ResponseBox: Sendable {
+    private let value = Mutex<RawResponse?>(nil)
+
+    func store(_ response: RawResponse) { value.withLock { $0 = response } }
+
+    func load() -> RawResponse { value.withLock { $0 } ?? RawResponse() }
+}
+
 struct Connection: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<StreamingResponseHandler>
@@ -341,7 +509,7 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private var context: ChannelHandlerContext?
-    private var promise: EventLoopPromise<RawResponse>?
+    private var onFinish: ((RawResponse) -> Void)?
     private var response = RawResponse()
     private var framer = SSEFramer()
     private var streaming = false
@@ -357,14 +525,15 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func start(_ request: PreparedRequest, requestID: String?, settings: ExchangeSettings, promise: EventLoopPromise<RawResponse>) {
-        guard let context, context.channel.isActive, self.promise == nil else {
+    /// Sends a request; `onFinish` gets its response (or failure) once, on the event loop, and may start the next one.
+    func start(_ request: PreparedRequest, requestID: String?, settings: ExchangeSettings, onFinish: @escaping (RawResponse) -> Void) {
+        guard let context, context.channel.isActive, self.onFinish == nil else {
             var failed = RawResponse()
             failed.failure = idleFailure ?? RequestFailure(kind: .reset, message: "connection closed before the request could be sent")
-            promise.succeed(failed)
+            onFinish(failed)
             return
         }
-        self.promise = promise
+        self.onFinish = onFinish
         self.settings = settings
         response = RawResponse()
         framer = SSEFramer(maxEventBytes: settings.maxEventBytes)
@@ -391,13 +560,13 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     }
 
     func cancel() {
-        guard promise != nil else { return }
+        guard onFinish != nil else { return }
         fail(RequestFailure(kind: .cancelled, message: "cancelled while in flight"))
         context?.close(promise: nil)
     }
 
     private func checkTimeouts() {
-        guard promise != nil else { return }
+        guard onFinish != nil else { return }
         let now = MonotonicClock.nowNanoseconds()
         if now - lastActivity > settings.timeouts.readTimeoutNanoseconds {
             let seconds = Double(settings.timeouts.readTimeoutNanoseconds) / 1e9
@@ -417,7 +586,7 @@ final class StreamingResponseHandler: ChannelInboundHandler {
             now = MonotonicClock.nowNanoseconds()
             readTime = now
         }
-        guard promise != nil else { return }
+        guard onFinish != nil else { return }
         lastActivity = now
         switch part {
         case let .head(head):
@@ -451,7 +620,7 @@ final class StreamingResponseHandler: ChannelInboundHandler {
             }
             response.endNanoseconds = now
             let keepAlive = response.keepAlive
-            succeed()
+            succeed() // may write the chain's next request on this connection right here (only when kept alive)
             if !keepAlive { context.close(promise: nil) }
         }
     }
@@ -480,23 +649,23 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     }
 
     private func succeed() {
-        guard let promise else { return }
+        guard let onFinish else { return }
         watchdog?.cancel()
         watchdog = nil
-        self.promise = nil
-        promise.succeed(response)
+        self.onFinish = nil
+        onFinish(response)
     }
 
     private func fail(_ failure: RequestFailure) {
-        guard let promise else {
+        guard let onFinish else {
             if idleFailure == nil { idleFailure = failure }
             return
         }
         watchdog?.cancel()
         watchdog = nil
-        self.promise = nil
+        self.onFinish = nil
         response.failure = failure
         response.endNanoseconds = MonotonicClock.nowNanoseconds()
-        promise.succeed(response)
+        onFinish(response)
     }
 }
