@@ -38,6 +38,8 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     public var drainTimeout: String = "60s"
     /// Hard limit on one point, warm-up and drain included.
     public var maxPointDuration: String = "10m"
+    /// Closed loop: the first requests of the slots are spread evenly over this long (`2s`); none means all at once.
+    public var rampUp: String?
     /// GPUs behind the endpoint, for per-GPU figures.
     public var gpus: Int = 1
     /// Service-level objective for goodput (`ttft_p99=2s,tpot_p99=80ms` or an MLPerf preset name).
@@ -99,6 +101,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case url, model, api, stream, concurrency, rate, arrival, burstiness, maxConcurrency = "max-concurrency"
         case isl, osl, requests, duration, warmup, drain, drainTimeout = "drain-timeout", maxPointDuration = "max-point-duration"
+        case rampUp = "ramp-up"
         case gpus, slo, seed, dataset, prefixCount = "prefix-count", prefixTokens = "prefix-tokens"
         case suffixesPerPrefix = "suffixes-per-prefix", apiKeyEnv = "api-key-env", apiKeyFile = "api-key-file", caFile = "ca-file"
         case header, extraBody = "extra-body", ignoreEOS = "ignore-eos", minTokens = "min-tokens"
@@ -127,6 +130,7 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         drain = try c.decodeIfPresent(DrainRule.self, forKey: .drain) ?? d.drain
         drainTimeout = try Self.text(c, .drainTimeout) ?? d.drainTimeout
         maxPointDuration = try Self.text(c, .maxPointDuration) ?? d.maxPointDuration
+        rampUp = try Self.text(c, .rampUp)
         gpus = try c.decodeIfPresent(Int.self, forKey: .gpus) ?? d.gpus
         slo = try c.decodeIfPresent(String.self, forKey: .slo)
         seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? d.seed

@@ -34,6 +34,8 @@ public struct BenchPlan: Sendable {
     public var drainTimeoutSeconds: Double
     /// Hard per-point limit (seconds).
     public var maxPointSeconds: Double
+    /// Closed loop: the slots' first requests spread over this long (seconds).
+    public var rampUpSeconds: Double = 0
     /// GPUs behind the endpoint.
     public var gpus: Int
     /// Objective for goodput.
@@ -142,6 +144,15 @@ public struct BenchPlan: Sendable {
         drainTimeoutSeconds = try DurationText.milliseconds(config.drainTimeout, field: "drain-timeout") / 1000
         maxPointSeconds = try DurationText.milliseconds(config.maxPointDuration, field: "max-point-duration") / 1000
         guard maxPointSeconds > 0 else { throw ConfigError(field: "max-point-duration", message: "must be longer than zero") }
+        if let ramp = config.rampUp {
+            guard config.rate?.isEmpty ?? true else {
+                throw ConfigError(field: "ramp-up", message: "applies to a closed loop (--concurrency); an open loop's arrivals are its schedule")
+            }
+            rampUpSeconds = try DurationText.milliseconds(ramp, field: "ramp-up") / 1000
+            guard rampUpSeconds < maxPointSeconds else {
+                throw ConfigError(field: "ramp-up", message: "must be shorter than max-point-duration (\(config.maxPointDuration))")
+            }
+        }
         if let slo = config.slo { objective = try ServiceLevelObjective(presetOrSpec: slo) }
         seed = UInt64(bitPattern: Int64(config.seed))
         var headers: [(String, String)] = []
@@ -263,7 +274,7 @@ public struct BenchPlan: Sendable {
         return PointBounds(
             warmupRequests: warmupSeconds == nil ? (warmupRequests ?? c) : 0, warmupSeconds: warmupSeconds,
             measuredRequests: measured, durationSeconds: durationSeconds, drain: drain,
-            drainTimeoutSeconds: drainTimeoutSeconds, maxPointSeconds: maxPointSeconds)
+            drainTimeoutSeconds: drainTimeoutSeconds, maxPointSeconds: maxPointSeconds, rampUpSeconds: rampUpSeconds)
     }
 
     /// Distinct prompts to plan for a point: every request when counted, else a bounded pool that is cycled.

@@ -51,10 +51,13 @@ public struct PointBounds: Sendable {
     public var drainTimeoutSeconds: Double
     /// Hard limit on the whole point, warm-up and drain included.
     public var maxPointSeconds: Double
+    /// Closed loop: slot k of c sends its first request at `k / c` of this (seconds) after the start.
+    public var rampUpSeconds: Double
 
     /// Creates bounds.
     public init(warmupRequests: Int = 0, warmupSeconds: Double? = nil, measuredRequests: Int? = nil, durationSeconds: Double? = nil,
-                drain: DrainRule = .wait, drainTimeoutSeconds: Double = 60, maxPointSeconds: Double = 600) {
+                drain: DrainRule = .wait, drainTimeoutSeconds: Double = 60, maxPointSeconds: Double = 600,
+                rampUpSeconds: Double = 0) {
         self.warmupRequests = warmupRequests
         self.warmupSeconds = warmupSeconds
         self.measuredRequests = measuredRequests
@@ -62,6 +65,7 @@ public struct PointBounds: Sendable {
         self.drain = drain
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.maxPointSeconds = maxPointSeconds
+        self.rampUpSeconds = rampUpSeconds
     }
 }
 
@@ -141,7 +145,13 @@ public struct LoadRunner: Sendable {
         if case let .concurrency(c) = mode {
             await client.preconnect(min(c, bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? c))
         }
-        let origin = MonotonicClock.nowNanoseconds() + 5_000_000
+        // Room before the first send: an open loop readies each arrival's connection `lead` ahead of its time, and a closed
+        // loop spawns one chain per slot first.
+        let lead: UInt64 = 50_000_000
+        let origin = switch mode {
+        case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
+        case .rate: MonotonicClock.nowNanoseconds() + lead + 5_000_000
+        }
         let schedule = PointSchedule(bounds: bounds, origin: origin)
         progress?.reset(planned: bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? 0)
         let inbox = PointInbox()
@@ -158,13 +168,15 @@ public struct LoadRunner: Sendable {
                 var producers = 0
                 switch mode {
                 case let .concurrency(c):
-                    for _ in 0..<c {
+                    // The first round is claimed here, in slot order, and each chain's first request is written at its
+                    // time by its event loop.
+                    for k in 0..<c {
+                        let offset = UInt64(bounds.rampUpSeconds * 1e9 * Double(k) / Double(c))
+                        guard let first = schedule.claim(at: origin + offset) else { break }
                         producers += 1
                         group.addTask {
-                            await Self.sleep(until: origin)
-                            if let first = schedule.claim(at: origin) {
-                                await client.runChain(first: PointSchedule.request(first, prepared, requestIDPrefix), hooks: hooks)
-                            }
+                            await client.runChain(first: PointSchedule.request(first, prepared, requestIDPrefix), hooks: hooks,
+                                                  sendAt: first.scheduled)
                             inbox.push(.producerEnded)
                         }
                     }
@@ -172,9 +184,9 @@ public struct LoadRunner: Sendable {
                     producers = 1
                     group.addTask {
                         var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
-                        await Self.arrive(&arrivals, cap: cap, schedule: schedule) { claim in
+                        await Self.arrive(&arrivals, lead: lead, cap: cap, schedule: schedule) { claim in
                             await client.runChain(first: PointSchedule.request(claim, prepared, requestIDPrefix),
-                                                  hooks: ChainHooks(next: { nil }, completed: hooks.completed))
+                                                  hooks: ChainHooks(next: { nil }, completed: hooks.completed), sendAt: claim.scheduled)
                         }
                         inbox.push(.producerEnded)
                     }
@@ -241,15 +253,16 @@ public struct LoadRunner: Sendable {
                         offeredRequestsPerSecond: offered, partial: outcome.partial, stoppedBy: outcome.reason)
     }
 
-    /// The open loop: sleeps to each arrival, waits for a free slot under `cap`, and sends; then lets the last ones finish.
-    private static func arrive(_ arrivals: inout ArrivalClock, cap: Int?, schedule: PointSchedule,
+    /// The open loop: `lead` before each arrival, waits for a free slot under `cap` and hands the request to `send`, which
+    /// readies a connection and writes it at its time; then lets the last ones finish.
+    private static func arrive(_ arrivals: inout ArrivalClock, lead: UInt64, cap: Int?, schedule: PointSchedule,
                                send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
         await withTaskGroup(of: Void.self) { requests in
             var inFlight = 0
             while true {
                 let scheduled = arrivals.next()
                 guard schedule.admits(scheduled) else { break }
-                await sleep(until: scheduled)
+                await sleep(until: scheduled - lead)
                 if let cap {
                     while inFlight >= cap, !Task.isCancelled, await requests.next() != nil { inFlight -= 1 }
                 }

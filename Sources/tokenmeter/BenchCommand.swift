@@ -36,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "In-flight requests at the end of a point: wait or cancel.") var drain: DrainRule?
     @Option(help: "Longest wait for in-flight requests after a point, e.g. 60s.") var drainTimeout: String?
     @Option(help: "Hard limit on one point, warm-up and drain included, e.g. 10m.") var maxPointDuration: String?
+    @Option(help: "Closed loop: spread the slots' first requests evenly over this long, e.g. 2s (default: all at once).") var rampUp: String?
     @Option(help: "GPUs behind the endpoint, for per-GPU throughput.") var gpus: Int?
     @Option(help: "Service-level objective for goodput, e.g. ttft_p99=2s,tpot_p99=80ms, or mlperf-llama3.1-8b.") var slo: String?
     @Option(help: "Seed for prompts, lengths and arrivals.") var seed: Int?
@@ -90,6 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
         if let drain { c.drain = drain }
         if let drainTimeout { c.drainTimeout = drainTimeout }
         if let maxPointDuration { c.maxPointDuration = maxPointDuration }
+        if let rampUp { c.rampUp = rampUp }
         if let gpus { c.gpus = gpus }
         if let slo { c.slo = slo }
         if let seed { c.seed = seed }

@@ -169,6 +169,74 @@ import TokenMeterCore
         await client.shutdown()
         await server.stop()
     }
+
+    /// A request with a send time goes out at that time, never before, and one cancelled before its time is never sent.
+    @Test func aTimedSendGoesOutAtItsTimeAndACancelledOneNever() async throws {
+        let server = try await ScriptedServer([.stream(completionFrames(2))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        await client.preconnect(2)
+        let sendAt = MonotonicClock.nowNanoseconds() + 300_000_000
+        let box = ResponseBox()
+        await client.runChain(first: ChainedRequest(request: request(), requestID: "timed", tag: 0),
+                              hooks: ChainHooks(next: { nil }, completed: { _, response in box.store(response) }), sendAt: sendAt)
+        let sent = try #require(box.load().sentNanoseconds)
+        #expect(box.load().failure == nil)
+        #expect(sent >= sendAt && sent - sendAt < 50_000_000, "sent \(Double(Int64(sent) - Int64(sendAt)) / 1e6) ms after its time")
+
+        let cancelled = Task {
+            let box = ResponseBox()
+            await client.runChain(first: ChainedRequest(request: request(), requestID: "never", tag: 1),
+                                  hooks: ChainHooks(next: { nil }, completed: { _, response in box.store(response) }),
+                                  sendAt: MonotonicClock.nowNanoseconds() + 5_000_000_000)
+            return box.load()
+        }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let started = MonotonicClock.nowNanoseconds()
+        cancelled.cancel()
+        let raw = await cancelled.value
+        #expect(raw.failure?.kind == .cancelled)
+        #expect(raw.failure?.message == "cancelled before sending")
+        #expect(MonotonicClock.nowNanoseconds() - started < 1_000_000_000, "the cancel waited for the send time")
+        try await Task.sleep(nanoseconds: 200_000_000)
+        #expect(server.requests == 1)
+        await client.shutdown()
+        await server.stop()
+    }
+
+    /// A chain sends its requests one after another on one kept-alive connection, hands back every response in order, and
+    /// moves to a new connection when the server closes the one it used.
+    @Test func aChainRunsBackToBackAndSurvivesAClosedConnection() async throws {
+        let server = try await ScriptedServer([.stream(completionFrames(2)), .stream(completionFrames(2), closeAfter: true),
+                                               .stream(completionFrames(2)), .stream(completionFrames(2))])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        let log = ChainLog()
+        let next: @Sendable () -> ChainedRequest? = {
+            log.claimed.withLock { n in
+                n += 1
+                return n < 4 ? ChainedRequest(request: request(), requestID: "c\(n)", tag: n) : nil
+            }
+        }
+        await client.runChain(first: ChainedRequest(request: request(), requestID: "c0", tag: 0),
+                              hooks: ChainHooks(next: next, completed: { chained, response in log.seen.withLock { $0.append((chained.tag, response)) } }))
+        let responses = log.seen.withLock { $0 }
+        #expect(responses.map(\.0) == [0, 1, 2, 3])
+        #expect(responses.allSatisfy { $0.1.failure == nil && $0.1.events.count >= 2 })
+        // Each next request was written after the one before ended: they never overlap.
+        for (a, b) in zip(responses, responses.dropFirst()) {
+            let sent = try #require(b.1.sentNanoseconds)
+            let ended = try #require(a.1.endNanoseconds)
+            #expect(sent >= ended)
+        }
+        #expect(server.requests == 4)
+        await client.shutdown()
+        await server.stop()
+    }
+}
+
+/// What a test chain claimed and got back.
+final class ChainLog: Sendable {
+    let claimed = Mutex(0)
+    let seen = Mutex<[(Int, RawResponse)]>([])
 }
 
 @Suite struct ConnectGateTests {
