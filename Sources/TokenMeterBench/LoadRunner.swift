@@ -147,7 +147,7 @@ public struct LoadRunner: Sendable {
         }
         // Room before the first send: an open loop readies each arrival's connection `lead` ahead of its time, and a closed
         // loop spawns one chain per slot first.
-        let lead: UInt64 = 50_000_000
+        let lead: UInt64 = 200_000_000
         let origin = switch mode {
         case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
         case .rate: MonotonicClock.nowNanoseconds() + lead + 5_000_000

@@ -115,6 +115,8 @@ public final class StreamingHTTPClient: Sendable {
     private let sources: LoopbackSources
     /// Each event loop's requests waiting for their send time (see `DueSends`).
     private let dueSends: [ObjectIdentifier: DueSends]
+    /// The target's address when `host` is an IP literal.
+    private let literal: SocketAddress?
 
     /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
@@ -127,6 +129,7 @@ public final class StreamingHTTPClient: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.maxEventBytes = maxEventBytes
         self.sources = LoopbackSources(host: host)
+        self.literal = try? SocketAddress(ipAddress: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host, port: port)
         var dueSends: [ObjectIdentifier: DueSends] = [:]
         for loop in group.makeIterator() { dueSends[ObjectIdentifier(loop)] = DueSends() }
         self.dueSends = dueSends
@@ -292,6 +295,8 @@ public final class StreamingHTTPClient: Sendable {
         let tls = self.tls
         let host = self.host
         let dueSends = self.dueSends
+        let literal = self.literal
+        let readTimeout = timeouts.readTimeoutNanoseconds
         // With TLS, the connection is only handed out once its handshake succeeded, so a refused certificate is a connect failure.
         let handshake: EventLoopPromise<Void>? = tls == nil ? nil : group.next().makePromise()
         var bootstrap = ClientBootstrap(group: group)
@@ -306,7 +311,8 @@ public final class StreamingHTTPClient: Sendable {
                         if let handshake { try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake)) }
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: dueSends[ObjectIdentifier(channel.eventLoop)]))
+                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: dueSends[ObjectIdentifier(channel.eventLoop)],
+                                                                                            readTimeoutNanoseconds: readTimeout))
                 }
             }
         let channel: any Channel
@@ -316,7 +322,12 @@ public final class StreamingHTTPClient: Sendable {
             defer { connectGate.leave() }
             if let source = sources.sourceForNewConnection() { bootstrap = bootstrap.bind(to: source) }
             do {
-                channel = try await bootstrap.connect(host: host, port: port).get()
+                // An IP literal needs no resolver: connecting by name hops through a resolver thread on every connect.
+                if let literal {
+                    channel = try await bootstrap.connect(to: literal).get()
+                } else {
+                    channel = try await bootstrap.connect(host: host, port: port).get()
+                }
             } catch {
                 sources.closed()
                 handshake?.fail(error)
@@ -605,11 +616,29 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     private var idleFailure: RequestFailure?
     /// This loop's requests waiting for their send time, fired after each read.
     private let dueSends: DueSends?
+    /// How often the timeouts are checked: a quarter of the read timeout, between 50 ms and 1 s.
+    private let watchdogInterval: TimeAmount
 
-    init(dueSends: DueSends?) { self.dueSends = dueSends }
+    init(dueSends: DueSends?, readTimeoutNanoseconds: UInt64) {
+        self.dueSends = dueSends
+        watchdogInterval = .nanoseconds(Int64(max(50_000_000, min(readTimeoutNanoseconds / 4, 1_000_000_000))))
+    }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    /// One watchdog per connection, for its whole life: a timer per request cost a removal from the loop's timer heap at
+    /// every response's end, a linear search there with thousands of connections on the loop.
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: watchdogInterval, delay: watchdogInterval) { _ in
+            loopBound.value.checkTimeouts()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        watchdog?.cancel()
+        watchdog = nil
+    }
 
     /// Sends a request; `onFinish` gets its response (or failure) once, on the event loop, and may start the next one.
     func start(_ request: PreparedRequest, requestID: String?, settings: ExchangeSettings, onFinish: @escaping (RawResponse) -> Void) {
@@ -638,11 +667,6 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        let interval = TimeAmount.nanoseconds(Int64(max(50_000_000, min(settings.timeouts.readTimeoutNanoseconds / 4, 1_000_000_000))))
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            loopBound.value.checkTimeouts()
-        }
     }
 
     func cancel() {
@@ -737,8 +761,6 @@ final class StreamingResponseHandler: ChannelInboundHandler {
 
     private func succeed() {
         guard let onFinish else { return }
-        watchdog?.cancel()
-        watchdog = nil
         self.onFinish = nil
         onFinish(response)
     }
@@ -748,8 +770,6 @@ final class StreamingResponseHandler: ChannelInboundHandler {
             if idleFailure == nil { idleFailure = failure }
             return
         }
-        watchdog?.cancel()
-        watchdog = nil
         self.onFinish = nil
         response.failure = failure
         response.endNanoseconds = MonotonicClock.nowNanoseconds()
