@@ -173,3 +173,21 @@ let package = Package(
         ),
     ]
 )
+
+// scripts/bench-http-client builds a comparison of tokenmeter's client with AsyncHTTPClient on the same closed loop; only then
+// is AsyncHTTPClient part of the package, so neither CI nor a plain build compiles it.
+if Context.environment["TOKENMETER_CLIENT_COMPARISON"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"))
+    package.targets.append(.executableTarget(
+        name: "http-client-comparison",
+        dependencies: [
+            "TokenMeterBench", "TokenMeterCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ],
+        path: "Benchmarks/HTTPClientComparison",
+        swiftSettings: swiftSettings
+    ))
+}

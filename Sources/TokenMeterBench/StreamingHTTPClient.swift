@@ -273,12 +273,7 @@ public final class StreamingHTTPClient: Sendable {
         return await withTaskCancellationHandler {
             if let sendAt, let due {
                 due.add(driver, at: sendAt)
-                let now = MonotonicClock.nowNanoseconds()
-                if sendAt > now {
-                    loop.scheduleTask(in: .nanoseconds(Int64(sendAt - now))) { due.fireIfDue() }
-                } else {
-                    loop.execute { due.fireIfDue() }
-                }
+                due.arm(at: sendAt, on: loop)
             } else {
                 loop.execute { driver.start() }
             }
@@ -540,6 +535,20 @@ final class DueSends: Sendable {
         waiting.withLock { list in
             list.append((due, driver))
             if due < earliest.load(ordering: .relaxed) { earliest.store(due, ordering: .relaxed) }
+        }
+    }
+
+    /// Makes sure the loop fires the sends due at `time` even if no read comes: a timer, set again when it went off early
+    /// by this clock (NIO's timers run on its own clock, and a relative delay measured on two clocks can differ by
+    /// microseconds, which left an idle loop's send waiting for the next read).
+    func arm(at time: UInt64, on loop: any EventLoop) {
+        let now = MonotonicClock.nowNanoseconds()
+        if time > now {
+            loop.scheduleTask(in: .nanoseconds(Int64(time - now))) { self.arm(at: time, on: loop) }
+        } else if loop.inEventLoop {
+            fireIfDue()
+        } else {
+            loop.execute { self.fireIfDue() }
         }
     }
 

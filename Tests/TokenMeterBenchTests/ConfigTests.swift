@@ -184,6 +184,9 @@ import TokenMeterCost
         ("scrape-interval", "scrape-interval: 1ms"),
         ("ca-file", "url: https://127.0.0.1:1/v1\nca-file: /nonexistent/ca.pem"),
         ("url", "url: 127.0.0.1:8000"),
+        ("ramp-up", "rate: 5\nramp-up: 2s"),
+        ("ramp-up", "ramp-up: soon"),
+        ("ramp-up", "max-point-duration: 10s\nramp-up: 20s"),
     ])
     func planValidationNamesTheBadField(field: String, yaml: String) throws {
         let error = try #require(throws: ConfigError.self) {
@@ -202,7 +205,16 @@ import TokenMeterCost
         let bounds = plan.bounds(for: .concurrency(16))
         #expect(bounds.measuredRequests == 128)
         #expect(bounds.warmupRequests == 16)
+        #expect(bounds.rampUpSeconds == 0)
         #expect(plan.headers.isEmpty)
+    }
+
+    @Test func rampUpReachesEveryClosedLoopPoint() throws {
+        var config = try BenchConfig.parse(yaml: "concurrency: [4, 64]\nramp-up: 1500ms")
+        config.url = "http://127.0.0.1:8000/v1"
+        let plan = try BenchPlan(config: config, environment: [:])
+        #expect(plan.bounds(for: .concurrency(4)).rampUpSeconds == 1.5)
+        #expect(plan.bounds(for: .concurrency(64)).rampUpSeconds == 1.5)
     }
 
     @Test func apiKeyComesFromEnvironmentOrFile() throws {
