@@ -99,7 +99,7 @@ final class Counter: Sendable {
 
 func cpuSeconds() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
@@ -136,7 +136,9 @@ let records = await withTaskGroup(of: [RequestRecord].self, returning: [RequestR
             return out
         }
     }
-    return await group.reduce(into: []) { $0 += $1 }.sorted { $0.id < $1.id }
+    var all: [RequestRecord] = []
+    for await slot in group { all += slot }
+    return all.sorted { $0.id < $1.id }
 }
 let wall = Double(MonotonicClock.nowNanoseconds() - wallStart) / 1e9
 let cpu = cpuSeconds() - cpuStart
