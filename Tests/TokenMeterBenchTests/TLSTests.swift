@@ -14,7 +14,7 @@ func selfSignedCertificate() async throws -> (certificate: String, key: String, 
     let openssl = try ChildProcess.spawn(["/usr/bin/env", "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                                           "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
     guard try await openssl.wait(timeout: 60) == 0 else {
-        openssl.signal(SIGKILL)
+        openssl.kill()
         throw ConfigError(field: "openssl", message: "openssl req failed or did not finish in 60 s")
     }
     return (cert, key, dir)

@@ -176,7 +176,7 @@ func scratch() -> URL { FileManager.default.temporaryDirectory.appendingPathComp
         let log = dir.appendingPathComponent("target.log").path
         let target = try ChildProcess.spawn([binary.path, "target", "--port", "0", "--time-scale", "0.1", "--ground-truth", truth.path],
                                             stdout: .file(log, append: false), stderr: .sameAsOutput)
-        defer { target.signal(SIGKILL) }
+        defer { target.kill() }
         // First line: "reference target listening on http://127.0.0.1:PORT/v1 ...".
         var line = ""
         for _ in 0..<1500 where !line.contains("\n") {

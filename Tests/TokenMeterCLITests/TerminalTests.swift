@@ -18,7 +18,7 @@ import TokenMeterTestSupport
         env["TOKENMETER_STORE"] = dir.appendingPathComponent("runs.sqlite").path
         env["TERM"] = "xterm"
         let process = try ChildProcess.spawn(["/usr/bin/script", "-q", "-e", "-f", "-c", command, transcript.path], environment: env, stdin: .pipe)
-        defer { process.signal(SIGKILL) }
+        defer { process.kill() }
         func typed() -> String { (try? String(contentsOf: transcript, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning, Date() < deadline, !typed().contains("[2/2]") { try await Task.sleep(nanoseconds: 50_000_000) }

@@ -144,7 +144,7 @@ public final class ChildProcess: Sendable {
     public var signaled: Bool { poll().map { ($0 & 0x7f) != 0 } ?? false }
 
     public func signal(_ number: Int32) {
-        if isRunning { kill(pid, number) }
+        if isRunning { Glibc.kill(pid, number) }
     }
 
     /// Waits (polling, so no thread blocks) until the child ends or `timeout` passes; then the termination status, or nil.
@@ -165,6 +165,13 @@ public final class ChildProcess: Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return terminationStatus ?? -1
+    }
+
+    /// Kills the child if it still runs and reaps it, so it does not linger as a zombie until the test process exits. SIGKILL
+    /// cannot be caught, so the wait is only the kernel's clean-up; for `defer`.
+    public func kill() {
+        signal(SIGKILL)
+        _ = waitBlocking()
     }
 
     /// Blocks the calling thread until the child ends: only for a thread of its own or an exit handler, never the cooperative pool.
