@@ -16,7 +16,6 @@ final class LoopbackSources: Sendable {
     static let count = 62
 
     private let enabled: Bool
-    private let open = Atomic<Int>(0)
     private let next = Atomic<Int>(0)
 
     init(host: String) {
@@ -24,16 +23,11 @@ final class LoopbackSources: Sendable {
         enabled = parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
-    /// The source address for a new connection, or nil for the system's choice; call `closed()` when it closes.
-    func sourceForNewConnection() -> SocketAddress? {
-        let opened = open.add(1, ordering: .relaxed).newValue
-        guard enabled, opened > Self.threshold else { return nil }
+    /// The source address for a new connection when `open` connections (this one included) are open, or nil for the
+    /// system's choice.
+    func source(whenOpen open: Int) -> SocketAddress? {
+        guard enabled, open > Self.threshold else { return nil }
         let k = next.add(1, ordering: .relaxed).newValue % Self.count
         return try? SocketAddress(ipAddress: "127.0.0.\(2 + k)", port: 0)
     }
-
-    func closed() { open.subtract(1, ordering: .relaxed) }
-
-    /// Connections open now (to any target: the count is kept for every host).
-    var openConnections: Int { open.load(ordering: .relaxed) }
 }

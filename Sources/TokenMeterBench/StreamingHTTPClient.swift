@@ -113,6 +113,8 @@ public final class StreamingHTTPClient: Sendable {
     private let connectGate = ConnectGate(limit: 1024)
     /// Source addresses past 4,096 open connections to a loopback target (see `LoopbackSources`).
     private let sources: LoopbackSources
+    /// Connections open or being opened now.
+    private let openConnections = Atomic<Int>(0)
     /// Each event loop's requests waiting for their send time (see `DueSends`).
     private let dueSends: [ObjectIdentifier: DueSends]
     /// The target's address when `host` is an IP literal.
@@ -194,7 +196,8 @@ public final class StreamingHTTPClient: Sendable {
             } catch {
                 // A connect that timed out while other connections to this server are open is an overloaded accept queue
                 // (the kernel dropped the SYN), not an unreachable server: nothing was sent, so it is safe to try again.
-                if case ChannelError.connectTimeout = error, retries < 2, sources.openConnections > 0, !Task.isCancelled {
+                if case ChannelError.connectTimeout = error, retries < 2, openConnections.load(ordering: .relaxed) > 0,
+                   !Task.isCancelled {
                     retries += 1
                     continue
                 }
@@ -315,7 +318,9 @@ public final class StreamingHTTPClient: Sendable {
             // The turn is held until the connection (and its TLS handshake) is up or has failed.
             await connectGate.enter()
             defer { connectGate.leave() }
-            if let source = sources.sourceForNewConnection() { bootstrap = bootstrap.bind(to: source) }
+            if let source = sources.source(whenOpen: openConnections.add(1, ordering: .relaxed).newValue) {
+                bootstrap = bootstrap.bind(to: source)
+            }
             do {
                 // An IP literal needs no resolver: connecting by name hops through a resolver thread on every connect.
                 if let literal {
@@ -324,12 +329,11 @@ public final class StreamingHTTPClient: Sendable {
                     channel = try await bootstrap.connect(host: host, port: port).get()
                 }
             } catch {
-                sources.closed()
+                openConnections.subtract(1, ordering: .relaxed)
                 handshake?.fail(error)
                 throw error
             }
-            let sources = self.sources
-            channel.closeFuture.whenComplete { _ in sources.closed() }
+            channel.closeFuture.whenComplete { _ in self.openConnections.subtract(1, ordering: .relaxed) }
             if let handshake {
                 do { try await handshake.futureResult.get() } catch {
                     channel.close(promise: nil)

@@ -7,19 +7,16 @@ import Testing
 @Suite struct LoopbackSourcesTests {
     @Test func spreadsOnlyPastTheThresholdAndOnlyForLoopbackLiterals() throws {
         let sources = LoopbackSources(host: "127.0.0.1")
-        for _ in 0..<LoopbackSources.threshold { #expect(sources.sourceForNewConnection() == nil) }
-        let spread = (0..<(2 * LoopbackSources.count)).compactMap { _ in sources.sourceForNewConnection()?.ipAddress }
+        for open in 1...LoopbackSources.threshold { #expect(sources.source(whenOpen: open) == nil) }
+        let spread = (1...(2 * LoopbackSources.count)).compactMap { sources.source(whenOpen: LoopbackSources.threshold + $0)?.ipAddress }
         #expect(spread.count == 2 * LoopbackSources.count)
         #expect(Set(spread).count == LoopbackSources.count)
         #expect(spread.allSatisfy { $0.hasPrefix("127.0.0.") && $0 != "127.0.0.1" })
-        // Closing connections brings the count back under the threshold.
-        for _ in 0..<(2 * LoopbackSources.count + 1) { sources.closed() }
-        #expect(sources.sourceForNewConnection() == nil)
+        // Back under the threshold, the system picks again.
+        #expect(sources.source(whenOpen: LoopbackSources.threshold) == nil)
 
         for host in ["localhost", "10.0.0.1", "::1", "127.0.0", "127.0.0.300", "example.com"] {
-            let other = LoopbackSources(host: host)
-            for _ in 0...LoopbackSources.threshold { _ = other.sourceForNewConnection() }
-            #expect(other.sourceForNewConnection() == nil, "\(host)")
+            #expect(LoopbackSources(host: host).source(whenOpen: LoopbackSources.threshold + 1) == nil, "\(host)")
         }
     }
 }
