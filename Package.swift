@@ -89,7 +89,7 @@ let package = Package(
         ),
         .target(
             name: "TokenMeterReport",
-            dependencies: ["TokenMeterCore", "TokenMeterBench", "TokenMeterCost"],
+            dependencies: ["TokenMeterCore", "TokenMeterBench", "TokenMeterCost", "TokenMeterStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -71,12 +71,8 @@ struct Pages: Sendable {
         var runs: [ReportRun] = []
         for id in ids {
             let run = try await load(id)
-            var requests: [Int: [RequestRecord]] = [:]
-            for point in run.result.points { requests[point.index] = try await store.requests(runID: run.metadata.id, point: point.index) }
             let profile = try? run.metadata.hardware.map { try CostProfile.tier(tier, gpu: try catalog.gpu($0)) }
-            runs.append(ReportRun(id: run.metadata.id, name: run.metadata.label.map { "\($0) (\(run.metadata.id))" } ?? run.metadata.id,
-                                  result: run.result, status: run.status.rawValue, hardware: run.metadata.hardware, engine: run.metadata.engine,
-                                  profile: profile ?? nil, requests: requests))
+            runs.append(try await ReportRun.load(run, from: store, profile: profile ?? nil))
         }
         var html = HTMLReport.render(runs, title: runs.count == 1 ? "Run \(runs[0].id)" : "Comparing \(runs.count) runs",
                                      generatedAt: ISO8601DateFormatter().string(from: Date()))

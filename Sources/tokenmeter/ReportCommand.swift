@@ -25,25 +25,17 @@ struct ReportCommand: AsyncParsableCommand {
         guard !ids.isEmpty else { throw ConfigError(field: "ids", message: "name at least one run id (tokenmeter runs list shows them)") }
         let catalog = try HardwareCatalog.load()
         let shared = try profile.map { path throws(ConfigError) in try CostProfile.load(path: path, catalog: catalog) }
-        let stored: [(StoredRun, [Int: [RequestRecord]])] = try await RunsCommand.withStore { store in
-            var out: [(StoredRun, [Int: [RequestRecord]])] = []
+        let runs: [ReportRun] = try await RunsCommand.withStore { store in
+            var out: [ReportRun] = []
             for id in ids {
                 let run = try await store.resolve(id)
-                var requests: [Int: [RequestRecord]] = [:]
-                for point in run.result.points { requests[point.index] = try await store.requests(runID: run.metadata.id, point: point.index) }
-                out.append((run, requests))
+                var profile = shared
+                if profile == nil, let hardware = run.metadata.hardware ?? gpu {
+                    profile = try CostProfile.tier(tier, gpu: try catalog.gpu(hardware))
+                }
+                out.append(try await ReportRun.load(run, from: store, profile: profile))
             }
             return out
-        }
-        var runs: [ReportRun] = []
-        for (run, requests) in stored {
-            var profile = shared
-            if profile == nil, let hardware = run.metadata.hardware ?? gpu {
-                profile = try CostProfile.tier(tier, gpu: try catalog.gpu(hardware))
-            }
-            let name = run.metadata.label.map { "\($0) (\(run.metadata.id))" } ?? run.metadata.id
-            runs.append(ReportRun(id: run.metadata.id, name: name, result: run.result, status: run.status.rawValue, hardware: run.metadata.hardware,
-                                  engine: run.metadata.engine, profile: profile, requests: requests))
         }
         let html = HTMLReport.render(runs, title: title, generatedAt: ISO8601DateFormatter().string(from: Date()))
         do { try html.write(toFile: output, atomically: true, encoding: .utf8) } catch {
