@@ -115,6 +115,8 @@ public final class StreamingHTTPClient: Sendable {
     private let sources: LoopbackSources
     /// Connections open or being opened now.
     private let openConnections = Atomic<Int>(0)
+    /// Whether the server closes connections it said it would keep alive (see `ReuseHistory`).
+    private let reuse = ReuseHistory()
     /// Each event loop's requests waiting for their send time (see `DueSends`).
     private let dueSends: [ObjectIdentifier: DueSends]
     /// The target's address when `host` is an IP literal.
@@ -269,7 +271,7 @@ public final class StreamingHTTPClient: Sendable {
                        sendAt: UInt64?) async -> ChainExit {
         let loop = connection.channel.eventLoop
         let promise = loop.makePromise(of: ChainExit.self)
-        let driver = ChainDriver(connection: connection, hooks: hooks, current: request, retries: retries, reused: reused,
+        let driver = ChainDriver(connection: connection, hooks: hooks, reuse: reuse, current: request, retries: retries, reused: reused,
                                  settings: ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes),
                                  promise: promise)
         let due = dueSends[ObjectIdentifier(loop)]
@@ -448,6 +450,7 @@ enum ChainExit: Sendable {
 final class ChainDriver: @unchecked Sendable {
     private let connection: Connection
     private let hooks: ChainHooks
+    private let reuse: ReuseHistory
     private let settings: ExchangeSettings
     private let promise: EventLoopPromise<ChainExit>
     private var current: ChainedRequest
@@ -459,10 +462,11 @@ final class ChainDriver: @unchecked Sendable {
     /// Whether the current request was handed to the connection.
     private var started = false
 
-    init(connection: Connection, hooks: ChainHooks, current: ChainedRequest, retries: Int, reused: Bool, settings: ExchangeSettings,
-         promise: EventLoopPromise<ChainExit>) {
+    init(connection: Connection, hooks: ChainHooks, reuse: ReuseHistory, current: ChainedRequest, retries: Int, reused: Bool,
+         settings: ExchangeSettings, promise: EventLoopPromise<ChainExit>) {
         self.connection = connection
         self.hooks = hooks
+        self.reuse = reuse
         self.current = current
         self.retries = retries
         self.reused = reused
@@ -503,11 +507,13 @@ final class ChainDriver: @unchecked Sendable {
         var response = result
         response.connectionRetries = retries
         if reused, retries == 0, !cancelled, response.bytesReceived == 0, response.failure?.kind == .reset {
+            reuse.closedByServer()
             exit(.retry(current))
             return
         }
+        if reused, response.bytesReceived > 0 { reuse.kept() }
         hooks.completed(current, response)
-        let reusable = response.failure == nil && response.keepAlive && connection.channel.isActive
+        let reusable = response.failure == nil && response.keepAlive && connection.channel.isActive && !reuse.serverCloses
         guard !cancelled, let following = hooks.next() else {
             exit(.ended(reusable: reusable))
             return
@@ -578,6 +584,23 @@ final class DueSends: Sendable {
         }
         for entry in ready.sorted(by: { $0.due < $1.due }) { entry.driver.start() }
     }
+}
+
+/// Whether the server closes a connection after each response although the response said keep-alive (llama.cpp's server
+/// does). A chain writes its next request the moment a response ends, so against such a server every next request went
+/// into a closing connection, failed before any byte and was sent again on a new one: a wasted write and a reset per
+/// request. After three such failures in a row the client stops reusing connections and opens a new one per request.
+final class ReuseHistory: Sendable {
+    private let closedInARow = Atomic<Int>(0)
+
+    /// A request on a kept-alive connection failed before any byte: the server had closed it.
+    func closedByServer() { closedInARow.add(1, ordering: .relaxed) }
+
+    /// A request on a kept-alive connection got an answer.
+    func kept() { closedInARow.store(0, ordering: .relaxed) }
+
+    /// True once the server closed three kept-alive connections in a row.
+    var serverCloses: Bool { closedInARow.load(ordering: .relaxed) >= 3 }
 }
 
 /// Set once, read from any thread.

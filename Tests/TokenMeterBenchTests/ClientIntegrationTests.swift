@@ -231,6 +231,30 @@ import TokenMeterCore
         await client.shutdown()
         await server.stop()
     }
+
+    /// A server that closes every connection after its response while saying keep-alive (llama.cpp's server) costs a
+    /// failed write and a retry per request only until the client has seen it three times; then every request opens a
+    /// connection of its own, and none is lost.
+    @Test func aServerThatClosesEveryKeptAliveConnectionIsNoLongerReused() async throws {
+        let server = try await ScriptedServer([.stream(completionFrames(2), closeAfter: true)])
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
+        let log = ChainLog()
+        let next: @Sendable () -> ChainedRequest? = {
+            log.claimed.withLock { n in
+                n += 1
+                return n < 12 ? ChainedRequest(request: request(), requestID: "c\(n)", tag: n) : nil
+            }
+        }
+        await client.runChain(first: ChainedRequest(request: request(), requestID: "c0", tag: 0),
+                              hooks: ChainHooks(next: next, completed: { chained, response in log.seen.withLock { $0.append((chained.tag, response)) } }))
+        let responses = log.seen.withLock { $0 }
+        #expect(responses.map(\.0) == Array(0..<12))
+        #expect(responses.allSatisfy { $0.1.failure == nil })
+        #expect(responses.reduce(0) { $0 + $1.1.connectionRetries } == 3)
+        #expect(server.requests == 12)
+        await client.shutdown()
+        await server.stop()
+    }
 }
 
 /// What a test chain claimed and got back.
