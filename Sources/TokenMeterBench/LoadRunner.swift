@@ -142,9 +142,8 @@ public struct LoadRunner: Sendable {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
         let client = self.client
         let streamed = self.streamed
-        if case let .concurrency(c) = mode {
-            await client.preconnect(min(c, bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? c))
-        }
+        let planned = bounds.measuredRequests.map { $0 + bounds.warmupRequests }
+        if case let .concurrency(c) = mode { await client.preconnect(min(c, planned ?? c)) }
         // Room before the first send: an open loop readies each arrival's connection `lead` ahead of its time, and a closed
         // loop spawns one chain per slot first.
         let lead: UInt64 = 200_000_000
@@ -153,10 +152,11 @@ public struct LoadRunner: Sendable {
         case .rate: MonotonicClock.nowNanoseconds() + lead + 5_000_000
         }
         let schedule = PointSchedule(bounds: bounds, origin: origin)
-        progress?.reset(planned: bounds.measuredRequests.map { $0 + bounds.warmupRequests } ?? 0)
+        progress?.reset(planned: planned ?? 0)
         let inbox = PointInbox()
+        let chained: @Sendable (PointSchedule.Claim) -> ChainedRequest = { PointSchedule.request($0, prepared, requestIDPrefix) }
         let hooks = ChainHooks(next: {
-            schedule.claim(at: MonotonicClock.nowNanoseconds()).map { PointSchedule.request($0, prepared, requestIDPrefix) }
+            schedule.claim(at: MonotonicClock.nowNanoseconds()).map(chained)
         }, completed: { request, response in
             inbox.push(.response(request.tag, response))
         })
@@ -175,8 +175,7 @@ public struct LoadRunner: Sendable {
                         guard let first = schedule.claim(at: origin + offset) else { break }
                         producers += 1
                         group.addTask {
-                            await client.runChain(first: PointSchedule.request(first, prepared, requestIDPrefix), hooks: hooks,
-                                                  sendAt: first.scheduled)
+                            await client.runChain(first: chained(first), hooks: hooks, sendAt: first.scheduled)
                             inbox.push(.producerEnded)
                         }
                     }
@@ -185,8 +184,8 @@ public struct LoadRunner: Sendable {
                     group.addTask {
                         var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
                         await Self.arrive(&arrivals, lead: lead, cap: cap, schedule: schedule) { claim in
-                            await client.runChain(first: PointSchedule.request(claim, prepared, requestIDPrefix),
-                                                  hooks: ChainHooks(next: { nil }, completed: hooks.completed), sendAt: claim.scheduled)
+                            await client.runChain(first: chained(claim), hooks: ChainHooks(next: { nil }, completed: hooks.completed),
+                                                  sendAt: claim.scheduled)
                         }
                         inbox.push(.producerEnded)
                     }

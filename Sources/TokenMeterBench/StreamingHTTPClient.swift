@@ -133,7 +133,7 @@ public final class StreamingHTTPClient: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.maxEventBytes = maxEventBytes
         self.sources = LoopbackSources(host: host)
-        self.literal = try? SocketAddress(ipAddress: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host, port: port)
+        self.literal = try? SocketAddress(ipAddress: host, port: port)
         var dueSends: [ObjectIdentifier: DueSends] = [:]
         for loop in group.makeIterator() { dueSends[ObjectIdentifier(loop)] = DueSends() }
         self.dueSends = dueSends
@@ -216,9 +216,7 @@ public final class StreamingHTTPClient: Sendable {
             }
             if Task.isCancelled {
                 release(connection, reusable: true)
-                var response = RawResponse()
-                response.failure = RequestFailure(kind: .cancelled, message: "cancelled before sending")
-                hooks.completed(current, response)
+                hooks.completed(current, .cancelledBeforeSending)
                 return
             }
             let exit = await drive(current, retries: retries, reused: reused, on: connection, hooks: hooks, sendAt: sendAt)
@@ -277,8 +275,7 @@ public final class StreamingHTTPClient: Sendable {
         let due = dueSends[ObjectIdentifier(loop)]
         return await withTaskCancellationHandler {
             if let sendAt, let due {
-                due.add(driver, at: sendAt)
-                due.arm(at: sendAt, on: loop)
+                due.add(driver, at: sendAt, on: loop)
             } else {
                 loop.execute { driver.start() }
             }
@@ -480,9 +477,7 @@ final class ChainDriver: @unchecked Sendable {
         guard !done else { return }
         if cancelled, !started {
             started = true
-            var response = RawResponse()
-            response.failure = RequestFailure(kind: .cancelled, message: "cancelled before sending")
-            hooks.completed(current, response)
+            hooks.completed(current, .cancelledBeforeSending)
             exit(.ended(reusable: true))
             return
         }
@@ -540,18 +535,19 @@ final class DueSends: Sendable {
     private let earliest = Atomic<UInt64>(.max)
     private let waiting = Mutex<[(due: UInt64, driver: ChainDriver)]>([])
 
-    /// Queues `driver`'s request to be written at `due` (monotonic ns); call `fireIfDue` on the loop when that time comes.
-    func add(_ driver: ChainDriver, at due: UInt64) {
+    /// Queues `driver`'s request to be written at `due` (monotonic ns) by `loop`, the loop of its connection.
+    func add(_ driver: ChainDriver, at due: UInt64, on loop: any EventLoop) {
         waiting.withLock { list in
             list.append((due, driver))
             if due < earliest.load(ordering: .relaxed) { earliest.store(due, ordering: .relaxed) }
         }
+        arm(at: due, on: loop)
     }
 
     /// Makes sure the loop fires the sends due at `time` even if no read comes: a timer, set again when it went off early
     /// by this clock (NIO's timers run on its own clock, and a relative delay measured on two clocks can differ by
     /// microseconds, which left an idle loop's send waiting for the next read).
-    func arm(at time: UInt64, on loop: any EventLoop) {
+    private func arm(at time: UInt64, on loop: any EventLoop) {
         let now = MonotonicClock.nowNanoseconds()
         if time > now {
             loop.scheduleTask(in: .nanoseconds(Int64(time - now))) { self.arm(at: time, on: loop) }
@@ -610,6 +606,15 @@ final class FailureFlag: Sendable {
     var isSet: Bool { value.load(ordering: .relaxed) }
 
     func set() { value.store(true, ordering: .relaxed) }
+}
+
+extension RawResponse {
+    /// A request that was cancelled before any byte of it was written.
+    static var cancelledBeforeSending: RawResponse {
+        var response = RawResponse()
+        response.failure = RequestFailure(kind: .cancelled, message: "cancelled before sending")
+        return response
+    }
 }
 
 /// Holds the one response of a single-request chain.

@@ -209,16 +209,7 @@ import TokenMeterCore
         let server = try await ScriptedServer([.stream(completionFrames(2)), .stream(completionFrames(2), closeAfter: true),
                                                .stream(completionFrames(2)), .stream(completionFrames(2))])
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
-        let log = ChainLog()
-        let next: @Sendable () -> ChainedRequest? = {
-            log.claimed.withLock { n in
-                n += 1
-                return n < 4 ? ChainedRequest(request: request(), requestID: "c\(n)", tag: n) : nil
-            }
-        }
-        await client.runChain(first: ChainedRequest(request: request(), requestID: "c0", tag: 0),
-                              hooks: ChainHooks(next: next, completed: { chained, response in log.seen.withLock { $0.append((chained.tag, response)) } }))
-        let responses = log.seen.withLock { $0 }
+        let responses = await ChainLog.run(4, of: request(), on: client)
         #expect(responses.map(\.0) == [0, 1, 2, 3])
         #expect(responses.allSatisfy { $0.1.failure == nil && $0.1.events.count >= 2 })
         // Each next request was written after the one before ended: they never overlap.
@@ -238,16 +229,7 @@ import TokenMeterCore
     @Test func aServerThatClosesEveryKeptAliveConnectionIsNoLongerReused() async throws {
         let server = try await ScriptedServer([.stream(completionFrames(2), closeAfter: true)])
         let client = StreamingHTTPClient(host: "127.0.0.1", port: server.port, threads: 1)
-        let log = ChainLog()
-        let next: @Sendable () -> ChainedRequest? = {
-            log.claimed.withLock { n in
-                n += 1
-                return n < 12 ? ChainedRequest(request: request(), requestID: "c\(n)", tag: n) : nil
-            }
-        }
-        await client.runChain(first: ChainedRequest(request: request(), requestID: "c0", tag: 0),
-                              hooks: ChainHooks(next: next, completed: { chained, response in log.seen.withLock { $0.append((chained.tag, response)) } }))
-        let responses = log.seen.withLock { $0 }
+        let responses = await ChainLog.run(12, of: request(), on: client)
         #expect(responses.map(\.0) == Array(0..<12))
         #expect(responses.allSatisfy { $0.1.failure == nil })
         #expect(responses.reduce(0) { $0 + $1.1.connectionRetries } == 3)
@@ -261,6 +243,21 @@ import TokenMeterCore
 final class ChainLog: Sendable {
     let claimed = Mutex(0)
     let seen = Mutex<[(Int, RawResponse)]>([])
+
+    /// Runs one chain of `count` copies of `request`, tagged 0, 1, ..., on `client`; every response with its tag, in the
+    /// order they came.
+    static func run(_ count: Int, of request: PreparedRequest, on client: StreamingHTTPClient) async -> [(Int, RawResponse)] {
+        let log = ChainLog()
+        let next: @Sendable () -> ChainedRequest? = {
+            log.claimed.withLock { n in
+                n += 1
+                return n < count ? ChainedRequest(request: request, requestID: "c\(n)", tag: n) : nil
+            }
+        }
+        await client.runChain(first: ChainedRequest(request: request, requestID: "c0", tag: 0),
+                              hooks: ChainHooks(next: next, completed: { chained, response in log.seen.withLock { $0.append((chained.tag, response)) } }))
+        return log.seen.withLock { $0 }
+    }
 }
 
 @Suite struct ConnectGateTests {
