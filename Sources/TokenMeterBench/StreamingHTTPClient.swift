@@ -117,8 +117,8 @@ public final class StreamingHTTPClient: Sendable {
     private let openConnections = Atomic<Int>(0)
     /// Whether the server closes connections it said it would keep alive (see `ReuseHistory`).
     private let reuse = ReuseHistory()
-    /// Each event loop's requests waiting for their send time (see `DueSends`).
-    private let dueSends: [ObjectIdentifier: DueSends]
+    /// Each event loop's requests waiting for their send time (see `DueSends`) and its connections' watchdog.
+    private let perLoop: [ObjectIdentifier: (dueSends: DueSends, watchdog: ConnectionWatchdog)]
     /// The target's address when `host` is an IP literal.
     private let literal: SocketAddress?
 
@@ -134,9 +134,12 @@ public final class StreamingHTTPClient: Sendable {
         self.maxEventBytes = maxEventBytes
         self.sources = LoopbackSources(host: host)
         self.literal = try? SocketAddress(ipAddress: host, port: port)
-        var dueSends: [ObjectIdentifier: DueSends] = [:]
-        for loop in group.makeIterator() { dueSends[ObjectIdentifier(loop)] = DueSends() }
-        self.dueSends = dueSends
+        var perLoop: [ObjectIdentifier: (dueSends: DueSends, watchdog: ConnectionWatchdog)] = [:]
+        for loop in group.makeIterator() {
+            perLoop[ObjectIdentifier(loop)] = (DueSends(loop: loop),
+                                               ConnectionWatchdog(loop: loop, readTimeoutNanoseconds: timeouts.readTimeoutNanoseconds))
+        }
+        self.perLoop = perLoop
     }
 
     /// A TLS client context that verifies servers against the system's roots, or only against the CA in `caFile` (PEM).
@@ -272,10 +275,10 @@ public final class StreamingHTTPClient: Sendable {
         let driver = ChainDriver(connection: connection, hooks: hooks, reuse: reuse, current: request, retries: retries, reused: reused,
                                  settings: ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes),
                                  promise: promise)
-        let due = dueSends[ObjectIdentifier(loop)]
+        let due = perLoop[ObjectIdentifier(loop)]?.dueSends
         return await withTaskCancellationHandler {
             if let sendAt, let due {
-                due.add(driver, at: sendAt, on: loop)
+                due.add(driver, at: sendAt)
             } else {
                 loop.execute { driver.start() }
             }
@@ -291,9 +294,8 @@ public final class StreamingHTTPClient: Sendable {
         }
         let tls = self.tls
         let host = self.host
-        let dueSends = self.dueSends
+        let perLoop = self.perLoop
         let literal = self.literal
-        let readTimeout = timeouts.readTimeoutNanoseconds
         // With TLS, the connection is only handed out once its handshake succeeded, so a refused certificate is a connect failure.
         let handshake: EventLoopPromise<Void>? = tls == nil ? nil : group.next().makePromise()
         var bootstrap = ClientBootstrap(group: group)
@@ -308,8 +310,9 @@ public final class StreamingHTTPClient: Sendable {
                         if let handshake { try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake)) }
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: dueSends[ObjectIdentifier(channel.eventLoop)],
-                                                                                            readTimeoutNanoseconds: readTimeout))
+                    let duties = perLoop[ObjectIdentifier(channel.eventLoop)]
+                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: duties?.dueSends,
+                                                                                            watchdog: duties?.watchdog))
                 }
             }
         let channel: any Channel
@@ -525,63 +528,6 @@ final class ChainDriver: @unchecked Sendable {
     }
 }
 
-/// One event loop's requests that wait for their send time.
-///
-/// A loop that streams thousands of responses works through a burst of reads before it runs its queued tasks and timers,
-/// so a send scheduled as a task or timer waits for the whole burst: 30-50 ms at 10,000 streams on two cores. The loop's
-/// response handlers call `fireIfDue` after each read, and a timer calls it when the loop is idle, so a due request goes
-/// out within one read of its time. Checking costs one atomic load while nothing is waiting.
-final class DueSends: Sendable {
-    private let earliest = Atomic<UInt64>(.max)
-    private let waiting = Mutex<[(due: UInt64, driver: ChainDriver)]>([])
-
-    /// Queues `driver`'s request to be written at `due` (monotonic ns) by `loop`, the loop of its connection.
-    func add(_ driver: ChainDriver, at due: UInt64, on loop: any EventLoop) {
-        waiting.withLock { list in
-            list.append((due, driver))
-            if due < earliest.load(ordering: .relaxed) { earliest.store(due, ordering: .relaxed) }
-        }
-        arm(at: due, on: loop)
-    }
-
-    /// Makes sure the loop fires the sends due at `time` even if no read comes: a timer, set again when it went off early
-    /// by this clock (NIO's timers run on its own clock, and a relative delay measured on two clocks can differ by
-    /// microseconds, which left an idle loop's send waiting for the next read).
-    private func arm(at time: UInt64, on loop: any EventLoop) {
-        let now = MonotonicClock.nowNanoseconds()
-        if time > now {
-            loop.scheduleTask(in: .nanoseconds(Int64(time - now))) { self.arm(at: time, on: loop) }
-        } else if loop.inEventLoop {
-            fireIfDue()
-        } else {
-            loop.execute { self.fireIfDue() }
-        }
-    }
-
-    /// Writes every waiting request whose time has come, earliest first; on the loop.
-    func fireIfDue() {
-        let first = earliest.load(ordering: .relaxed)
-        guard first != .max else { return }
-        let now = MonotonicClock.nowNanoseconds()
-        guard now >= first else { return }
-        let ready = waiting.withLock { list -> [(due: UInt64, driver: ChainDriver)] in
-            var ready: [(due: UInt64, driver: ChainDriver)] = []
-            var next = UInt64.max
-            list.removeAll { entry in
-                if entry.due <= now {
-                    ready.append(entry)
-                    return true
-                }
-                next = min(next, entry.due)
-                return false
-            }
-            earliest.store(next, ordering: .relaxed)
-            return ready
-        }
-        for entry in ready.sorted(by: { $0.due < $1.due }) { entry.driver.start() }
-    }
-}
-
 /// Whether the server closes a connection after each response although the response said keep-alive (llama.cpp's server
 /// does). A chain writes its next request the moment a response ends, so against such a server every next request went
 /// into a closing connection, failed before any byte and was sent again on a new one: a wasted write and a reset per
@@ -651,34 +597,27 @@ final class StreamingResponseHandler: ChannelInboundHandler {
     private var readIndex = 0
     private var readTime: UInt64?
     private var lastActivity: UInt64 = 0
-    private var watchdog: RepeatedTask?
     private var scratch: [SSEEvent] = []
     /// A failure that hit the connection while no request was active (a TLS handshake refused, say).
     private var idleFailure: RequestFailure?
     /// This loop's requests waiting for their send time, fired after each read.
     private let dueSends: DueSends?
-    /// How often the timeouts are checked: a quarter of the read timeout, between 50 ms and 1 s.
-    private let watchdogInterval: TimeAmount
+    /// The loop's watchdog, which checks this connection's timeouts for its whole life.
+    private let watchdog: ConnectionWatchdog?
 
-    init(dueSends: DueSends?, readTimeoutNanoseconds: UInt64) {
+    init(dueSends: DueSends?, watchdog: ConnectionWatchdog?) {
         self.dueSends = dueSends
-        watchdogInterval = .nanoseconds(Int64(max(50_000_000, min(readTimeoutNanoseconds / 4, 1_000_000_000))))
+        self.watchdog = watchdog
     }
 
-    /// One watchdog per connection, for its whole life: a timer per request cost a removal from the loop's timer heap at
-    /// every response's end, a linear search there with thousands of connections on the loop.
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: watchdogInterval, delay: watchdogInterval) { _ in
-            loopBound.value.checkTimeouts()
-        }
+        watchdog?.watch(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        watchdog?.cancel()
-        watchdog = nil
+        watchdog?.stopWatching(self)
     }
 
     /// Sends a request; `onFinish` gets its response (or failure) once, on the event loop, and may start the next one.
@@ -716,7 +655,8 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         context?.close(promise: nil)
     }
 
-    private func checkTimeouts() {
+    /// Fails the request in flight, and closes its connection, once it is past its read or total timeout.
+    func checkTimeouts() {
         guard onFinish != nil else { return }
         let now = MonotonicClock.nowNanoseconds()
         if now - lastActivity > settings.timeouts.readTimeoutNanoseconds {

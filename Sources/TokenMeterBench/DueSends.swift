@@ -1,0 +1,118 @@
+import NIOCore
+import Synchronization
+import TokenMeterCore
+
+/// One event loop's requests that wait for their send time.
+///
+/// A loop that streams thousands of responses works through a burst of reads before it runs its queued tasks and timers,
+/// so a send scheduled as a task or timer waits for the whole burst: 30-50 ms at 10,000 streams on two cores. The loop's
+/// response handlers call `fireIfDue` after each read, and one timer per loop, set for the earliest waiting send, calls it
+/// when the loop is idle, so a due request goes out within one read of its time. Checking costs one atomic load while
+/// nothing is due.
+///
+/// The waiting sends are a min-heap by time: a ramped first round of 10,000 slots keeps ~5,000 waiting per loop, and a
+/// list scanned whole at every due send, with a timer per send in NIO's own heap, spent a quarter of the loops' time.
+final class DueSends: Sendable {
+    private let loop: any EventLoop
+    /// The earliest waiting send's time, `.max` when none waits: read after every read without the lock.
+    private let earliest = Atomic<UInt64>(.max)
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var waiting = DueHeap<ChainDriver>()
+        /// The time the loop's timer is set for, `.max` when none is.
+        var timerAt: UInt64 = .max
+    }
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    /// Queues `driver`'s request to be written at `due` (monotonic ns) by this loop, the loop of its connection.
+    func add(_ driver: ChainDriver, at due: UInt64) {
+        let setTimer = state.withLock { state -> Bool in
+            state.waiting.push(due, driver)
+            if due < earliest.load(ordering: .relaxed) { earliest.store(due, ordering: .relaxed) }
+            guard due < state.timerAt else { return false }
+            state.timerAt = due
+            return true
+        }
+        if setTimer { self.setTimer(at: due) }
+    }
+
+    /// Writes every waiting request whose time has come, earliest first (requests due at the same time in the order they
+    /// were added); on the loop.
+    func fireIfDue() {
+        let now = MonotonicClock.nowNanoseconds()
+        guard now >= earliest.load(ordering: .relaxed) else { return }
+        let ready = state.withLock { state -> [ChainDriver] in
+            var ready: [ChainDriver] = []
+            while let first = state.waiting.firstDue, first <= now { ready.append(state.waiting.pop()) }
+            earliest.store(state.waiting.firstDue ?? .max, ordering: .relaxed)
+            return ready
+        }
+        for driver in ready { driver.start() }
+    }
+
+    /// NIO's timers run on its own clock, and a relative delay measured on two clocks can differ by microseconds, so a
+    /// timer can go off before its time by this clock; the earliest waiting send then gets a timer again.
+    private func setTimer(at time: UInt64) {
+        let now = MonotonicClock.nowNanoseconds()
+        loop.scheduleTask(in: .nanoseconds(Int64(time > now ? time - now : 0))) { self.timerFired(at: time) }
+    }
+
+    private func timerFired(at time: UInt64) {
+        fireIfDue()
+        let next = state.withLock { state -> UInt64? in
+            // A timer set for a later time than the current one was replaced by an earlier one, which sets the next.
+            guard state.timerAt == time else { return nil }
+            state.timerAt = state.waiting.firstDue ?? .max
+            return state.waiting.firstDue
+        }
+        if let next { setTimer(at: next) }
+    }
+}
+
+/// A binary min-heap of waiting items by time, ties in the order they were added.
+struct DueHeap<Element> {
+    private var entries: [(due: UInt64, order: UInt64, element: Element)] = []
+    private var added: UInt64 = 0
+
+    var firstDue: UInt64? { entries.first?.due }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    mutating func push(_ due: UInt64, _ element: Element) {
+        entries.append((due, added, element))
+        added += 1
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(child, parent) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest; the heap must not be empty.
+    mutating func pop() -> Element {
+        let first = entries[0].element
+        let last = entries.removeLast()
+        guard !entries.isEmpty else { return first }
+        entries[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < entries.count, precedes(left, smallest) { smallest = left }
+            if right < entries.count, precedes(right, smallest) { smallest = right }
+            guard smallest != parent else { return first }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        (entries[a].due, entries[a].order) < (entries[b].due, entries[b].order)
+    }
+}
