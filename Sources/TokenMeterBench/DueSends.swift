@@ -32,7 +32,7 @@ final class DueSends: Sendable {
     func add(_ driver: ChainDriver, at due: UInt64) {
         let setTimer = state.withLock { state -> Bool in
             state.waiting.push(due, driver)
-            if due < earliest.load(ordering: .relaxed) { earliest.store(due, ordering: .relaxed) }
+            earliest.store(state.waiting.firstDue ?? .max, ordering: .relaxed)
             guard due < state.timerAt else { return false }
             state.timerAt = due
             return true
