@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "tokenmeter", targets: ["tokenmeter"]),
         .library(name: "TokenMeterCore", targets: ["TokenMeterCore"]),
+        .library(name: "TokenMeterResults", targets: ["TokenMeterResults"]),
         .library(name: "TokenMeterBench", targets: ["TokenMeterBench"]),
         .library(name: "TokenMeterCost", targets: ["TokenMeterCost"]),
         .library(name: "TokenMeterModel", targets: ["TokenMeterModel"]),
@@ -38,6 +39,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "TokenMeterResults", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
         .target(
             name: "TokenMeterCost",
             dependencies: ["TokenMeterCore"],
@@ -54,6 +56,7 @@ let package = Package(
             name: "TokenMeterBench",
             dependencies: [
                 "TokenMeterCore",
+                "TokenMeterResults",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -78,7 +81,7 @@ let package = Package(
             name: "TokenMeterStore",
             dependencies: [
                 "TokenMeterCore",
-                "TokenMeterBench",
+                "TokenMeterResults",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -89,13 +92,13 @@ let package = Package(
         ),
         .target(
             name: "TokenMeterReport",
-            dependencies: ["TokenMeterCore", "TokenMeterBench", "TokenMeterCost", "TokenMeterStore"],
+            dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TokenMeterServer",
             dependencies: [
-                "TokenMeterCore", "TokenMeterBench", "TokenMeterCost", "TokenMeterStore", "TokenMeterReport",
+                "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -106,6 +109,7 @@ let package = Package(
             name: "tokenmeter",
             dependencies: [
                 "TokenMeterCore",
+                "TokenMeterResults",
                 "TokenMeterBench",
                 "TokenMeterTarget",
                 "TokenMeterReport",
@@ -131,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "TokenMeterBenchTests",
             dependencies: [
-                "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport",
+                "TokenMeterBench", "TokenMeterResults", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -148,26 +152,26 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenMeterReportTests",
-            dependencies: ["TokenMeterReport", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
+            dependencies: ["TokenMeterReport", "TokenMeterResults", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
-        .target(name: "TokenMeterTestSupport", dependencies: ["TokenMeterBench", "TokenMeterTarget", "TokenMeterCore"], path: "Tests/TokenMeterTestSupport",
+        .target(name: "TokenMeterTestSupport", dependencies: ["TokenMeterBench", "TokenMeterResults", "TokenMeterTarget", "TokenMeterCore"], path: "Tests/TokenMeterTestSupport",
                 swiftSettings: swiftSettings),
         .testTarget(
             name: "TokenMeterStoreTests",
-            dependencies: ["TokenMeterStore", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterTestSupport",
+            dependencies: ["TokenMeterStore", "TokenMeterResults", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TokenMeterServerTests",
-            dependencies: ["TokenMeterServer", "TokenMeterStore", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
+            dependencies: ["TokenMeterServer", "TokenMeterStore", "TokenMeterResults", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TokenMeterCLITests",
-            dependencies: ["TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
+            dependencies: ["TokenMeterBench", "TokenMeterResults", "TokenMeterCore", "TokenMeterTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import TokenMeterCore
 import Yams
+import TokenMeterResults
 
 /// Every setting of `tokenmeter bench`; each flag has the same name as a YAML key.
 public struct BenchConfig: Codable, Sendable, Equatable {
@@ -202,6 +203,15 @@ public struct BenchConfig: Codable, Sendable, Equatable {
         } catch {
             throw ConfigError(field: "config", message: "\(source): \(error)")
         }
+    }
+
+    /// The settings as stored in a result: header values redacted, nothing secret.
+    public var settings: RunSettings {
+        // Plain strings, numbers and flags; a non-finite number is written as text, so neither step can fail.
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let data = try! encoder.encode(redacted)
+        return try! JSONDecoder().decode(RunSettings.self, from: data)
     }
 
     /// The config as stored in a result: header values and nothing secret.

@@ -1,5 +1,6 @@
 import Foundation
 import TokenMeterCore
+import TokenMeterResults
 
 /// Why a benchmark could not run at all (as opposed to requests failing inside it).
 public struct BenchError: Error, Sendable, CustomStringConvertible {
@@ -16,16 +17,16 @@ public struct BenchSession: Sendable {
     /// The resolved settings.
     public var plan: BenchPlan
     /// The settings as written into the result (redacted).
-    public var config: BenchConfig
+    public var settings: RunSettings
     /// `reference target (simulated)` or `external`.
     public var targetKind: String
     /// Where result.json and timeline.jsonl go.
     public var outputDirectory: URL
 
     /// Creates a session.
-    public init(plan: BenchPlan, config: BenchConfig, targetKind: String, outputDirectory: URL) {
+    public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
         self.plan = plan
-        self.config = config.redacted
+        self.settings = settings
         self.targetKind = targetKind
         self.outputDirectory = outputDirectory
     }
@@ -164,7 +165,7 @@ public struct BenchSession: Sendable {
                 toolVersion: ToolInfo.version, targetURL: plan.address.description, targetKind: targetKind, model: model,
                 serverModels: serverModels, host: ProcessInfo.processInfo.hostName, gpus: plan.gpus,
                 startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: lengthSource),
-            config: config, points: [], partial: false, warnings: warnings)
+            config: settings, points: [], partial: false, warnings: warnings)
         try write(result, to: files)
         let initial = result
         await recorder.call(&result.warnings) { try await $0.started(initial) }

@@ -1,15 +1,6 @@
 import Synchronization
 import TokenMeterCore
-
-/// How arrivals are spaced in an open-loop run.
-public enum ArrivalProcess: String, Codable, Sendable, CaseIterable {
-    /// Exponential gaps (memoryless).
-    case poisson
-    /// Equal gaps of `1 / rate`.
-    case constant
-    /// Gamma gaps with shape = burstiness (1 is Poisson; below 1 burstier, above 1 smoother).
-    case gamma
-}
+import TokenMeterResults
 
 /// How load is offered at one sweep point.
 public enum LoadMode: Sendable, Equatable {
@@ -309,16 +300,5 @@ struct ArrivalClock {
         }
         next_ += gapSeconds * 1e9
         return UInt64(next_)
-    }
-}
-
-extension Double {
-    /// The value rounded to `decimals` places, trailing zeros dropped.
-    public func formatted(decimals: Int) -> String {
-        var p = 1.0
-        for _ in 0..<decimals { p *= 10 }
-        let r = (self * p).rounded() / p
-        if r.rounded() == r, abs(r) < 1e15 { return String(Int64(r)) }
-        return String(r)
     }
 }

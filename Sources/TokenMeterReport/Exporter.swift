@@ -1,5 +1,5 @@
 import Foundation
-import TokenMeterBench
+import TokenMeterResults
 import TokenMeterCore
 
 /// What a run export needs to know beyond the result: how the endpoint was deployed (for the InferenceX shape).

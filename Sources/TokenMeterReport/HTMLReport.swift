@@ -1,5 +1,5 @@
 import Foundation
-import TokenMeterBench
+import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
 

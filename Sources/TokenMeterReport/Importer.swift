@@ -1,5 +1,5 @@
 import Foundation
-import TokenMeterBench
+import TokenMeterResults
 import TokenMeterCore
 
 /// Reads other tools' result files into a tokenmeter run, so published and peer numbers sit beside measured ones:
@@ -66,7 +66,7 @@ public enum Importer {
             provenance: Provenance(toolVersion: ToolInfo.version, targetURL: "imported:\(format.rawValue)", targetKind: "imported (\(format.rawValue))",
                                    model: modelName ?? "unknown", serverModels: [], host: "", gpus: gpus,
                                    startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: "as reported by \(format.rawValue)"),
-            config: BenchConfig(), points: points, partial: false,
+            config: RunSettings(), points: points, partial: false,
             warnings: ["imported from \(format.rawValue) file(s) \(paths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")); "
                        + "percentiles the file did not report are unknown"])
         return Imported(result: result, hardware: hardware, engine: engine)

@@ -1,4 +1,4 @@
-import TokenMeterBench
+import TokenMeterResults
 import TokenMeterCore
 
 /// Renders sweep points as an aligned plain-text table for a terminal.

@@ -1,11 +1,10 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import TokenMeterBench
+import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
-import TokenMeterStore
 
 /// The dashboard's pages and API responses.
 struct Pages: Sendable {

@@ -3,8 +3,8 @@ import Logging
 import NIOPosix
 import NIOSSL
 import PostgresNIO
-import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 
 /// The team store: PostgreSQL through postgres-nio, one connection owned by an actor (writes are serialized and every
 /// multi-row write is one transaction), the same schema and migrations as SQLite.

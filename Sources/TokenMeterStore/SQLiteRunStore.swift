@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 
 /// The embedded store: one SQLite file in WAL mode through GRDB's async API (never blocking the cooperative pool), every
 /// write a transaction, so a killed process leaves the last committed point and a readable file.

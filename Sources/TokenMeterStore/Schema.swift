@@ -1,3 +1,5 @@
+import TokenMeterResults
+
 /// The store's schema as versioned migrations, one SQL text for SQLite and PostgreSQL alike (portable types only:
 /// TEXT, BIGINT, DOUBLE PRECISION; booleans as 0/1). Each migration runs in one transaction and is recorded in
 /// `tokenmeter_schema`; a database whose version is newer than `current` is refused, never altered.

@@ -1,4 +1,5 @@
 import Foundation
+import TokenMeterResults
 
 /// Which store a command uses: PostgreSQL when `TOKENMETER_DATABASE_URL` is set, else the SQLite file at
 /// `TOKENMETER_STORE`, else `$XDG_DATA_HOME/tokenmeter/runs.sqlite`, else `~/.local/share/tokenmeter/runs.sqlite`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenMeterBench
+import TokenMeterResults
 
 extension APIKind: ExpressibleByArgument {}
 extension ArrivalProcess: ExpressibleByArgument {}

@@ -5,6 +5,7 @@ import TokenMeterCore
 import TokenMeterReport
 import TokenMeterStore
 import TokenMeterTarget
+import TokenMeterResults
 
 /// `tokenmeter bench`: drive load at an endpoint (or the built-in reference target) and measure every token.
 struct BenchCommand: AsyncParsableCommand {
@@ -165,7 +166,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let metadata = RunMetadata(hardware: hardware, engine: engine, engineVersion: engineVersion, label: config.label)
         let recorder = store.map { RunRecorder(store: $0, metadata: metadata).recorder }
-        let session = BenchSession(plan: plan, config: config, targetKind: targetKind, outputDirectory: directory)
+        let session = BenchSession(plan: plan, settings: config.settings, targetKind: targetKind, outputDirectory: directory)
         if !quiet, !json {
             Terminal.error("tokenmeter bench → \(plan.address) (\(targetKind)); \(plan.modes.count) points; results in \(directory.path)")
         }

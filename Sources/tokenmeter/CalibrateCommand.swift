@@ -5,6 +5,7 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterModel
 import TokenMeterReport
+import TokenMeterResults
 
 /// `tokenmeter calibrate`: fit the model's efficiencies for one (hardware, engine, precision) on a measured run or CSV rows,
 /// and keep them in the calibration store with their provenance and error band.

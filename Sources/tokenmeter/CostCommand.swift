@@ -4,6 +4,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
+import TokenMeterResults
 
 /// `tokenmeter cost`: turn delivered throughput into $/Mtok, tok/s/MW, J/token and margin.
 struct CostCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterReport
+import TokenMeterResults
 
 /// `tokenmeter metrics`: recompute every metric from a saved timeline.
 struct MetricsCommand: AsyncParsableCommand {

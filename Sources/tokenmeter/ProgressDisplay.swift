@@ -3,6 +3,7 @@ import Synchronization
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterReport
+import TokenMeterResults
 
 /// The live progress line: done/total, tok/s, errors and ETA; a redrawn line on a terminal, plain lines otherwise.
 final class ProgressDisplay: Sendable {

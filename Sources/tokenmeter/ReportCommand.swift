@@ -4,6 +4,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
+import TokenMeterResults
 import TokenMeterStore
 
 /// `tokenmeter report`: one self-contained HTML file comparing stored runs.

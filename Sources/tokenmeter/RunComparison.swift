@@ -4,6 +4,7 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
 import TokenMeterStore
+import TokenMeterResults
 
 /// Several runs and predictions side by side: each one's front, its cost at the chosen interactivity (or at its best
 /// throughput) with a 95% interval, the three-metric table with rank inversions, and deltas against the first.

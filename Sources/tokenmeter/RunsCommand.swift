@@ -5,6 +5,7 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
 import TokenMeterStore
+import TokenMeterResults
 
 /// `tokenmeter runs`: the runs kept in the store.
 struct RunsCommand: AsyncParsableCommand {

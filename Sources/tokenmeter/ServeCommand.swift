@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import TokenMeterCore
+import TokenMeterResults
 import TokenMeterServer
 import TokenMeterStore
 

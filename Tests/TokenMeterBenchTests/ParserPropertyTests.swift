@@ -4,6 +4,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 @testable import TokenMeterCost
+import TokenMeterResults
 
 /// Generated and random inputs for every parser that reads what a server or a user sends: none may crash, and where
 /// the input is well formed the result must not depend on how the bytes were split or written.

@@ -3,6 +3,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
+import TokenMeterResults
 
 @Suite struct PowerTests {
     @Test func parsesNvidiaSMILinesAndDCGMScrapes() throws {

@@ -3,6 +3,7 @@ import PropertyBased
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 
 @Suite struct PrometheusTextTests {
     @Test func parsesTypesLabelsEscapesSpecialValuesAndTimestamps() throws {

@@ -3,6 +3,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterTarget
+import TokenMeterResults
 
 /// Fast engine steps so tests finish quickly: 2 ms per step, tiny per-sequence costs.
 let quickSteps = StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0.001, perPrefillTokenMicroseconds: 1)
@@ -33,7 +34,7 @@ private func runSession(_ yaml: String, targetURL: String, isReference: Bool, en
     config.url = targetURL
     let plan = try BenchPlan(config: config, environment: environment)
     let directory = scratchDirectory()
-    let session = BenchSession(plan: plan, config: config, targetKind: isReference ? BenchSession.referenceKind : "external",
+    let session = BenchSession(plan: plan, settings: config.settings, targetKind: isReference ? BenchSession.referenceKind : "external",
                                outputDirectory: directory)
     let progress = ProgressCounters()
     let task = Task { try await session.run(progress: progress) }
@@ -189,7 +190,7 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         config.url = "http://127.0.0.1:\(server.port)/v1"
         let directory = scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let session = BenchSession(plan: try BenchPlan(config: config, environment: [:]), config: config, targetKind: "external",
+        let session = BenchSession(plan: try BenchPlan(config: config, environment: [:]), settings: config.settings, targetKind: "external",
                                    outputDirectory: directory)
         let task = Task { try await session.run() }
         try await Task.sleep(nanoseconds: 200_000_000)

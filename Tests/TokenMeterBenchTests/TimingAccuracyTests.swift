@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 import TokenMeterTarget
 
 /// How far the client's timestamps are from the target's ground truth (when each token was flushed to its socket).

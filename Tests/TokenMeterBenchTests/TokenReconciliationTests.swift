@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenMeterCore
 @testable import TokenMeterBench
+import TokenMeterResults
 
 @Suite struct TokenReconciliationTests {
     static func record(_ id: Int, prompt planned: Int, usage: (Int, Int)?, local: Int? = nil, finish: String = "length",

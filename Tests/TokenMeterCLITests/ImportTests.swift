@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 
 /// Other tools' files in their real formats become runs: AIPerf's profile_export_aiperf.json (produced by AIPerf 0.13.0
 /// against the reference target, scripts/import-fixtures), vLLM bench serve result JSON (with and without --save-detailed,

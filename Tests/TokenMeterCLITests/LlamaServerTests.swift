@@ -3,6 +3,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterTestSupport
+import TokenMeterResults
 
 /// `tokenmeter bench` against a real inference engine: llama.cpp's llama-server with a tiny random-weight model carrying
 /// Qwen2's real vocabulary (scripts/llama-server builds it from PyPI). Its quirks are cases tokenmeter must pass without
@@ -43,8 +44,11 @@ import TokenMeterTestSupport
             // The server's own counter of generated tokens agrees with usage over the point.
             let server = try #require(t.serverOutputTokens)
             #expect(server == Double(t.usageOutputTokens), "server \(server), usage \(t.usageOutputTokens)")
-            #expect(point.serverMetrics?.runningMax ?? 0 >= 1)
+            #expect((point.serverMetrics?.scrapes ?? 0) > 0)
         }
+        // At concurrency 1 a 16-token stream of the tiny model can finish between two scrapes, so a point may see no request
+        // running; over the sweep the gauge must have seen one.
+        #expect(result.points.contains { ($0.serverMetrics?.runningMax ?? 0) >= 1 })
         // Prompt lengths were exact (local tokenizer) and match what the server counted for the prompt.
         let requests = timeline.flatMap(\.records)
         #expect(requests.allSatisfy { $0.promptTokensExact })

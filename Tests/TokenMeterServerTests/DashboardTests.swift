@@ -9,6 +9,7 @@ import TokenMeterTestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TokenMeterResults
 #endif
 
 /// A dashboard on 127.0.0.1 at a free port over a fresh store holding two measured runs; stopped when `body` returns.

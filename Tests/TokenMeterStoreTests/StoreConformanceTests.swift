@@ -6,6 +6,7 @@ import TokenMeterCore
 import TokenMeterStore
 import TokenMeterTarget
 import TokenMeterTestSupport
+import TokenMeterResults
 
 /// The two stores.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterTarget
+import TokenMeterResults
 
 /// A real measured point: a few requests against the reference target.
 public func measuredPoint(index: Int, concurrency: Int = 2, requests: Int = 6) async throws -> (PointResult, [RequestRecord]) {
@@ -25,6 +26,6 @@ public func emptyResult(model: String = "m") -> RunResult {
     RunResult(schema: "tokenmeter.result/v1",
               provenance: Provenance(toolVersion: "test", targetURL: "http://127.0.0.1:1/v1", targetKind: "external", model: model, serverModels: [model],
                                      host: "h", gpus: 8, startedAt: "2026-12-02T00:00:00Z", promptLengthSource: "approximate"),
-              config: BenchConfig(), points: [], partial: false, warnings: [])
+              config: RunSettings(), points: [], partial: false, warnings: [])
 }
 

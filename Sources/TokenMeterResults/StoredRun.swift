@@ -1,5 +1,4 @@
 import Foundation
-import TokenMeterBench
 import TokenMeterCore
 
 /// Where a run stands in the store.
@@ -68,6 +67,17 @@ public struct RunSummary: Sendable, Equatable {
     /// Points stored.
     public var points: Int
 
+    /// Creates a summary.
+    public init(metadata: RunMetadata, status: RunStatus, target: String, model: String, gpus: Int, toolVersion: String, points: Int) {
+        self.metadata = metadata
+        self.status = status
+        self.target = target
+        self.model = model
+        self.gpus = gpus
+        self.toolVersion = toolVersion
+        self.points = points
+    }
+
     /// The summary as `runs list --json` and the dashboard's `/api/runs` give it (the OpenAPI document's `RunSummary`).
     public var json: JSONValue {
         func optional(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
@@ -86,6 +96,13 @@ public struct StoredRun: Sendable, Equatable {
     public var status: RunStatus
     /// The result, as `bench` wrote it.
     public var result: RunResult
+
+    /// Creates a stored run.
+    public init(metadata: RunMetadata, status: RunStatus, result: RunResult) {
+        self.metadata = metadata
+        self.status = status
+        self.result = result
+    }
 }
 
 /// A saved prediction: what was predicted, and the points of its front.

@@ -1,0 +1,42 @@
+import Foundation
+import TokenMeterCore
+
+/// Writes a run's files as it goes: the timeline is appended point by point, the result rewritten atomically.
+public final class ResultFiles: Sendable {
+    /// The folder holding the files.
+    public let directory: URL
+    /// `result.json`.
+    public var resultURL: URL { directory.appendingPathComponent("result.json") }
+    /// `timeline.jsonl`.
+    public var timelineURL: URL { directory.appendingPathComponent("timeline.jsonl") }
+
+    /// Creates the folder (and parents) if needed and an empty timeline.
+    public init(directory: URL) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data().write(to: directory.appendingPathComponent("timeline.jsonl"))
+    }
+
+    /// Appends a point's header and request lines to the timeline.
+    public func appendTimeline(header: TimelinePointHeader, records: [RequestRecord]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(header)
+        data.append(0x0A)
+        for record in records {
+            data.append(try encoder.encode(TimelineRequestLine(point: header.point, record: record)))
+            data.append(0x0A)
+        }
+        let handle = try FileHandle(forWritingTo: timelineURL)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+    }
+
+    /// Writes `result.json` atomically, so a reader never sees half a file.
+    public func writeResult(_ result: RunResult) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(result).write(to: resultURL, options: .atomic)
+    }
+}

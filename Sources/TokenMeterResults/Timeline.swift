@@ -1,0 +1,92 @@
+import Foundation
+import TokenMeterCore
+
+/// The header line of a point in a timeline file: what is needed to recompute its metrics.
+public struct TimelinePointHeader: Codable, Sendable, Equatable {
+    /// Always `point`.
+    public var type: String = "point"
+    /// Point index.
+    public var point: Int
+    /// Point label.
+    public var label: String
+    /// Measurement window.
+    public var window: MeasurementWindow
+    /// GPUs for per-GPU figures.
+    public var gpus: Int
+    /// Objective for goodput.
+    public var slo: ServiceLevelObjective?
+    /// Offered rate of an open-loop point.
+    public var offeredRequestsPerSecond: Double?
+
+    /// Creates a header.
+    public init(point: Int, label: String, window: MeasurementWindow, gpus: Int, slo: ServiceLevelObjective? = nil,
+                offeredRequestsPerSecond: Double? = nil) {
+        self.point = point
+        self.label = label
+        self.window = window
+        self.gpus = gpus
+        self.slo = slo
+        self.offeredRequestsPerSecond = offeredRequestsPerSecond
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, point, label, window, gpus, slo, offeredRequestsPerSecond = "offered_rate_per_s"
+    }
+}
+
+/// One request line of a timeline file.
+public struct TimelineRequestLine: Codable, Sendable {
+    /// Always `request`.
+    public var type: String = "request"
+    /// Point index.
+    public var point: Int
+    /// The request's timeline.
+    public var record: RequestRecord
+}
+
+/// Reads a timeline file back into points of records, for recomputing metrics.
+public enum TimelineReader {
+    /// One point of a timeline: its header and records.
+    public struct Point: Sendable {
+        /// Header.
+        public var header: TimelinePointHeader
+        /// Records in file order.
+        public var records: [RequestRecord]
+    }
+
+    /// Reads every point; a bad line is an error that names its number.
+    public static func read(path: String) throws -> [Point] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "timeline", message: "cannot read '\(path)'")
+        }
+        let decoder = JSONDecoder()
+        var points: [Point] = []
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            lineNumber += 1
+            let bytes = Data(line)
+            do {
+                if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
+                    points.append(Point(header: header, records: []))
+                    continue
+                }
+                let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
+                guard let i = points.lastIndex(where: { $0.header.point == request.point }) else {
+                    throw ConfigError(field: "timeline", message: "request before its point header")
+                }
+                points[i].records.append(request.record)
+            } catch {
+                throw ConfigError(field: "timeline", message: "\(path):\(lineNumber): \(error)")
+            }
+        }
+        return points
+    }
+
+    /// Recomputes the metrics of every point exactly as the run did.
+    public static func recompute(_ points: [Point]) -> [PointMetrics] {
+        points.map {
+            PointMetrics.compute(records: $0.records, window: $0.header.window, gpus: $0.header.gpus, objective: $0.header.slo,
+                                 offeredRequestsPerSecond: $0.header.offeredRequestsPerSecond)
+        }
+    }
+}
