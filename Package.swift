@@ -7,21 +7,35 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The SwiftNIO products a networking module links.
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
+
+/// A library target of the layer map in docs/architecture.md.
+func module(_ name: String, _ dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
+    .target(name: name, dependencies: dependencies, resources: resources, swiftSettings: swiftSettings)
+}
+
+/// The test target of a module.
+func tests(_ module: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(name: module + "Tests", dependencies: [.target(name: module)] + dependencies, exclude: exclude, swiftSettings: swiftSettings)
+}
+
 let package = Package(
     name: "tokenmeter",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tokenmeter", targets: ["tokenmeter"]),
-        .library(name: "TokenMeterCore", targets: ["TokenMeterCore"]),
-        .library(name: "TokenMeterResults", targets: ["TokenMeterResults"]),
-        .library(name: "TokenMeterBench", targets: ["TokenMeterBench"]),
-        .library(name: "TokenMeterCost", targets: ["TokenMeterCost"]),
-        .library(name: "TokenMeterModel", targets: ["TokenMeterModel"]),
-        .library(name: "TokenMeterTarget", targets: ["TokenMeterTarget"]),
-        .library(name: "TokenMeterReport", targets: ["TokenMeterReport"]),
-        .library(name: "TokenMeterStore", targets: ["TokenMeterStore"]),
-        .library(name: "TokenMeterServer", targets: ["TokenMeterServer"]),
-    ],
+    ] + [
+        "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterCost", "TokenMeterHTTP", "TokenMeterModel",
+        "TokenMeterWorkloads", "TokenMeterOpenAI", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
+        "TokenMeterReport", "TokenMeterServer",
+    ].map { .library(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -34,144 +48,77 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
-        .target(
-            name: "TokenMeterCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
-            swiftSettings: swiftSettings
-        ),
-        .target(name: "TokenMeterResults", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
-        .target(
-            name: "TokenMeterCost",
-            dependencies: ["TokenMeterCore"],
-            resources: [.copy("Resources/gpus.json")],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterModel",
-            dependencies: ["TokenMeterCore", "TokenMeterCost"],
-            resources: [.copy("Resources/models.json")],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterBench",
-            dependencies: [
-                "TokenMeterCore",
-                "TokenMeterResults",
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterTarget",
-            dependencies: [
-                "TokenMeterCore",
-                "TokenMeterModel",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterStore",
-            dependencies: [
-                "TokenMeterCore",
-                "TokenMeterResults",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterReport",
-            dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost"],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "TokenMeterServer",
-            dependencies: [
-                "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterReport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        // Layer 0
+        module("TokenMeterCore", [.product(name: "Yams", package: "Yams")]),
+        // Layer 1
+        module("TokenMeterResults", ["TokenMeterCore"]),
+        module("TokenMeterTokenizer", ["TokenMeterCore"]),
+        module("TokenMeterCost", ["TokenMeterCore"], resources: [.copy("Resources/gpus.json")]),
+        module("TokenMeterHTTP", ["TokenMeterCore", nioSSL, .product(name: "NIOTLS", package: "swift-nio")] + nio),
+        // Layer 2
+        module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
+        module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
+        module("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer"]),
+        module("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP"]),
+        // Layer 3
+        module("TokenMeterBench", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterOpenAI",
+            "TokenMeterTelemetry", nioSSL, .product(name: "Yams", package: "Yams"),
+        ]),
+        module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel"] + nio),
+        module("TokenMeterStore", [
+            "TokenMeterCore", "TokenMeterResults", nioSSL,
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        module("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost"]),
+        // Layer 4
+        module("TokenMeterServer", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterReport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // The executable
         .executableTarget(
             name: "tokenmeter",
             dependencies: [
-                "TokenMeterCore",
-                "TokenMeterResults",
-                "TokenMeterBench",
-                "TokenMeterTarget",
-                "TokenMeterReport",
-                "TokenMeterCost",
-                "TokenMeterModel",
-                "TokenMeterStore",
-                "TokenMeterServer",
+                "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterBench",
+                "TokenMeterTarget", "TokenMeterReport", "TokenMeterCost", "TokenMeterModel", "TokenMeterStore", "TokenMeterServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TokenMeterCoreTests", dependencies: ["TokenMeterCore"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "TokenMeterCostTests",
-            dependencies: ["TokenMeterCost", "TokenMeterCore", .product(name: "PropertyBased", package: "swift-property-based")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TokenMeterModelTests",
-            dependencies: ["TokenMeterModel", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TokenMeterBenchTests",
-            dependencies: [
-                "TokenMeterBench", "TokenMeterResults", "TokenMeterTarget", "TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            exclude: ["Fixtures"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TokenMeterTargetTests",
-            dependencies: ["TokenMeterTarget", "TokenMeterCore", "TokenMeterBench", "TokenMeterModel", "TokenMeterCost"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TokenMeterReportTests",
-            dependencies: ["TokenMeterReport", "TokenMeterResults", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
-            swiftSettings: swiftSettings
-        ),
+
         // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
-        .target(name: "TokenMeterTestSupport", dependencies: ["TokenMeterBench", "TokenMeterResults", "TokenMeterTarget", "TokenMeterCore"], path: "Tests/TokenMeterTestSupport",
-                swiftSettings: swiftSettings),
-        .testTarget(
-            name: "TokenMeterStoreTests",
-            dependencies: ["TokenMeterStore", "TokenMeterResults", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCore", "TokenMeterTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TokenMeterServerTests",
-            dependencies: ["TokenMeterServer", "TokenMeterStore", "TokenMeterResults", "TokenMeterBench", "TokenMeterCore", "TokenMeterTestSupport"],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "TokenMeterTestSupport",
+                dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads",
+                               "TokenMeterBench", "TokenMeterTarget", nioSSL] + nio,
+                path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
+        tests("TokenMeterCore", []),
+        tests("TokenMeterResults", ["TokenMeterCore"]),
+        tests("TokenMeterTokenizer", ["TokenMeterCore", "TokenMeterTestSupport"], exclude: ["Fixtures"]),
+        tests("TokenMeterCost", ["TokenMeterCore", propertyBased]),
+        tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterOpenAI", "TokenMeterTestSupport", propertyBased, nioSSL] + nio),
+        tests("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"]),
+        tests("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
+        tests("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased]),
+        tests("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", propertyBased]),
+        tests("TokenMeterBench", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads", "TokenMeterTelemetry",
+            "TokenMeterTarget", "TokenMeterCost", "TokenMeterTestSupport", propertyBased,
+        ]),
+        tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost"] + nio),
+        tests("TokenMeterStore", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        tests("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"]),
+        tests("TokenMeterServer", ["TokenMeterCore", "TokenMeterResults", "TokenMeterStore", "TokenMeterTestSupport"]),
         .testTarget(
             name: "TokenMeterCLITests",
-            dependencies: ["TokenMeterBench", "TokenMeterResults", "TokenMeterCore", "TokenMeterTestSupport"],
+            dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
@@ -185,12 +132,9 @@ if Context.environment["TOKENMETER_CLIENT_COMPARISON"] != nil {
     package.targets.append(.executableTarget(
         name: "http-client-comparison",
         dependencies: [
-            "TokenMeterBench", "TokenMeterCore",
+            "TokenMeterCore", "TokenMeterHTTP",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ],
+        ] + nio,
         path: "Benchmarks/HTTPClientComparison",
         swiftSettings: swiftSettings
     ))

@@ -1,7 +1,8 @@
 import Foundation
 import TokenMeterCore
-import Yams
+import TokenMeterOpenAI
 import TokenMeterResults
+import Yams
 
 /// Every setting of `tokenmeter bench`; each flag has the same name as a YAML key.
 public struct BenchConfig: Codable, Sendable, Equatable {

@@ -1,6 +1,11 @@
 import Foundation
 import NIOSSL
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
+import TokenMeterTelemetry
+import TokenMeterTokenizer
+import TokenMeterWorkloads
 
 /// A validated, resolved `bench` configuration: everything a session needs, nothing left to parse.
 public struct BenchPlan: Sendable {

@@ -1,6 +1,11 @@
 import Foundation
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterResults
+import TokenMeterTelemetry
+import TokenMeterTokenizer
+import TokenMeterWorkloads
 
 /// Why a benchmark could not run at all (as opposed to requests failing inside it).
 public struct BenchError: Error, Sendable, CustomStringConvertible {

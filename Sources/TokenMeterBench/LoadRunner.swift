@@ -1,6 +1,9 @@
 import Synchronization
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterResults
+import TokenMeterWorkloads
 
 /// How load is offered at one sweep point.
 public enum LoadMode: Sendable, Equatable {
@@ -295,7 +298,7 @@ struct ArrivalClock {
         }
         let gapSeconds: Double = switch process {
         case .constant: 1 / rate
-        case .poisson: -Foundation_log(rng.unitOpen()) / rate
+        case .poisson: rng.exponential() / rate
         case .gamma: rng.gamma(shape: burstiness) / (rate * burstiness)
         }
         next_ += gapSeconds * 1e9

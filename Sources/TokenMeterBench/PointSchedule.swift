@@ -1,5 +1,6 @@
 import Synchronization
 import TokenMeterCore
+import TokenMeterHTTP
 
 /// Hands out a point's request ids in send order and decides when it stops sending.
 ///

@@ -92,7 +92,7 @@ public enum ErrorKind: String, Codable, Sendable, CaseIterable, Comparable {
 }
 
 /// Why a request failed, as recorded; messages never carry credentials.
-public struct RequestFailure: Codable, Sendable, Equatable {
+public struct RequestFailure: Error, Codable, Sendable, Equatable {
     /// Class of the failure.
     public var kind: ErrorKind
     /// Human-readable detail.

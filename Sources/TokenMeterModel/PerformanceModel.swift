@@ -62,7 +62,6 @@ public struct ServingPrediction: Sendable, Equatable {
     public var hostShare: Double
 }
 
-
 /// The roofline-plus-overhead model of engine steps and of aggregated continuous-batching serving.
 public struct PerformanceModel: Sendable {
     /// What is deployed.

@@ -1,6 +1,6 @@
 import Foundation
-import TokenMeterResults
 import TokenMeterCore
+import TokenMeterResults
 
 /// What a run export needs to know beyond the result: how the endpoint was deployed (for the InferenceX shape).
 public struct DeploymentFacts: Sendable, Equatable {

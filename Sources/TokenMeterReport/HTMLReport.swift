@@ -1,7 +1,7 @@
 import Foundation
-import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
+import TokenMeterResults
 
 /// One run as the report draws it.
 public struct ReportRun: Sendable {

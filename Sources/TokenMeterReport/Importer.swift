@@ -1,6 +1,6 @@
 import Foundation
-import TokenMeterResults
 import TokenMeterCore
+import TokenMeterResults
 
 /// Reads other tools' result files into a tokenmeter run, so published and peer numbers sit beside measured ones:
 /// InferenceX aggregate records (an array, one record per point), AIPerf `profile_export_aiperf.json` (one file per point)

@@ -1,6 +1,6 @@
-import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
+import TokenMeterResults
 
 extension ReportRun {
     /// A stored run as the report draws it: every point's requests read from `store`, named by its label and id, and

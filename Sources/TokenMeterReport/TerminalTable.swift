@@ -1,5 +1,5 @@
-import TokenMeterResults
 import TokenMeterCore
+import TokenMeterResults
 
 /// Renders sweep points as an aligned plain-text table for a terminal.
 public enum TerminalTable {

@@ -2,10 +2,10 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
+import TokenMeterResults
 
 /// `tokenmeter serve`: a dashboard over the run store — list runs, open one, compare several, download JSON/CSV/InferenceX —
 /// with a JSON API described by an OpenAPI document. Pages are server-rendered HTML with inline SVG: no scripts, nothing

@@ -1,10 +1,10 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import TokenMeterResults
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
+import TokenMeterResults
 
 /// The dashboard's pages and API responses.
 struct Pages: Sendable {

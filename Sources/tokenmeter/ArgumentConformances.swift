@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenMeterBench
+import TokenMeterOpenAI
 import TokenMeterResults
 
 extension APIKind: ExpressibleByArgument {}

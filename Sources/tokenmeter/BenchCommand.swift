@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterReport
+import TokenMeterResults
 import TokenMeterStore
 import TokenMeterTarget
-import TokenMeterResults
 
 /// `tokenmeter bench`: drive load at an endpoint (or the built-in reference target) and measure every token.
 struct BenchCommand: AsyncParsableCommand {

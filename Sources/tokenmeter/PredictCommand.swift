@@ -4,8 +4,8 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterModel
 import TokenMeterReport
-import TokenMeterStore
 import TokenMeterResults
+import TokenMeterStore
 
 /// `tokenmeter predict`: serving fronts of a model on hardware from the calibrated roofline model — aggregated or
 /// disaggregated, with speculation, prefix caching and KV offload — or a search for the best configuration under an SLO.

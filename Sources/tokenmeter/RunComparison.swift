@@ -3,8 +3,8 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
-import TokenMeterStore
 import TokenMeterResults
+import TokenMeterStore
 
 /// Several runs and predictions side by side: each one's front, its cost at the chosen interactivity (or at its best
 /// throughput) with a 95% interval, the three-metric table with rank inversions, and deltas against the first.

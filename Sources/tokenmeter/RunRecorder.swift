@@ -1,6 +1,6 @@
 import TokenMeterBench
-import TokenMeterStore
 import TokenMeterResults
+import TokenMeterStore
 
 /// Connects a bench session to the run store: the run is created when measuring starts, each point is committed with its
 /// requests as soon as it is measured, and the run is marked complete or partial at the end.

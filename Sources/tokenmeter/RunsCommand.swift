@@ -4,8 +4,8 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterReport
-import TokenMeterStore
 import TokenMeterResults
+import TokenMeterStore
 
 /// `tokenmeter runs`: the runs kept in the store.
 struct RunsCommand: AsyncParsableCommand {

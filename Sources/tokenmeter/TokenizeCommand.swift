@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterTokenizer
 
 /// `tokenmeter tokenize`: count (or list) the tokens of a text with a local Hugging Face tokenizer.
 struct TokenizeCommand: AsyncParsableCommand {

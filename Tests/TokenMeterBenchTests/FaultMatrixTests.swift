@@ -2,7 +2,10 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterTarget
+import TokenMeterWorkloads
 
 /// Every injectable fault under load: the client never hangs or crashes, every request is accounted for exactly once
 /// with the right error class, and the metrics count failures where they belong.

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterTarget
 import TokenMeterResults
+import TokenMeterTarget
+import TokenMeterTestSupport
 
 /// Fast engine steps so tests finish quickly: 2 ms per step, tiny per-sequence costs.
 let quickSteps = StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0.001, perPrefillTokenMicroseconds: 1)

@@ -2,8 +2,11 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterResults
 import TokenMeterTarget
+import TokenMeterWorkloads
 
 /// How far the client's timestamps are from the target's ground truth (when each token was flushed to its socket).
 struct AccuracyReport: CustomStringConvertible {

@@ -1,8 +1,12 @@
 import Foundation
 import Testing
-import TokenMeterCore
 @testable import TokenMeterBench
+import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterResults
+import TokenMeterTelemetry
+import TokenMeterTestSupport
 
 @Suite struct TokenReconciliationTests {
     static func record(_ id: Int, prompt planned: Int, usage: (Int, Int)?, local: Int? = nil, finish: String = "length",
@@ -124,7 +128,7 @@ import TokenMeterResults
 /// `bench --tokenizer` against the reference target: exact prompt lengths and local output counts, reconciled three ways.
 @Suite struct LocalTokenizerSessionTests {
     @Test func aRealGPT2TokenizerAgreesWithUsageAndTheServersCountersOnEveryRequest() async throws {
-        let folder = try #require(RealTokenizerTests.folder, "TOKENMETER_TOKENIZER_FIXTURES is not set: run scripts/tokenizer-fixtures (scripts/test does)")
+        let folder = try #require(TokenizerFixtures.real, "TOKENMETER_TOKENIZER_FIXTURES is not set: run scripts/tokenizer-fixtures (scripts/test does)")
         let path = folder.appendingPathComponent("gpt-2/tokenizer.json").path
         let (result, directory) = try await runSession("concurrency: [2]\nrequests: 12\nisl: 40\nosl: 12\nscrape-interval: 50ms\ntokenizer: \(path)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -143,7 +147,7 @@ import TokenMeterResults
     }
 
     @Test func aTokenizerThatDoesNotMatchTheServerShowsUpAsDiscrepancies() async throws {
-        let path = TokenizerTests.small.appendingPathComponent("bytelevel-bpe").path
+        let path = TokenizerFixtures.small.appendingPathComponent("bytelevel-bpe").path
         let (result, directory) = try await runSession("concurrency: [2]\nrequests: 6\nisl: 40\nosl: 12\ntokenizer: \(path)\napi: completions")
         defer { try? FileManager.default.removeItem(at: directory) }
         let point = try #require(result.points.first)

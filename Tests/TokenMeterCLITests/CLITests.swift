@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterTestSupport
 import TokenMeterResults
+import TokenMeterTestSupport
 
 /// The built `tokenmeter` binary, next to the test bundle in the build folder.
 let binary: URL = {

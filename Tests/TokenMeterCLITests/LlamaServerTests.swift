@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterTestSupport
 import TokenMeterResults
+import TokenMeterTestSupport
 
 /// `tokenmeter bench` against a real inference engine: llama.cpp's llama-server with a tiny random-weight model carrying
 /// Qwen2's real vocabulary (scripts/llama-server builds it from PyPI). Its quirks are cases tokenmeter must pass without

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 import TokenMeterBench
-import TokenMeterTestSupport
 import TokenMeterResults
+import TokenMeterTestSupport
 
 /// `bench` keeps every run in the store; `runs` lists, shows, exports, compares and deletes them — on SQLite and PostgreSQL.
 @Suite struct StoreCLITests {

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 import TokenMeterCore
-import TokenMeterTestSupport
 import TokenMeterCost
 import TokenMeterModel
+import TokenMeterTestSupport
 
 /// Random config.json documents — the known keys with random values (negative, zero, huge, fractional, wrong types,
 /// arrays) — never crash the parser or the step model: a config either reads, or fails with a ConfigError naming the field.

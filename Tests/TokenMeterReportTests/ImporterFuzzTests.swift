@@ -2,9 +2,9 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterTestSupport
 import TokenMeterReport
 import TokenMeterResults
+import TokenMeterTestSupport
 
 /// Random documents shaped like each import format — its keys with random values (negative, huge, fractional, wrong types,
 /// nested) — never crash the importer: a file imports, or fails with one ConfigError.

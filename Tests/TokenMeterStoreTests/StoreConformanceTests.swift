@@ -3,10 +3,10 @@ import GRDB
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterResults
 import TokenMeterStore
 import TokenMeterTarget
 import TokenMeterTestSupport
-import TokenMeterResults
 
 /// The two stores.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {

@@ -3,7 +3,9 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
+import TokenMeterHTTP
 import TokenMeterModel
+import TokenMeterOpenAI
 import TokenMeterTarget
 
 /// Starts a target, runs `body` with a client pointed at it, stops both.
@@ -124,7 +126,6 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             #expect(r.succeeded)
         }
     }
-
 
     @Test func metricsCountTokensAndRequests() async throws {
         try await withTarget { _, client in

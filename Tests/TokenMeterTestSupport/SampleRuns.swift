@@ -1,8 +1,11 @@
 import Foundation
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterTarget
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterResults
+import TokenMeterTarget
+import TokenMeterWorkloads
 
 /// A real measured point: a few requests against the reference target.
 public func measuredPoint(index: Int, concurrency: Int = 2, requests: Int = 6) async throws -> (PointResult, [RequestRecord]) {
@@ -28,4 +31,3 @@ public func emptyResult(model: String = "m") -> RunResult {
                                      host: "h", gpus: 8, startedAt: "2026-12-02T00:00:00Z", promptLengthSource: "approximate"),
               config: RunSettings(), points: [], partial: false, warnings: [])
 }
-

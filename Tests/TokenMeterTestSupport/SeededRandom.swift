@@ -1,5 +1,5 @@
 /// A small deterministic generator for fuzz tests: the same seed gives the same documents on every machine.
-public struct SeededRandom {
+public struct SeededRandom: RandomNumberGenerator {
     public var state: UInt64
 
     public init(seed: UInt64) { state = seed }

@@ -49,12 +49,20 @@ tm_venv_of() {
 tm_aiperf_venv() { tm_venv_of aiperf-0.13.0 "aiperf==0.13.0"; }
 tm_guidellm_venv() { tm_venv_of guidellm-0.8.1 "torch==2.13.0+cpu" "guidellm==0.8.1"; }
 
+# The tokenmeter binaries a benchmark runs: the client (TOKENMETER_BIN) and the reference target (TOKENMETER_TARGET_BIN,
+# default the client's), so that two builds can be measured side by side; both default to this clone's release build.
+tm_binaries() {
+    TM_BIN="${TOKENMETER_BIN:-.build/release/tokenmeter}"
+    TM_TARGET_BIN="${TOKENMETER_TARGET_BIN:-$TM_BIN}"
+    if [ -z "${TOKENMETER_BIN:-}" ]; then swift build -c release --product tokenmeter >/dev/null; fi
+}
+
 # Starts the release build's reference target in the background: STEP_MS per decode step and nothing per sequence or
 # token, batches up to 20,000, its ground-truth log (each token's flush time) written to TRUTH on exit, its output to LOG.
 # Sets $port and $target and returns once it answers: tm_start_target STEP_MS TRUTH LOG
 tm_start_target() {
     port=$(tm_free_port)
-    .build/release/tokenmeter target --port "$port" --step-fixed-ms "$1" --step-per-sequence-ms 0 --step-per-context-token-us 0 \
+    "${TM_TARGET_BIN:-.build/release/tokenmeter}" target --port "$port" --step-fixed-ms "$1" --step-per-sequence-ms 0 --step-per-context-token-us 0 \
         --step-per-prefill-token-us 0 --max-batch 20000 --ground-truth "$2" >"$3" 2>&1 &
     target=$!
     for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v1/models" >/dev/null && break; sleep 0.2; done

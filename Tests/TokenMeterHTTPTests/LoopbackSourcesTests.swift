@@ -1,6 +1,6 @@
 import NIOCore
 import Testing
-@testable import TokenMeterBench
+@testable import TokenMeterHTTP
 
 /// Past 4,096 open connections to a 127.x.y.z target, new connections take turns over 62 other loopback sources; below
 /// that, and for any other host, the system picks the source.

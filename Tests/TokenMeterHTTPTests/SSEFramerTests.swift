@@ -1,5 +1,5 @@
 import Testing
-import TokenMeterBench
+import TokenMeterHTTP
 
 @Suite struct SSEFramerTests {
     func frame(_ chunks: [String], max: Int = 1 << 20) -> (events: [String], last: String?, overflow: Bool) {

@@ -3,11 +3,13 @@ import Glibc
 #endif
 
 /// A TCP socket bound to a free loopback port, closed when released.
-class BoundLoopbackPort {
-    let port: Int
+public class BoundLoopbackPort {
+    /// The bound port.
+    public let port: Int
     let fd: Int32
 
-    init() {
+    /// Binds a free loopback port.
+    public init() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -29,12 +31,13 @@ class BoundLoopbackPort {
 
 /// A loopback port that is bound but never listens: connecting to it is refused, and no other test can take it while
 /// this is alive (freeing a port and hoping it stays free races with servers the parallel tests start).
-final class ClosedPort: BoundLoopbackPort {}
+public final class ClosedPort: BoundLoopbackPort {}
 
 /// A loopback port that listens with the smallest accept queue and never accepts: once the queue is full the kernel drops
 /// further SYNs, so a connect times out, as against a server whose accept queue overflows.
-final class FullAcceptQueue: BoundLoopbackPort {
-    override init() {
+public final class FullAcceptQueue: BoundLoopbackPort {
+    /// Binds and listens with an accept queue of one.
+    public override init() {
         super.init()
         precondition(listen(fd, 0) == 0, "listen failed")
     }

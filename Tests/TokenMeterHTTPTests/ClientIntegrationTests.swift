@@ -1,8 +1,10 @@
-import Synchronization
 import NIOCore
+import Synchronization
 import Testing
-@testable import TokenMeterBench
 import TokenMeterCore
+@testable import TokenMeterHTTP
+import TokenMeterOpenAI
+import TokenMeterTestSupport
 
 /// The client against a scripted loopback server: quirks of real engines and the faults a load generator must survive.
 @Suite struct ClientIntegrationTests {

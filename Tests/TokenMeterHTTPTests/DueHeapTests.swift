@@ -1,5 +1,5 @@
 import Testing
-@testable import TokenMeterBench
+@testable import TokenMeterHTTP
 
 /// The order in which an event loop writes its waiting timed sends.
 @Suite struct DueHeapTests {

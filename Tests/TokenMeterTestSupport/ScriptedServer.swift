@@ -5,7 +5,7 @@ import NIOSSL
 import Synchronization
 
 /// How the scripted server answers one request.
-enum Script: Sendable {
+public enum Script: Sendable {
     /// A whole response.
     case status(Int, String, contentType: String = "application/json")
     /// SSE frames, `gapMilliseconds` apart; closes the connection afterwards while advertising keep-alive when `closeAfter`.
@@ -21,8 +21,9 @@ enum Script: Sendable {
 }
 
 /// A loopback HTTP server that answers each request with the next step of a script (the last one repeats).
-final class ScriptedServer: Sendable {
-    let port: Int
+public final class ScriptedServer: Sendable {
+    /// The port it listens on.
+    public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let state: Handled
@@ -39,7 +40,7 @@ final class ScriptedServer: Sendable {
     }
 
     /// Starts the server; with `tls` it speaks HTTPS.
-    init(_ scripts: [Script], tls: NIOSSLContext? = nil) async throws {
+    public init(_ scripts: [Script], tls: NIOSSLContext? = nil) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let state = Handled(scripts)
         let channel = try await ServerBootstrap(group: group)
@@ -60,11 +61,11 @@ final class ScriptedServer: Sendable {
     }
 
     /// Requests answered so far.
-    var requests: Int { state.count.load(ordering: .relaxed) }
+    public var requests: Int { state.count.load(ordering: .relaxed) }
     /// Connections accepted so far.
-    var connections: Int { state.connections.load(ordering: .relaxed) }
+    public var connections: Int { state.connections.load(ordering: .relaxed) }
 
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
@@ -131,7 +132,7 @@ private final class ScriptHandler: ChannelInboundHandler {
 extension ScriptHandler: @unchecked Sendable {}  // Only touched on its channel's event loop; scheduled closures run there too.
 
 /// Frames of a small, well-formed completions stream of `n` tokens.
-func completionFrames(_ n: Int, usage: Bool = true) -> [String] {
+public func completionFrames(_ n: Int, usage: Bool = true) -> [String] {
     var frames = (1...n).map { i in
         "data: {\"choices\":[{\"index\":0,\"text\":\" t\(i)\",\"finish_reason\":\(i == n ? "\"length\"" : "null")}]}\n\n"
     }

@@ -1,5 +1,6 @@
 import NIOHTTP1
 import TokenMeterCore
+import TokenMeterHTTP
 
 /// Engine metric names that explain throughput; the first one a server exposes is used (vLLM, SGLang, llama.cpp, target).
 enum EngineMetricNames {

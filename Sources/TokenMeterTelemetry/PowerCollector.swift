@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TokenMeterCore
+import TokenMeterHTTP
 
 /// Where GPU power readings come from during a run.
 public enum PowerSource: Sendable, Equatable {

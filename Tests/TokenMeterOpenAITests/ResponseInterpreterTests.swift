@@ -1,6 +1,7 @@
 import Testing
-import TokenMeterBench
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 
 @Suite struct ResponseInterpreterTests {
     func raw(_ payloads: [String], status: Int = 200, failure: RequestFailure? = nil) -> RawResponse {

@@ -1,5 +1,7 @@
 import NIOHTTP1
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterTokenizer
 
 /// Counts tokens with the server's own `/tokenize` endpoint (vLLM, SGLang, llama.cpp and the reference target).
 public struct ServerTokenCounter: TokenCounter {
@@ -30,8 +32,6 @@ public struct ServerTokenCounter: TokenCounter {
         throw RequestFailure(kind: .malformed, message: "/tokenize gave neither count nor tokens")
     }
 }
-
-extension RequestFailure: Error {}
 
 /// Asks an endpoint which models it serves.
 public enum ModelDiscovery {

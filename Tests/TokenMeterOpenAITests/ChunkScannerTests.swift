@@ -1,6 +1,6 @@
 import Testing
-import TokenMeterBench
 import TokenMeterCore
+import TokenMeterOpenAI
 
 @Suite struct ChunkScannerTests {
     /// The slow path: the same fields read from a full JSON tree.

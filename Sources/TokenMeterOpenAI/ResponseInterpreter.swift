@@ -1,4 +1,5 @@
 import TokenMeterCore
+import TokenMeterHTTP
 
 /// Turns a raw exchange into a request record: decodes the events, finds usage, finish and errors.
 ///

@@ -17,6 +17,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A uniform double in (0, 1).
     public mutating func unitOpen() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
 
+    /// A draw from the exponential distribution of mean 1.
+    public mutating func exponential() -> Double { -Foundation_log(unitOpen()) }
+
     /// A standard normal draw (Box–Muller).
     public mutating func standardNormal() -> Double {
         let u1 = unitOpen()

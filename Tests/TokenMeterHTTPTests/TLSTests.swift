@@ -1,8 +1,9 @@
 import Foundation
 import NIOSSL
 import Testing
-import TokenMeterBench
 import TokenMeterCore
+import TokenMeterHTTP
+import TokenMeterOpenAI
 import TokenMeterTestSupport
 
 /// A self-signed certificate for 127.0.0.1, made with the openssl command line for this test run.
