@@ -15,6 +15,7 @@ let nio: [Target.Dependency] = [
 ]
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
 
 /// A library target of the layer map in docs/architecture.md.
 func module(_ name: String, _ dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
@@ -65,7 +66,7 @@ let package = Package(
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterOpenAI",
             "TokenMeterTelemetry", nioSSL, .product(name: "Yams", package: "Yams"),
         ]),
-        module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel"] + nio),
+        module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterOpenAI"] + nio),
         module("TokenMeterStore", [
             "TokenMeterCore", "TokenMeterResults", nioSSL,
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -95,22 +96,22 @@ let package = Package(
         // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
         .target(name: "TokenMeterTestSupport",
                 dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads",
-                               "TokenMeterBench", "TokenMeterTarget", nioSSL] + nio,
+                               "TokenMeterModel", "TokenMeterBench", "TokenMeterTarget", nioSSL] + nio,
                 path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
         tests("TokenMeterCore", []),
         tests("TokenMeterResults", ["TokenMeterCore"]),
         tests("TokenMeterTokenizer", ["TokenMeterCore", "TokenMeterTestSupport"], exclude: ["Fixtures"]),
         tests("TokenMeterCost", ["TokenMeterCore", propertyBased]),
-        tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterOpenAI", "TokenMeterTestSupport", propertyBased, nioSSL] + nio),
+        tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterOpenAI", "TokenMeterTestSupport", propertyBased, nioSSL, nioEmbedded] + nio),
         tests("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"]),
         tests("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
         tests("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased]),
         tests("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", propertyBased]),
         tests("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads", "TokenMeterTelemetry",
-            "TokenMeterTarget", "TokenMeterCost", "TokenMeterTestSupport", propertyBased,
+            "TokenMeterModel", "TokenMeterTarget", "TokenMeterCost", "TokenMeterTestSupport", propertyBased,
         ]),
-        tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost"] + nio),
+        tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost", nioEmbedded] + nio),
         tests("TokenMeterStore", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,115 +1,8 @@
-import Synchronization
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterOpenAI
 import TokenMeterResults
 import TokenMeterWorkloads
-
-/// How load is offered at one sweep point.
-public enum LoadMode: Sendable, Equatable {
-    /// Closed loop: this many requests always in flight.
-    case concurrency(Int)
-    /// Open loop: requests arrive at `rate` per second, optionally capped in flight.
-    case rate(Double, ArrivalProcess, burstiness: Double, maxConcurrency: Int?)
-
-    /// Short label such as `c=8` or `rate=5/s`.
-    public var label: String {
-        switch self {
-        case let .concurrency(c): "c=\(c)"
-        case let .rate(r, _, _, _): "rate=\(r.formatted(decimals: 2))/s"
-        }
-    }
-}
-
-/// What to do with requests still in flight when a point's bound is reached.
-public enum DrainRule: String, Codable, Sendable {
-    /// Let them finish (up to the drain timeout); their tokens after the window do not count as throughput.
-    case wait
-    /// Cancel them at once; they are recorded as cancelled.
-    case cancel
-}
-
-/// The bounds of one sweep point.
-public struct PointBounds: Sendable {
-    /// Warm-up requests (excluded from latency metrics).
-    public var warmupRequests: Int
-    /// Warm-up by time instead: requests scheduled in the first this-many seconds are warm-up.
-    public var warmupSeconds: Double?
-    /// Measured requests to send (count-bound points).
-    public var measuredRequests: Int?
-    /// Measurement duration in seconds (duration-bound points).
-    public var durationSeconds: Double?
-    /// In-flight rule at the end.
-    public var drain: DrainRule
-    /// Longest wait for in-flight requests after the bound.
-    public var drainTimeoutSeconds: Double
-    /// Hard limit on the whole point, warm-up and drain included.
-    public var maxPointSeconds: Double
-    /// Closed loop: slot k of c sends its first request at `k / c` of this (seconds) after the start.
-    public var rampUpSeconds: Double
-
-    /// Creates bounds.
-    public init(warmupRequests: Int = 0, warmupSeconds: Double? = nil, measuredRequests: Int? = nil, durationSeconds: Double? = nil,
-                drain: DrainRule = .wait, drainTimeoutSeconds: Double = 60, maxPointSeconds: Double = 600,
-                rampUpSeconds: Double = 0) {
-        self.warmupRequests = warmupRequests
-        self.warmupSeconds = warmupSeconds
-        self.measuredRequests = measuredRequests
-        self.durationSeconds = durationSeconds
-        self.drain = drain
-        self.drainTimeoutSeconds = drainTimeoutSeconds
-        self.maxPointSeconds = maxPointSeconds
-        self.rampUpSeconds = rampUpSeconds
-    }
-}
-
-/// The outcome of one sweep point: every record, the window, and why it stopped.
-public struct PointRun: Sendable {
-    /// Every request of the point, warm-up included, in send order.
-    public var records: [RequestRecord]
-    /// The measurement window.
-    public var window: MeasurementWindow
-    /// Offered request rate of an open-loop point.
-    public var offeredRequestsPerSecond: Double?
-    /// True when the run was interrupted (Ctrl-C) or hit its hard time limit.
-    public var partial: Bool
-    /// What ended the point, in words.
-    public var stoppedBy: String
-}
-
-/// Live counters a progress line reads while a point runs.
-public final class ProgressCounters: Sendable {
-    private let doneCount = Atomic<Int>(0)
-    private let failedCount = Atomic<Int>(0)
-    private let tokenCount = Atomic<Int>(0)
-    private let plannedCount = Atomic<Int>(0)
-    private let startNanos = Atomic<UInt64>(0)
-
-    /// Creates zeroed counters.
-    public init() {}
-
-    /// Resets for a new point of `planned` requests (0 when duration-bound).
-    public func reset(planned: Int) {
-        doneCount.store(0, ordering: .relaxed)
-        failedCount.store(0, ordering: .relaxed)
-        tokenCount.store(0, ordering: .relaxed)
-        plannedCount.store(planned, ordering: .relaxed)
-        startNanos.store(MonotonicClock.nowNanoseconds(), ordering: .relaxed)
-    }
-
-    func record(_ r: RequestRecord) {
-        doneCount.add(1, ordering: .relaxed)
-        if !r.succeeded { failedCount.add(1, ordering: .relaxed) }
-        tokenCount.add(r.outputTokens, ordering: .relaxed)
-    }
-
-    /// A consistent-enough snapshot: done, failed, output tokens, planned, seconds since reset.
-    public var snapshot: (done: Int, failed: Int, tokens: Int, planned: Int, seconds: Double) {
-        let start = startNanos.load(ordering: .relaxed)
-        return (doneCount.load(ordering: .relaxed), failedCount.load(ordering: .relaxed), tokenCount.load(ordering: .relaxed),
-                plannedCount.load(ordering: .relaxed), Double(MonotonicClock.nowNanoseconds() &- start) / 1e9)
-    }
-}
 
 /// Drives one sweep point against an endpoint and collects the request timelines.
 public struct LoadRunner: Sendable {
@@ -134,128 +27,169 @@ public struct LoadRunner: Sendable {
     public func run(mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
                     requestIDPrefix: String = "", progress: ProgressCounters? = nil) async -> PointRun {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
-        let client = self.client
-        let streamed = self.streamed
         let planned = bounds.measuredRequests.map { $0 + bounds.warmupRequests }
         if case let .concurrency(c) = mode { await client.preconnect(min(c, planned ?? c)) }
-        // Room before the first send: an open loop readies each arrival's connection `lead` ahead of its time, and a closed
-        // loop spawns one chain per slot first.
-        let lead: UInt64 = 200_000_000
-        let origin = switch mode {
-        case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
-        case .rate: MonotonicClock.nowNanoseconds() + lead + 5_000_000
-        }
-        let schedule = PointSchedule(bounds: bounds, origin: origin)
         progress?.reset(planned: planned ?? 0)
-        let inbox = PointInbox()
-        let chained: @Sendable (PointSchedule.Claim) -> ChainedRequest = { PointSchedule.request($0, prepared, requestIDPrefix) }
-        let hooks = ChainHooks(next: {
-            schedule.claim(at: MonotonicClock.nowNanoseconds()).map(chained)
-        }, completed: { request, response in
-            inbox.push(.response(request.tag, response))
-        })
-        var offered: Double?
-        if case let .rate(rate, _, _, _) = mode { offered = rate }
-
+        let point = PointExecution(runner: self, mode: mode, plan: plan, prepared: prepared, bounds: bounds, seed: seed,
+                                   requestIDPrefix: requestIDPrefix, progress: progress)
         let records = await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self, returning: [RequestRecord].self) { group in
-                var producers = 0
-                switch mode {
-                case let .concurrency(c):
-                    // The first round is claimed here, in slot order, and each chain's first request is written at its
-                    // time by its event loop.
-                    for k in 0..<c {
-                        let offset = UInt64(bounds.rampUpSeconds * 1e9 * Double(k) / Double(c))
-                        guard let first = schedule.claim(at: origin + offset) else { break }
-                        producers += 1
-                        group.addTask {
-                            await client.runChain(first: chained(first), hooks: hooks, sendAt: first.scheduled)
-                            inbox.push(.producerEnded)
-                        }
-                    }
-                case let .rate(rate, process, burstiness, cap):
-                    producers = 1
-                    group.addTask {
-                        var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
-                        await Self.arrive(&arrivals, lead: lead, cap: cap, schedule: schedule) { claim in
-                            await client.runChain(first: chained(claim), hooks: ChainHooks(next: { nil }, completed: hooks.completed),
-                                                  sendAt: claim.scheduled)
-                        }
-                        inbox.push(.producerEnded)
-                    }
-                }
+                let producers = point.startProducers(in: &group)
                 group.addTask {
                     // Wakes the dispatcher to check the deadlines while every request is busy.
                     while !Task.isCancelled {
                         try? await Task.sleep(nanoseconds: 50_000_000)
-                        inbox.push(.tick)
+                        point.inbox.push(.tick)
                     }
                 }
-                var out: [RequestRecord] = []
-                var drainEnd: UInt64?
-                var cancelled = false
-                while producers > 0 {
-                    for event in await inbox.next() {
-                        switch event {
-                        case let .response(id, raw):
-                            let claim = schedule.claim(id)
-                            let planned = plan[id % plan.count]
-                            var record = RequestRecord(id: id, phase: claim.isWarmup ? .warmup : .measured,
-                                                       scheduledNanoseconds: claim.scheduled, promptTokensPlanned: planned.promptTokens,
-                                                       promptTokensExact: planned.exact, maxTokens: planned.maxTokens)
-                            ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
-                            progress?.record(record)
-                            out.append(record)
-                        case .producerEnded:
-                            producers -= 1
-                        case .tick:
-                            break
-                        }
-                    }
-                    // Drain: once no more requests will be sent, wait (bounded) or cancel what is still in flight.
-                    let now = MonotonicClock.nowNanoseconds()
-                    schedule.stop(ifPast: now)
-                    guard !cancelled, let stop = schedule.stopped else { continue }
-                    if bounds.drain == .cancel || stop.partial {
-                        cancelled = true
-                    } else if let drainEnd {
-                        if now >= drainEnd {
-                            schedule.noteDrainTimedOut()
-                            cancelled = true
-                        }
-                    } else {
-                        drainEnd = min(now + UInt64(bounds.drainTimeoutSeconds * 1e9), max(schedule.hardDeadline, now))
-                    }
-                    if cancelled { group.cancelAll() }
-                }
+                let records = await point.dispatch(producers: producers) { group.cancelAll() }
                 group.cancelAll()
-                return out.sorted { $0.id < $1.id }
+                return records
             }
         } onCancel: {
-            schedule.stop("interrupted", partial: true)
-            inbox.push(.tick)
+            point.schedule.stop("interrupted", partial: true)
+            point.inbox.push(.tick)
         }
+        return point.result(records)
+    }
+}
 
+/// One point while it runs: its schedule, the inbox its responses arrive in, and the hooks its chains call.
+struct PointExecution: Sendable {
+    /// Room an open loop leaves before each arrival to ready its connection.
+    static let lead: UInt64 = 200_000_000
+
+    let client: StreamingHTTPClient
+    let streamed: Bool
+    let mode: LoadMode
+    let plan: [PlannedRequest]
+    let prepared: [PreparedRequest]
+    let bounds: PointBounds
+    let seed: UInt64
+    let requestIDPrefix: String
+    let progress: ProgressCounters?
+    /// When the first request is due (monotonic ns): room before it for spawning the chains or readying connections.
+    let origin: UInt64
+    let schedule: PointSchedule
+    let inbox = PointInbox()
+
+    init(runner: LoadRunner, mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
+         requestIDPrefix: String, progress: ProgressCounters?) {
+        client = runner.client
+        streamed = runner.streamed
+        self.mode = mode
+        self.plan = plan
+        self.prepared = prepared
+        self.bounds = bounds
+        self.seed = seed
+        self.requestIDPrefix = requestIDPrefix
+        self.progress = progress
+        origin = switch mode {
+        case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
+        case .rate: MonotonicClock.nowNanoseconds() + Self.lead + 5_000_000
+        }
+        schedule = PointSchedule(bounds: bounds, origin: origin)
+    }
+
+    /// The request to send for a claim.
+    func chained(_ claim: PointSchedule.Claim) -> ChainedRequest { PointSchedule.request(claim, prepared, requestIDPrefix) }
+
+    /// What every chain calls: claim the next request now, and leave each response in the inbox.
+    var hooks: ChainHooks {
+        let point = self
+        return ChainHooks(next: { point.schedule.claim(at: MonotonicClock.nowNanoseconds()).map(point.chained) },
+                          completed: { request, response in point.inbox.push(.response(request.tag, response)) })
+    }
+
+    /// Starts the chains of a closed loop, or the arrival task of an open one; returns how many producers it started.
+    func startProducers(in group: inout TaskGroup<Void>) -> Int {
+        switch mode {
+        case let .concurrency(c):
+            // The first round is claimed here, in slot order, and each chain's first request is written at its time by its
+            // event loop.
+            let hooks = self.hooks
+            var producers = 0
+            for k in 0..<c {
+                let offset = UInt64(bounds.rampUpSeconds * 1e9 * Double(k) / Double(c))
+                guard let first = schedule.claim(at: origin + offset) else { break }
+                producers += 1
+                group.addTask {
+                    await client.runChain(first: chained(first), hooks: hooks, sendAt: first.scheduled)
+                    inbox.push(.producerEnded)
+                }
+            }
+            return producers
+        case let .rate(rate, process, burstiness, cap):
+            group.addTask {
+                var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
+                let single = ChainHooks(next: { nil }, completed: hooks.completed)
+                await arrive(&arrivals, cap: cap) { claim in await client.runChain(first: chained(claim), hooks: single, sendAt: claim.scheduled) }
+                inbox.push(.producerEnded)
+            }
+            return 1
+        }
+    }
+
+    /// Decodes every response as it arrives, until every producer ended; once the point stops sending, the drain rule
+    /// decides when `cancelInFlight` is called.
+    func dispatch(producers: Int, cancelInFlight: () -> Void) async -> [RequestRecord] {
+        var producers = producers
+        var drain = DrainStateMachine(rule: bounds.drain, timeoutSeconds: bounds.drainTimeoutSeconds, hardDeadline: schedule.hardDeadline)
+        var out: [RequestRecord] = []
+        while producers > 0 {
+            for event in await inbox.next() {
+                switch event {
+                case let .response(id, raw): out.append(record(id, raw))
+                case .producerEnded: producers -= 1
+                case .tick: break
+                }
+            }
+            let now = MonotonicClock.nowNanoseconds()
+            schedule.stop(ifPast: now)
+            if case let .cancelInFlight(timedOut) = drain.tick(now: now, cutShort: schedule.stopped?.partial) {
+                if timedOut { schedule.noteDrainTimedOut() }
+                cancelInFlight()
+            }
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
+    /// The record of request `id`, decoded from its raw response.
+    func record(_ id: Int, _ raw: RawResponse) -> RequestRecord {
+        let claim = schedule.claim(id)
+        let planned = plan[id % plan.count]
+        var record = RequestRecord(id: id, phase: claim.isWarmup ? .warmup : .measured, scheduledNanoseconds: claim.scheduled,
+                                   promptTokensPlanned: planned.promptTokens, promptTokensExact: planned.exact, maxTokens: planned.maxTokens)
+        ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
+        progress?.record(record)
+        return record
+    }
+
+    /// The point's outcome: its records, the measurement window (first measured send to last measured end, cut at a
+    /// duration bound) and why it stopped.
+    func result(_ records: [RequestRecord]) -> PointRun {
         let outcome = schedule.stopped ?? (reason: "request count reached", partial: false)
         let measured = records.filter { $0.phase == .measured }
         let (measureStart, measureDeadline) = schedule.measurement
         let start = measured.compactMap(\.sentNanoseconds).min() ?? measureStart ?? origin
         var end = measured.compactMap(\.completedNanoseconds).max() ?? start
         if let measureDeadline { end = min(end, measureDeadline) }
+        var offered: Double?
+        if case let .rate(rate, _, _, _) = mode { offered = rate }
         return PointRun(records: records, window: MeasurementWindow(startNanoseconds: start, endNanoseconds: end),
                         offeredRequestsPerSecond: offered, partial: outcome.partial, stoppedBy: outcome.reason)
     }
 
     /// The open loop: `lead` before each arrival, waits for a free slot under `cap` and hands the request to `send`, which
     /// readies a connection and writes it at its time; then lets the last ones finish.
-    private static func arrive(_ arrivals: inout ArrivalClock, lead: UInt64, cap: Int?, schedule: PointSchedule,
-                               send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
+    func arrive(_ arrivals: inout ArrivalClock, cap: Int?, send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
         await withTaskGroup(of: Void.self) { requests in
             var inFlight = 0
             while true {
                 let scheduled = arrivals.next()
                 guard schedule.admits(scheduled) else { break }
-                await sleep(until: scheduled - lead)
+                let now = MonotonicClock.nowNanoseconds()
+                if scheduled - Self.lead > now { try? await Task.sleep(nanoseconds: scheduled - Self.lead - now) }
                 if let cap {
                     while inFlight >= cap, !Task.isCancelled, await requests.next() != nil { inFlight -= 1 }
                 }
@@ -265,43 +199,5 @@ public struct LoadRunner: Sendable {
                 inFlight += 1
             }
         }
-    }
-
-    private static func sleep(until deadline: UInt64) async {
-        let now = MonotonicClock.nowNanoseconds()
-        if deadline > now { try? await Task.sleep(nanoseconds: deadline - now) }
-    }
-}
-
-/// Absolute send deadlines of an open-loop schedule.
-struct ArrivalClock {
-    private var next_: Double
-    private let rate: Double
-    private let process: ArrivalProcess
-    private let burstiness: Double
-    private var rng: SeededGenerator
-    private var first = true
-
-    init(origin: UInt64, rate: Double, process: ArrivalProcess, burstiness: Double, seed: UInt64) {
-        next_ = Double(origin)
-        self.rate = rate
-        self.process = process
-        self.burstiness = burstiness
-        rng = SeededGenerator(seed: seed ^ 0xA11C_E5)
-    }
-
-    /// The next deadline (monotonic ns); the first arrival is at the origin.
-    mutating func next() -> UInt64 {
-        if first {
-            first = false
-            return UInt64(next_)
-        }
-        let gapSeconds: Double = switch process {
-        case .constant: 1 / rate
-        case .poisson: rng.exponential() / rate
-        case .gamma: rng.gamma(shape: burstiness) / (rate * burstiness)
-        }
-        next_ += gapSeconds * 1e9
-        return UInt64(next_)
     }
 }

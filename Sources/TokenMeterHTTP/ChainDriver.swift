@@ -2,65 +2,50 @@ import NIOCore
 import Synchronization
 import TokenMeterCore
 
-/// Why a chain left its connection.
-enum ChainExit: Sendable {
-    /// The chain is over; the connection may go back to the pool when `reusable`.
-    case ended(reusable: Bool)
-    /// The request went out on a kept-alive connection the server had already closed: send it again on a fresh one.
-    case retry(ChainedRequest)
-    /// The next request is claimed but the server did not keep the connection open.
-    case moveOn(ChainedRequest)
-}
-
-/// Drives a chain on one connection. Its state is only touched on the connection's event loop (`start`, `cancel` and the
-/// handler's callback all run there), which is what makes the unchecked `Sendable` sound.
+/// Drives a chain on one connection: feeds the `ChainStateMachine` the response handler's results and carries out its
+/// decisions. Its state is only touched on the connection's event loop (`start`, `cancel` and the handler's callback all run
+/// there), which is what makes the unchecked `Sendable` sound.
 final class ChainDriver: @unchecked Sendable {
     private let connection: Connection
     private let hooks: ChainHooks
     private let reuse: ReuseHistory
     private let settings: ExchangeSettings
     private let promise: EventLoopPromise<ChainExit>
-    private var current: ChainedRequest
-    private var retries: Int
-    private var reused: Bool
-    private var cancelled = false
+    private var state: ChainStateMachine
     /// Set once the promise is completed: the connection may already serve another chain, so a late cancel must not touch it.
     private var done = false
-    /// Whether the current request was handed to the connection.
-    private var started = false
 
     init(connection: Connection, hooks: ChainHooks, reuse: ReuseHistory, current: ChainedRequest, retries: Int, reused: Bool,
          settings: ExchangeSettings, promise: EventLoopPromise<ChainExit>) {
         self.connection = connection
         self.hooks = hooks
         self.reuse = reuse
-        self.current = current
-        self.retries = retries
-        self.reused = reused
         self.settings = settings
         self.promise = promise
+        state = ChainStateMachine(current: current, retries: retries, reused: reused)
     }
 
     /// Writes the current request; a second call (a due send fired after a cancel already started it) does nothing.
     func start() {
         connection.channel.eventLoop.assertInEventLoop()
         guard !done else { return }
-        if cancelled, !started {
-            started = true
-            hooks.completed(current, .cancelledBeforeSending)
+        switch state.start() {
+        case let .write(request): write(request)
+        case let .cancelledBeforeSending(request):
+            hooks.completed(request, .cancelledBeforeSending)
             exit(.ended(reusable: true))
-            return
+        case .none: break
         }
-        guard !started else { return }
-        started = true
-        connection.handler.value.start(current.request, requestID: current.requestID, settings: settings) { self.finished($0) }
     }
 
     func cancel() {
         connection.channel.eventLoop.assertInEventLoop()
         guard !done else { return }
-        cancelled = true
-        if started { connection.handler.value.cancel() } else { start() }
+        if state.cancel() { connection.handler.value.cancel() } else { start() }
+    }
+
+    private func write(_ request: ChainedRequest) {
+        connection.handler.value.start(request.request, requestID: request.requestID, settings: settings) { self.finished($0) }
     }
 
     private func exit(_ exit: ChainExit) {
@@ -69,29 +54,22 @@ final class ChainDriver: @unchecked Sendable {
     }
 
     private func finished(_ result: RawResponse) {
-        var response = result
-        response.connectionRetries = retries
-        if reused, retries == 0, !cancelled, response.bytesReceived == 0, response.failure?.kind == .reset {
+        let response: RawResponse
+        switch state.responseEnded(result) {
+        case let .retryOnFreshConnection(request):
             reuse.closedByServer()
-            exit(.retry(current))
+            exit(.retry(request))
             return
+        case let .deliver(request, delivered, noteKept):
+            if noteKept { reuse.kept() }
+            hooks.completed(request, delivered)
+            response = delivered
         }
-        if reused, response.bytesReceived > 0 { reuse.kept() }
-        hooks.completed(current, response)
         let reusable = response.failure == nil && response.keepAlive && connection.channel.isActive && !reuse.serverCloses
-        guard !cancelled, let following = hooks.next() else {
-            exit(.ended(reusable: reusable))
-            return
+        switch state.proceed(next: state.wantsNext ? hooks.next() : nil, reusable: reusable) {
+        case let .exit(chainExit): exit(chainExit)
+        case let .write(next): write(next)
         }
-        guard reusable else {
-            exit(.moveOn(following))
-            return
-        }
-        current = following
-        retries = 0
-        reused = true
-        started = false
-        start()
     }
 }
 

@@ -93,14 +93,13 @@ public final class StreamingHTTPClient: Sendable {
             let connection: Connection
             let reused: Bool
             do {
-                // A retry always gets a new connection: another pooled one may be just as stale (llama.cpp closes every
-                // connection after a streamed response, so at concurrency 8 a second stale pick lost one request in 256).
+                // A retry always gets a new connection: another pooled one may be just as stale (llama.cpp's server closes
+                // every connection after a streamed response).
                 (connection, reused) = try await acquire(fresh: retries > 0)
             } catch {
-                // A connect that timed out while other connections to this server are open is an overloaded accept queue
-                // (the kernel dropped the SYN), not an unreachable server: nothing was sent, so it is safe to try again.
-                if case ChannelError.connectTimeout = error, retries < 2, openConnections.load(ordering: .relaxed) > 0,
-                   !Task.isCancelled {
+                let timedOut = if case ChannelError.connectTimeout = error { true } else { false }
+                let othersOpen = openConnections.load(ordering: .relaxed) > 0
+                if ChainStateMachine.retriesConnect(timedOut: timedOut, retries: retries, otherConnectionsOpen: othersOpen, cancelled: Task.isCancelled) {
                     retries += 1
                     continue
                 }

@@ -1,4 +1,7 @@
+import NIOCore
+import NIOHTTP1
 import TokenMeterCore
+import TokenMeterOpenAI
 
 /// A fault the reference target can inject into a generation request, on purpose, to test clients.
 public enum Fault: String, Sendable, CaseIterable, Codable {
@@ -74,5 +77,28 @@ public struct FaultPlan: Sendable, Equatable {
             if let p = probabilities[fault], p > 0, uniform() < p { return fault }
         }
         return nil
+    }
+}
+
+extension Fault {
+    /// Carries out a mid-stream fault on a streamed response's connection.
+    func inject(into channel: any Channel, oversizedEventBytes: Int) {
+        let frame: String
+        switch self {
+        case .resetMidStream:
+            channel.close(promise: nil)
+            return
+        case .cutWithoutDone:
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+            return
+        case .malformedFrame: frame = "data: {\"choices\": [{\"text\": unquoted\n\n"
+        case .errorMidStream: frame = ServerEncoding.errorFrame("engine crashed (injected)", code: 500)
+        case .oversizedEvent: frame = "data: {\"choices\":[{\"text\":\"" + String(repeating: "x", count: oversizedEventBytes) + "\"}]}\n\n"
+        default: return  // a stall keeps the connection open and silent until the client gives up
+        }
+        var buffer = channel.allocator.buffer(capacity: frame.utf8.count)
+        buffer.writeString(frame)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
     }
 }

@@ -15,13 +15,16 @@ struct TargetCommand: AsyncParsableCommand {
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port = 8000
-    @Option(help: "Model name the target reports.") var modelName = "tokenmeter-reference"
-    @Option(help: "Most sequences running at once.") var maxBatch = 256
-    @Option(help: "Most prompt tokens prefilled in one step.") var maxPrefillTokens = 16384
-    @Option(help: "Per-step overhead, ms.") var stepFixedMs = 4.0
-    @Option(help: "Per decoding sequence, ms.") var stepPerSequenceMs = 0.02
-    @Option(help: "Per token of KV context, µs.") var stepPerContextTokenUs = 0.02
-    @Option(help: "Per prefilled prompt token, µs.") var stepPerPrefillTokenUs = 2.0
+    @Option(help: "Model name the target reports.") var modelName = TargetConfiguration.defaultModelName
+    @Option(help: "Most sequences running at once.") var maxBatch = BatchLimits.default.maxRunning
+    @Option(help: "Most prompt tokens prefilled in one step; longer prompts are prefilled in chunks.")
+    var maxPrefillTokens = BatchLimits.default.prefillTokensPerStep
+    @Option(help: "Tokens the simulated KV cache holds (default \(BatchLimits.default.kvCapacityTokens), or with --model what the GPU's memory leaves for it).")
+    var kvCapacityTokens: Int?
+    @Option(help: "Per-step overhead, ms.") var stepFixedMs = ParametricStepTime.default.fixedMilliseconds
+    @Option(help: "Per decoding sequence, ms.") var stepPerSequenceMs = ParametricStepTime.default.perSequenceMilliseconds
+    @Option(help: "Per token of KV context, µs.") var stepPerContextTokenUs = ParametricStepTime.default.perContextTokenMicroseconds
+    @Option(help: "Per prefilled prompt token, µs.") var stepPerPrefillTokenUs = ParametricStepTime.default.perPrefillTokenMicroseconds
     @Option(help: "Multiplier on every step time (0.1 = ten times faster).") var timeScale = 1.0
     @Option(help: "Chance per token of stopping early when a request does not set ignore_eos.") var eosProbability = 0.0
     @Option(help: "Write a JSONL log of when every token was flushed to its socket, on exit.") var groundTruth: String?
@@ -36,12 +39,14 @@ struct TargetCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
+        guard maxPrefillTokens >= 1 else { throw ValidationError("--max-prefill-tokens must be at least 1") }
+        if let kvCapacityTokens, kvCapacityTokens < 1 { throw ValidationError("--kv-capacity-tokens must be at least 1") }
         guard timeScale >= 0 else { throw ValidationError("--time-scale must not be negative") }
         guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
     }
 
-    /// The roofline timing of `--model` on `--hardware`, when asked for.
-    func rooflineTiming() throws -> StepTiming? {
+    /// The roofline model of `--model` on `--hardware`, when asked for.
+    func rooflineModel() throws -> PerformanceModel? {
         guard let model else {
             guard hardware == nil else { throw ConfigError(field: "hardware", message: "only applies with --model") }
             return nil
@@ -50,18 +55,26 @@ struct TargetCommand: AsyncParsableCommand {
         let architecture = model.hasSuffix(".json") ? try HuggingFaceConfig.architecture(path: model) : try ModelCatalog.load().model(model)
         let spec = try HardwareSpec(try HardwareCatalog.load().gpu(hardware))
         guard tp >= 1 else { throw ConfigError(field: "tp", message: "must be at least 1") }
-        let deployment = Deployment(model: architecture, hardware: spec, precision: try Precision(parsing: precision),
-                                    parallelism: Parallelism(tensor: tp, expertTensor: architecture.moe == nil ? 1 : tp))
-        return .roofline(PerformanceModel(deployment: deployment), timeScale: timeScale)
+        return PerformanceModel(deployment: Deployment(model: architecture, hardware: spec, precision: try Precision(parsing: precision),
+                                                       parallelism: Parallelism(tensor: tp, expertTensor: architecture.moe == nil ? 1 : tp)))
+    }
+
+    /// The engine's settings: step times from the roofline model or the --step-* parameters, and its batch and KV limits.
+    func engine() throws -> (timing: any StepTiming, limits: BatchLimits) {
+        let roofline = try rooflineModel()
+        let limits = BatchLimits(maxRunning: maxBatch, prefillTokensPerStep: maxPrefillTokens,
+                                 kvCapacityTokens: kvCapacityTokens ?? roofline?.kvCapacityTokens() ?? BatchLimits.default.kvCapacityTokens)
+        if let roofline { return (RooflineStepTime(model: roofline, timeScale: timeScale), limits) }
+        let parametric = ParametricStepTime(fixedMilliseconds: stepFixedMs, perSequenceMilliseconds: stepPerSequenceMs,
+                                            perContextTokenMicroseconds: stepPerContextTokenUs, perPrefillTokenMicroseconds: stepPerPrefillTokenUs,
+                                            timeScale: timeScale)
+        return (parametric, limits)
     }
 
     func run() async throws {
+        let (timing, limits) = try engine()
         let configuration = TargetConfiguration(
-            host: host, port: port, modelName: modelName, maxBatch: maxBatch, maxPrefillTokens: maxPrefillTokens,
-            stepModel: StepTimeModel(fixedMilliseconds: stepFixedMs, perSequenceMilliseconds: stepPerSequenceMs,
-                                     perContextTokenMicroseconds: stepPerContextTokenUs,
-                                     perPrefillTokenMicroseconds: stepPerPrefillTokenUs, timeScale: timeScale),
-            timing: try rooflineTiming(), eosProbability: eosProbability, groundTruthPath: groundTruth,
+            host: host, port: port, modelName: modelName, limits: limits, timing: timing, eosProbability: eosProbability, groundTruthPath: groundTruth,
             faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan())
         let target: ReferenceTarget
         do {

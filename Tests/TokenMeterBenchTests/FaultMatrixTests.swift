@@ -3,6 +3,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
+import TokenMeterModel
 import TokenMeterOpenAI
 import TokenMeterTarget
 import TokenMeterWorkloads
@@ -24,7 +25,7 @@ import TokenMeterWorkloads
         let total = 400
         let plan = FaultPlan(probabilities: [fault: 0.3], slowHeadersMilliseconds: 100, oversizedEventBytes: 256 << 10)
         let target = try await ReferenceTarget.start(TargetConfiguration(
-            stepModel: StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005), faults: plan))
+            timing: ParametricStepTime(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005), faults: plan))
         // Only the stall needs a short read timeout; elsewhere a generous one keeps a loaded machine from faking timeouts.
         let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port,
                                          timeouts: ClientTimeouts(readSeconds: fault == .stall ? 1 : 10, totalSeconds: 30), maxEventBytes: 64 << 10)

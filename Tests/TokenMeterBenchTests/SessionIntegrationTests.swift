@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterModel
 import TokenMeterResults
 import TokenMeterTarget
 import TokenMeterTestSupport
 
 /// Fast engine steps so tests finish quickly: 2 ms per step, tiny per-sequence costs.
-let quickSteps = StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0.001, perPrefillTokenMicroseconds: 1)
+let quickSteps = ParametricStepTime(fixedMilliseconds: 2, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0.001, perPrefillTokenMicroseconds: 1)
 
 /// A fresh output folder under the temporary directory.
 func scratchDirectory() -> URL {
@@ -15,7 +16,7 @@ func scratchDirectory() -> URL {
 }
 
 /// Runs a session described in YAML against a fresh reference target (or the given URL).
-func runSession(_ yaml: String, target configuration: TargetConfiguration = TargetConfiguration(stepModel: quickSteps),
+func runSession(_ yaml: String, target configuration: TargetConfiguration = TargetConfiguration(timing: quickSteps),
                 url: String? = nil, environment: [String: String] = [:], cancelAfterCompleted: Int? = nil) async throws -> (RunResult, URL) {
     let target = url == nil ? try await ReferenceTarget.start(configuration) : nil
     do {
@@ -165,7 +166,7 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         // machine takes a few hundred ms to deliver it (with 250 ms requests, one CI run saw all four finish first). Lengths
         // differ so the four slots do not finish in step: with one fixed length, a whole round once ended just before the
         // cancel and the next had not been sent, so nothing was in flight.
-        let slow = TargetConfiguration(stepModel: StepTimeModel(fixedMilliseconds: 5))
+        let slow = TargetConfiguration(timing: ParametricStepTime(fixedMilliseconds: 5))
         let (result, directory) = try await runSession("concurrency: [4, 8]\nrequests: 200\nisl: 8\nosl: uniform:200-600", target: slow,
                                                        cancelAfterCompleted: 6)
         defer { try? FileManager.default.removeItem(at: directory) }

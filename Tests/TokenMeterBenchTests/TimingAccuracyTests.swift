@@ -3,6 +3,7 @@ import Testing
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
+import TokenMeterModel
 import TokenMeterOpenAI
 import TokenMeterResults
 import TokenMeterTarget
@@ -26,9 +27,9 @@ struct AccuracyReport: CustomStringConvertible {
 
 /// Runs one closed-loop point against a ground-truth-logging target and compares every token time.
 func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseconds: Double) async throws -> AccuracyReport {
-    let model = StepTimeModel(fixedMilliseconds: stepMilliseconds, perSequenceMilliseconds: 0.005, perContextTokenMicroseconds: 0,
+    let model = ParametricStepTime(fixedMilliseconds: stepMilliseconds, perSequenceMilliseconds: 0.005, perContextTokenMicroseconds: 0,
                               perPrefillTokenMicroseconds: 0.5)
-    let target = try await ReferenceTarget.start(TargetConfiguration(maxBatch: max(256, streams), stepModel: model, recordGroundTruth: true))
+    let target = try await ReferenceTarget.start(TargetConfiguration(limits: BatchLimits(maxRunning: max(256, streams)), timing: model, recordGroundTruth: true))
     let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port)
     let options = RequestOptions(api: .completions, model: "m", continuousUsage: true)
     let address = EndpointAddress(host: "127.0.0.1", port: target.port)
@@ -87,8 +88,8 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
     /// first round evenly, and no request is ever sent before its time.
     @Test func aClosedLoopRefillsItsSlotsAtOnceAndRampsUpItsFirstRound() async throws {
         let streams = 64
-        let model = StepTimeModel(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0.5)
-        let target = try await ReferenceTarget.start(TargetConfiguration(maxBatch: 256, stepModel: model))
+        let model = ParametricStepTime(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0.5)
+        let target = try await ReferenceTarget.start(TargetConfiguration(limits: BatchLimits(maxRunning: 256), timing: model))
         let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port)
         let options = RequestOptions(api: .completions, model: "m", continuousUsage: true)
         let address = EndpointAddress(host: "127.0.0.1", port: target.port)

@@ -113,8 +113,8 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
     }
 
     @Test func stepTimesFollowTheModel() async throws {
-        let model = StepTimeModel(fixedMilliseconds: 20, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
-        try await withTarget(TargetConfiguration(stepModel: model, recordGroundTruth: true)) { target, client in
+        let model = ParametricStepTime(fixedMilliseconds: 20, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        try await withTarget(TargetConfiguration(timing: model, recordGroundTruth: true)) { target, client in
             let r = await stream(client, maxTokens: 5, requestID: "one")
             let truth = try #require(await target.groundTruth().first { $0.requestID == "one" })
             #expect(truth.tokenNanoseconds.count == 5)
@@ -140,8 +140,8 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
     }
 
     @Test func clientThatGoesAwayIsAbortedAndLogged() async throws {
-        let model = StepTimeModel(fixedMilliseconds: 10)
-        try await withTarget(TargetConfiguration(stepModel: model, recordGroundTruth: true)) { target, client in
+        let model = ParametricStepTime(fixedMilliseconds: 10)
+        try await withTarget(TargetConfiguration(timing: model, recordGroundTruth: true)) { target, client in
             let task = Task { await stream(client, maxTokens: 1000, requestID: "gone") }
             // Cancel once the target is really streaming it, then wait (bounded) for the abort to be logged.
             let probe = StreamingHTTPClient(host: "127.0.0.1", port: target.port, threads: 1)
@@ -174,7 +174,7 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
         let hardware = try HardwareSpec(try HardwareCatalog.load(environment: [:]).gpu("h100"))
         let performance = PerformanceModel(deployment: Deployment(model: model, hardware: hardware, precision: .fp8, parallelism: Parallelism()))
         let predicted = performance.step(decoding: 1, context: 5, prefillTokens: 0, promptLength: 0).total * 1000
-        try await withTarget(TargetConfiguration(timing: .roofline(performance, timeScale: 1), recordGroundTruth: true)) { target, client in
+        try await withTarget(TargetConfiguration(timing: RooflineStepTime(model: performance), recordGroundTruth: true)) { target, client in
             _ = await stream(client, maxTokens: 6, requestID: "roof")
             let truth = try #require(await target.groundTruth().first { $0.requestID == "roof" })
             let gaps = zip(truth.tokenNanoseconds.dropFirst(), truth.tokenNanoseconds).map { Double($0 - $1) / 1e6 }
@@ -183,7 +183,7 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             for gap in gaps { #expect(gap > predicted * 0.95 && gap < predicted + 100, "gap \(gap) ms vs predicted \(predicted) ms") }
         }
         // And time-scale shrinks it.
-        let fast = StepTiming.roofline(performance, timeScale: 0.1).nanoseconds(for: StepShape(decodingSequences: 1, contextTokens: 5, prefillTokens: 0, prefillSequences: 0))
+        let fast = RooflineStepTime(model: performance, timeScale: 0.1).nanoseconds(for: StepShape(decodingSequences: 1, contextTokens: 5, prefillTokens: 0, prefillSequences: 0))
         #expect(abs(Double(fast) / 1e6 - predicted * 0.1) < 0.01)
     }
 }
@@ -192,9 +192,9 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
 /// timing: this suite runs in its own phase of scripts/test, not beside other tests or the timing tests.
 @Suite(.serialized) struct LoadSensitiveTargetBatching {
     @Test func continuousBatchingRunsRequestsTogetherUpToTheBatchLimit() async throws {
-        let model = StepTimeModel(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        let model = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
         func spans(maxBatch: Int) async throws -> [(first: UInt64, last: UInt64)] {
-            try await withTarget(TargetConfiguration(maxBatch: maxBatch, stepModel: model, recordGroundTruth: true)) { target, client in
+            try await withTarget(TargetConfiguration(limits: BatchLimits(maxRunning: maxBatch), timing: model, recordGroundTruth: true)) { target, client in
                 await withTaskGroup(of: Void.self) { group in
                     for i in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 30, requestID: "r\(i)") } }
                 }

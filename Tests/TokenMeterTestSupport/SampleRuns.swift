@@ -2,6 +2,7 @@ import Foundation
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
+import TokenMeterModel
 import TokenMeterOpenAI
 import TokenMeterResults
 import TokenMeterTarget
@@ -9,8 +10,8 @@ import TokenMeterWorkloads
 
 /// A real measured point: a few requests against the reference target.
 public func measuredPoint(index: Int, concurrency: Int = 2, requests: Int = 6) async throws -> (PointResult, [RequestRecord]) {
-    let steps = StepTimeModel(fixedMilliseconds: 1, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0.5)
-    let target = try await ReferenceTarget.start(TargetConfiguration(stepModel: steps))
+    let steps = ParametricStepTime(fixedMilliseconds: 1, perSequenceMilliseconds: 0.01, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0.5)
+    let target = try await ReferenceTarget.start(TargetConfiguration(timing: steps))
     let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port)
     let address = EndpointAddress(host: "127.0.0.1", port: target.port)
     let options = RequestOptions(api: .completions, model: "m", continuousUsage: true)

@@ -1,0 +1,240 @@
+/// What a serving engine holds and does at once.
+public struct BatchLimits: Sendable, Equatable {
+    /// Most sequences in the batch (vLLM `max_num_seqs`).
+    public var maxRunning: Int
+    /// Most prompt tokens prefilled in one step, beside the decode tokens: longer prompts are prefilled in chunks.
+    public var prefillTokensPerStep: Int
+    /// Tokens the KV cache holds; a sequence holds its prompt and what it generated.
+    public var kvCapacityTokens: Int
+
+    /// The reference target's defaults: a batch of 256, 16,384 prompt tokens per step, 2,000,000 tokens of KV cache.
+    public static let `default` = BatchLimits(maxRunning: 256, prefillTokensPerStep: 16384, kvCapacityTokens: 2_000_000)
+
+    /// Creates limits; each is at least 1, and one left out takes its value from `default`.
+    public init(maxRunning: Int = Self.default.maxRunning, prefillTokensPerStep: Int = Self.default.prefillTokensPerStep,
+                kvCapacityTokens: Int = Self.default.kvCapacityTokens) {
+        self.maxRunning = max(1, maxRunning)
+        self.prefillTokensPerStep = max(1, prefillTokensPerStep)
+        self.kvCapacityTokens = max(1, kvCapacityTokens)
+    }
+}
+
+/// The one continuous-batching scheduler, driven by the reference target on a real clock and by `EngineSimulation` on a
+/// virtual one: a waiting queue in arrival order and a running batch. Each step decodes one token of every running sequence
+/// whose prompt is in the KV cache, continues the prefills in progress in chunks, and admits waiting sequences while the
+/// batch, the step's prefill budget and the KV cache (its whole prefill, and a watermark of 1%) have room. A sequence emits its first token at the end of the step that
+/// completes its prefill. When the KV cache cannot hold the next decode tokens, the newest running sequence is preempted
+/// (vLLM's recompute: its KV is dropped and its prompt and output so far are prefilled again before it goes on).
+///
+/// A pure value: no clock and no I/O. One step is planned at a time (`nextStep`), and `finish` ends it.
+public struct ContinuousBatchingScheduler<Request> {
+    /// One sequence as the scheduler sees it.
+    struct Slot {
+        var request: Request
+        var promptTokens: Int
+        var maxTokens: Int
+        var generated = 0
+        /// KV tokens held (computed, or reserved by the step in flight).
+        var kv = 0
+        /// Tokens to prefill before it decodes: its prompt, or after a preemption its prompt and output so far.
+        var prefillRemaining: Int
+        var removed = false
+    }
+
+    /// The limits it schedules under.
+    public let limits: BatchLimits
+    private var waiting: [Slot] = []
+    private var waitingHead = 0
+    private var running: [Slot] = []
+    private var kvUsed = 0
+    private var inFlight = false
+    /// Sequences preempted so far.
+    public private(set) var preemptions = 0
+
+    /// Creates an empty scheduler.
+    public init(limits: BatchLimits) { self.limits = limits }
+
+    /// Sequences in the batch.
+    public var runningCount: Int { running.count }
+    /// Sequences waiting to be admitted.
+    public var waitingCount: Int { waiting.count - waitingHead }
+    /// KV-cache tokens in use.
+    public var kvTokensInUse: Int { kvUsed }
+    /// True while a planned step has not been finished.
+    public var stepInFlight: Bool { inFlight }
+    /// True when nothing is running or waiting.
+    public var isIdle: Bool { running.isEmpty && waitingCount == 0 }
+
+    /// Queues a request of `promptTokens` that generates at most `maxTokens`.
+    public mutating func arrive(_ request: Request, promptTokens: Int, maxTokens: Int) {
+        waiting.append(Slot(request: request, promptTokens: max(1, promptTokens), maxTokens: max(1, maxTokens),
+                            prefillRemaining: max(1, promptTokens)))
+    }
+
+    /// Takes the first request that `matches` out (its client went away, or it stopped early); false when none did.
+    public mutating func remove(where matches: (Request) -> Bool) -> Bool {
+        if let i = running.firstIndex(where: { !$0.removed && matches($0.request) }) {
+            if inFlight {
+                running[i].removed = true  // its reservation is released when the step ends
+            } else {
+                kvUsed -= running[i].kv
+                running.remove(at: i)
+            }
+            return true
+        }
+        if let i = waiting[waitingHead...].firstIndex(where: { !$0.removed && matches($0.request) }) {
+            waiting[i].removed = true
+            return true
+        }
+        return false
+    }
+
+    /// Plans the next step; nil while a step is in flight or when there is nothing to do.
+    public mutating func nextStep() -> StepPlan<Request>? {
+        guard !inFlight else { return nil }
+        running.removeAll { $0.removed }
+        makeRoomForDecoding()
+        var entries: [StepPlan<Request>.Entry] = []
+        var shape = StepShape(decodingSequences: 0, contextTokens: 0, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0)
+        var budget = limits.prefillTokensPerStep
+        for i in running.indices {
+            if running[i].prefillRemaining == 0 {
+                shape.decodingSequences += 1
+                shape.contextTokens += running[i].kv
+                reserve(1, for: i)
+                entries.append(.init(index: i, request: running[i].request, prefill: 0))
+            } else if budget > 0, let chunk = chunk(for: i, budget: budget) {
+                budget -= chunk
+                add(chunk, of: i, to: &shape)
+                entries.append(.init(index: i, request: running[i].request, prefill: chunk))
+            }
+        }
+        admitWaiting(budget: budget, shape: &shape, entries: &entries)
+        guard !entries.isEmpty else { return nil }
+        inFlight = true
+        return StepPlan(shape: shape, entries: entries)
+    }
+
+    /// Ends a planned step: every decoding sequence and every sequence whose prefill completed emits one token; sequences that
+    /// reached their `maxTokens` leave the batch. Removed sequences emit nothing.
+    public mutating func finish(_ plan: StepPlan<Request>) -> [Emission<Request>] {
+        var emissions: [Emission<Request>] = []
+        emissions.reserveCapacity(plan.entries.count)
+        for entry in plan.entries where !running[entry.index].removed {
+            let i = entry.index
+            if entry.prefill > 0 {
+                running[i].prefillRemaining -= entry.prefill
+                if running[i].prefillRemaining > 0 { continue }
+            }
+            running[i].generated += 1
+            let finished = running[i].generated >= running[i].maxTokens
+            if finished { running[i].removed = true }
+            emissions.append(Emission(request: running[i].request, tokens: running[i].generated, finished: finished))
+        }
+        for slot in running where slot.removed { kvUsed -= slot.kv }
+        running.removeAll { $0.removed }
+        inFlight = false
+        return emissions
+    }
+
+    /// Preempts the newest running sequences until the KV cache holds one more token for every decoding one (never the last).
+    private mutating func makeRoomForDecoding() {
+        var decoding = running.reduce(0) { $0 + ($1.prefillRemaining == 0 ? 1 : 0) }
+        while kvUsed + decoding > limits.kvCapacityTokens, running.count > 1 {
+            var slot = running.removeLast()
+            if slot.prefillRemaining == 0 { decoding -= 1 }
+            kvUsed -= slot.kv
+            slot.kv = 0
+            slot.prefillRemaining = slot.promptTokens + slot.generated
+            preemptions += 1
+            if waitingHead > 0 {
+                waitingHead -= 1
+                waiting[waitingHead] = slot
+            } else {
+                waiting.insert(slot, at: 0)
+            }
+        }
+    }
+
+    /// KV tokens kept free when admitting: 1% of the cache.
+    private var watermark: Int { limits.kvCapacityTokens / 100 }
+
+    /// Admits waiting sequences, in order, while the batch, the budget and the KV cache have room; a sequence is always
+    /// admitted into an empty batch, whatever its size.
+    private mutating func admitWaiting(budget: Int, shape: inout StepShape, entries: inout [StepPlan<Request>.Entry]) {
+        var budget = budget
+        while budget > 0, waitingHead < waiting.count, running.count < limits.maxRunning {
+            let slot = waiting[waitingHead]
+            if slot.removed {
+                waitingHead += 1
+                continue
+            }
+            // Admitted only when its whole prefill fits beside a watermark (vLLM's 1%) left for the batch's growth, so that
+            // admitting it does not force a preemption at the next decode.
+            guard running.isEmpty || slot.prefillRemaining + watermark <= limits.kvCapacityTokens - kvUsed else { break }
+            let size = min(slot.prefillRemaining, budget)
+            waitingHead += 1
+            running.append(slot)
+            let i = running.count - 1
+            budget -= size
+            add(size, of: i, to: &shape)
+            entries.append(.init(index: i, request: slot.request, prefill: size))
+        }
+        if waitingHead > 1024, waitingHead * 2 > waiting.count {
+            waiting.removeFirst(waitingHead)
+            waitingHead = 0
+        }
+    }
+
+    /// The next prefill chunk of running sequence `i` within `budget` and the free KV cache; nil when none fits.
+    private mutating func chunk(for i: Int, budget: Int) -> Int? {
+        let size = min(running[i].prefillRemaining, budget, limits.kvCapacityTokens - kvUsed)
+        return size > 0 ? size : nil
+    }
+
+    private mutating func add(_ chunk: Int, of i: Int, to shape: inout StepShape) {
+        reserve(chunk, for: i)
+        shape.prefillTokens += chunk
+        shape.prefillSequences += 1
+        shape.prefillPromptTokens += running[i].promptTokens + running[i].generated
+    }
+
+    private mutating func reserve(_ tokens: Int, for i: Int) {
+        running[i].kv += tokens
+        kvUsed += tokens
+    }
+}
+
+/// One planned step: its shape (which sets its duration) and what each sequence in it does.
+public struct StepPlan<Request> {
+    /// One sequence's part in the step.
+    struct Entry {
+        var index: Int
+        var request: Request
+        /// Prompt tokens prefilled in this step; 0 for a decode.
+        var prefill: Int
+    }
+
+    /// The shape.
+    public let shape: StepShape
+    let entries: [Entry]
+
+    /// The requests in the step, in batch order.
+    public var requests: [Request] { entries.map(\.request) }
+}
+
+/// A token a sequence emitted at the end of a step.
+public struct Emission<Request> {
+    /// The sequence.
+    public var request: Request
+    /// Tokens it has generated so far, this one included.
+    public var tokens: Int
+    /// True when it reached its `maxTokens` and left the batch.
+    public var finished: Bool
+}
+
+extension ContinuousBatchingScheduler: Sendable where Request: Sendable {}
+extension ContinuousBatchingScheduler.Slot: Sendable where Request: Sendable {}
+extension StepPlan: Sendable where Request: Sendable {}
+extension StepPlan.Entry: Sendable where Request: Sendable {}
+extension Emission: Sendable where Request: Sendable {}

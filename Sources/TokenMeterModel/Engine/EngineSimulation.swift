@@ -1,0 +1,116 @@
+import TokenMeterCore
+
+/// The one continuous-batching scheduler on a virtual clock: a benchmark run through the engine the reference target runs,
+/// with no sockets and no sleeping, step times from a `StepTiming`.
+public enum EngineSimulation {
+    /// What a simulated closed loop measured.
+    public struct Outcome: Sendable, Equatable {
+        /// Median TTFT and TPOT of the measured requests, and tokens per second per GPU over the measured window.
+        public var point: OperatingPoint
+        /// Requests measured (the first round, which starts in step, is left out).
+        public var requests: Int
+        /// Engine steps simulated.
+        public var steps: Int
+        /// Sequences the KV cache had to preempt.
+        public var preemptions: Int
+        /// Sequences running per step, on average over the measured window.
+        public var meanRunning: Double
+    }
+
+    /// One request of the simulation.
+    struct Request {
+        var client: Int
+        var arrival: UInt64
+        var firstToken: UInt64?
+        var end: UInt64?
+        var outputTokens: Int
+    }
+
+    /// `concurrency` clients each send a request of `inputLength` prompt and `outputLength` output tokens and the next when it
+    /// ends, until `requests` have been measured after the first round. As against a real engine, the next request arrives
+    /// while the step after the last token runs (the client needs the token first), unless the engine is idle. The first
+    /// round's output lengths are spread evenly up to `outputLength`, so the clients do not stay in lock step (as a long
+    /// benchmark's do not).
+    public static func closedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, timing: any StepTiming,
+                                  limits: BatchLimits, gpus: Int = 1) -> Outcome {
+        let c = max(1, concurrency)
+        var run = ClosedLoopRun(limits: limits, inputLength: max(1, inputLength))
+        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k + 1) * max(1, outputLength) / c), at: 0) }
+        let firstRound = c
+        var windowStart: UInt64?
+        var measuredTokens = 0, runningSum = 0, measuredSteps = 0
+        while run.completedAfter(firstRound) < requests, let plan = run.nextStep() {
+            run.clock += timing.nanoseconds(for: plan.shape)
+            run.steps += 1
+            let inWindow = windowStart != nil
+            if inWindow {
+                runningSum += plan.shape.decodingSequences + plan.shape.prefillSequences
+                measuredSteps += 1
+            }
+            for emission in run.scheduler.finish(plan) {
+                if inWindow { measuredTokens += 1 }
+                run.emitted(emission, nextOutputTokens: max(1, outputLength))
+            }
+            if windowStart == nil, run.completed.count >= firstRound { windowStart = run.clock }
+        }
+        let measured = Array(run.completed.dropFirst(firstRound))
+        let window = Double(run.clock - (windowStart ?? 0)) / 1e9
+        let ttft = measured.compactMap { r in r.firstToken.map { Double($0 - r.arrival) / 1e6 } }
+        let tpot = measured.compactMap { r -> Double? in
+            guard let first = r.firstToken, let end = r.end, r.outputTokens > 1 else { return nil }
+            return Double(end - first) / 1e6 / Double(r.outputTokens - 1)
+        }
+        let output = window > 0 ? Double(measuredTokens) / window / Double(gpus) : 0
+        return Outcome(
+            point: OperatingPoint(ttftMilliseconds: median(ttft), tpotMilliseconds: median(tpot),
+                                  inputPerGPU: output * Double(inputLength) / Double(max(outputLength, 1)), outputPerGPU: output),
+            requests: measured.count, steps: run.steps, preemptions: run.scheduler.preemptions,
+            meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        return Distribution.percentile(sorted: values.sorted(), 50)
+    }
+
+    /// The state of a closed loop: the scheduler, its clock and every request.
+    struct ClosedLoopRun {
+        var scheduler: ContinuousBatchingScheduler<Int>
+        let inputLength: Int
+        var clock: UInt64 = 0
+        var steps = 0
+        var requests: [Request] = []
+        var completed: [Request] = []
+        /// Clients whose request ended in the last step: they send their next one during the step that follows.
+        var returning: [(client: Int, outputTokens: Int)] = []
+
+        init(limits: BatchLimits, inputLength: Int) {
+            scheduler = ContinuousBatchingScheduler(limits: limits)
+            self.inputLength = inputLength
+        }
+
+        func completedAfter(_ firstRound: Int) -> Int { max(0, completed.count - firstRound) }
+
+        mutating func submit(client: Int, outputTokens: Int, at time: UInt64) {
+            requests.append(Request(client: client, arrival: time, outputTokens: outputTokens))
+            scheduler.arrive(requests.count - 1, promptTokens: inputLength, maxTokens: outputTokens)
+        }
+
+        /// Plans the next step; the returning clients' requests arrive after it started, or start one on an idle engine.
+        mutating func nextStep() -> StepPlan<Int>? {
+            let plan = scheduler.nextStep()
+            for r in returning { submit(client: r.client, outputTokens: r.outputTokens, at: clock) }
+            returning = []
+            return plan ?? scheduler.nextStep()
+        }
+
+        mutating func emitted(_ emission: Emission<Int>, nextOutputTokens: Int) {
+            let i = emission.request
+            if emission.tokens == 1 { requests[i].firstToken = clock }
+            guard emission.finished else { return }
+            requests[i].end = clock
+            completed.append(requests[i])
+            returning.append((requests[i].client, nextOutputTokens))
+        }
+    }
+}

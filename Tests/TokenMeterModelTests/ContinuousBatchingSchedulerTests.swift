@@ -1,0 +1,114 @@
+import Testing
+import TokenMeterModel
+
+/// The one scheduler on its own: admission by batch, prefill budget and KV cache, chunked prefill, first tokens, preemption.
+@Suite struct ContinuousBatchingSchedulerTests {
+    typealias Scheduler = ContinuousBatchingScheduler<String>
+
+    /// Runs steps until the scheduler is idle (at most `limit`), returning each step's shape and emissions.
+    func drain(_ s: inout Scheduler, limit: Int = 10_000) -> [(shape: StepShape, emitted: [Emission<String>])] {
+        var steps: [(StepShape, [Emission<String>])] = []
+        while steps.count < limit, let plan = s.nextStep() { steps.append((plan.shape, s.finish(plan))) }
+        return steps
+    }
+
+    @Test func aPromptIsPrefilledInOneStepThenDecodesOneTokenPerStep() {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 100, kvCapacityTokens: 1000))
+        s.arrive("a", promptTokens: 10, maxTokens: 3)
+        let steps = drain(&s)
+        #expect(steps.map(\.shape) == [
+            StepShape(decodingSequences: 0, contextTokens: 0, prefillTokens: 10, prefillSequences: 1, prefillPromptTokens: 10),
+            StepShape(decodingSequences: 1, contextTokens: 10, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0),
+            StepShape(decodingSequences: 1, contextTokens: 11, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0),
+        ])
+        #expect(steps.map { $0.emitted.map(\.tokens) } == [[1], [2], [3]])
+        #expect(steps.last?.emitted.first?.finished == true)
+        #expect(s.isIdle && s.kvTokensInUse == 0)
+    }
+
+    @Test func aLongPromptIsPrefilledInChunksWithinTheStepBudget() {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 40, kvCapacityTokens: 1000))
+        s.arrive("long", promptTokens: 100, maxTokens: 1)
+        let steps = drain(&s)
+        #expect(steps.map(\.shape.prefillTokens) == [40, 40, 20])
+        #expect(steps.map(\.shape.prefillPromptTokens) == [100, 100, 100])
+        // The first token comes at the end of the step that completes the prefill, not before.
+        #expect(steps.map(\.emitted.count) == [0, 0, 1])
+    }
+
+    @Test func theBatchLimitQueuesTheRest() {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 2, prefillTokensPerStep: 1000, kvCapacityTokens: 10_000))
+        for name in ["a", "b", "c"] { s.arrive(name, promptTokens: 5, maxTokens: 2) }
+        let first = s.nextStep()!
+        #expect(first.requests == ["a", "b"] && s.waitingCount == 1)
+        _ = s.finish(first)
+        let second = s.nextStep()!
+        #expect(second.requests == ["a", "b"])  // both decode their last token; "c" still waits for a slot
+        _ = s.finish(second)
+        #expect(s.nextStep()!.requests == ["c"])
+    }
+
+    @Test func decodingSharesTheStepWithNewPrefills() {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 1000, kvCapacityTokens: 10_000))
+        s.arrive("a", promptTokens: 5, maxTokens: 4)
+        _ = s.finish(s.nextStep()!)
+        s.arrive("b", promptTokens: 7, maxTokens: 4)
+        let plan = s.nextStep()!
+        #expect(plan.shape.decodingSequences == 1 && plan.shape.prefillTokens == 7 && plan.shape.prefillSequences == 1)
+        #expect(s.finish(plan).map(\.request) == ["a", "b"])
+    }
+
+    @Test func theKVCacheLimitsAdmissionToWholePrefills() {
+        // 1,000 tokens of cache, a 10-token watermark: two 400-token prompts fit, a third waits until one ends.
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 10_000, kvCapacityTokens: 1000))
+        for name in ["a", "b", "c"] { s.arrive(name, promptTokens: 400, maxTokens: 50) }
+        let first = s.nextStep()!
+        #expect(first.requests == ["a", "b"] && s.waitingCount == 1 && s.kvTokensInUse == 800)
+        _ = s.finish(first)
+        let steps = drain(&s)
+        #expect(steps.contains { $0.shape.prefillSequences == 1 && $0.shape.prefillPromptTokens == 400 })
+        #expect(s.isIdle && s.preemptions == 0)
+    }
+
+    @Test func whenDecodingOutgrowsTheCacheTheNewestSequenceIsPreemptedAndRecomputed() {
+        // Two 45-token prompts fill 90 of 100 tokens (the watermark is 1); each decode adds a token per sequence.
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 1000, kvCapacityTokens: 100))
+        s.arrive("old", promptTokens: 45, maxTokens: 20)
+        s.arrive("new", promptTokens: 45, maxTokens: 20)
+        let steps = drain(&s)
+        #expect(s.preemptions >= 1)
+        // Every token of both is emitted exactly once, in order, preemption or not.
+        for name in ["old", "new"] {
+            let tokens = steps.flatMap(\.emitted).filter { $0.request == name }.map(\.tokens)
+            #expect(tokens == Array(1...20), "\(name): \(tokens)")
+        }
+        // The preempted one prefilled its prompt and its output so far again.
+        #expect(steps.contains { $0.shape.prefillTokens > 45 || ($0.shape.prefillSequences == 1 && $0.shape.prefillPromptTokens > 45) })
+        #expect(s.isIdle && s.kvTokensInUse == 0)
+    }
+
+    @Test func aRemovedSequenceEmitsNothingMoreAndFreesItsCache() {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 1000, kvCapacityTokens: 1000))
+        s.arrive("stays", promptTokens: 10, maxTokens: 5)
+        s.arrive("goes", promptTokens: 10, maxTokens: 5)
+        s.arrive("queued", promptTokens: 10, maxTokens: 5)
+        let plan = s.nextStep()!
+        #expect(s.remove { $0 == "goes" })  // during the step: released when it ends
+        #expect(s.remove { $0 == "queued" })
+        #expect(!s.remove { $0 == "nobody" })
+        #expect(s.finish(plan).map(\.request) == ["stays"])
+        let rest = drain(&s)
+        #expect(rest.allSatisfy { $0.emitted.allSatisfy { $0.request == "stays" } })
+        #expect(s.isIdle && s.kvTokensInUse == 0)
+    }
+
+    @Test func oneStepAtATime() {
+        var s = Scheduler(limits: .default)
+        #expect(s.nextStep() == nil)
+        s.arrive("a", promptTokens: 3, maxTokens: 2)
+        let plan = s.nextStep()
+        #expect(plan != nil && s.stepInFlight && s.nextStep() == nil)
+        _ = s.finish(plan!)
+        #expect(!s.stepInFlight)
+    }
+}
