@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        module("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost"]),
+        module("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterModel"]),
         // Layer 4
         module("TokenMeterServer", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterReport",
@@ -116,7 +116,7 @@ let package = Package(
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         tests("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"]),
-        tests("TokenMeterServer", ["TokenMeterCore", "TokenMeterResults", "TokenMeterStore", "TokenMeterTestSupport"]),
+        tests("TokenMeterServer", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterStore", "TokenMeterTestSupport"]),
         .testTarget(
             name: "TokenMeterCLITests",
             dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"],

@@ -34,11 +34,11 @@ public struct CostReport: Codable, Sendable, Equatable {
     }
 
     /// Prices `points` under `profiles`, reads the front at `interactivity` and the SLA, sizes a fleet, compares.
-    public init(profiles: [CostProfile], points: [(label: String, delivery: Delivery, metrics: PointMetrics?)], calculator: CostCalculator,
+    public init(profiles: [CostProfile], points: [(label: String, delivery: Delivery, metrics: PointMetrics?)], pricer: Pricer,
                 interactivity: Double? = nil, sla: ServiceLevelObjective? = nil, fleetMegawatts: Double? = nil,
                 selling: SellingPrice? = nil) throws(ConfigError) {
         func priced(_ label: String, _ d: Delivery) -> PricedPoint {
-            PricedPoint(label: label, delivery: d, costs: profiles.map { calculator.price(d, profile: $0, selling: selling) })
+            PricedPoint(label: label, delivery: d, costs: profiles.map { pricer.cost(of: d, $0, selling: selling) })
         }
         self.profiles = profiles.map(\.name)
         self.points = points.map { priced($0.label, $0.delivery) }
@@ -70,10 +70,7 @@ public struct CostReport: Codable, Sendable, Equatable {
         if profiles.count > 1 {
             let row = atInteractivity ?? atSLA ?? self.points.max(by: { $0.delivery.totalPerGPU < $1.delivery.totalPerGPU })
             if let row { comparison = ThreeMetricComparison(row.costs) }
-            let boundaries = Set(profiles.compactMap { $0.power?.boundary })
-            if boundaries.count > 1 {
-                notes.append("power boundaries differ (\(boundaries.map(\.rawValue).sorted().joined(separator: ", "))): tok/s/MW and J/token are not comparable across them")
-            }
+            if let note = Pricer.boundaryNote(profiles) { notes.append(note) }
         }
     }
 }

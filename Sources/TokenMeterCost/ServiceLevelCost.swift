@@ -14,8 +14,15 @@ public enum ServiceLevelCost {
             throw ConfigError(field: "at-interactivity",
                               message: "\(target) tok/s/user is outside the measured front (\(round2(range.lowerBound))…\(round2(range.upperBound)) tok/s/user); costs are never extrapolated")
         }
-        return Delivery(inputPerGPU: max(0, totalRate - outputRate), outputPerGPU: min(outputRate, totalRate), interactivity: target,
-                        split: usable.first?.split)
+        var delivery = Delivery(inputPerGPU: max(0, totalRate - outputRate), outputPerGPU: min(outputRate, totalRate), interactivity: target,
+                                split: usable.first?.split)
+        // Between measured points: the nearest point's window slices, scaled to the interpolated rate, give the interval.
+        if let nearest = usable.min(by: { abs($0.interactivity! - target) < abs($1.interactivity! - target) }), nearest.totalPerGPU > 0 {
+            let scale = delivery.totalPerGPU / nearest.totalPerGPU
+            delivery.totalSlicesPerGPU = nearest.totalSlicesPerGPU.map { $0 * scale }
+            delivery.outputSlicesPerGPU = nearest.outputSlicesPerGPU.map { $0 * scale }
+        }
+        return delivery
     }
 
     /// The highest-throughput point whose p99 TTFT and p99 TPOT meet the objective, with its index; nil when none does.

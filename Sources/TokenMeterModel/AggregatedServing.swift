@@ -5,16 +5,8 @@ import TokenMeterCore
 public struct ServingPrediction: Sendable, Equatable {
     /// Concurrency (sequences in flight per replica).
     public var concurrency: Int
-    /// Time to first token, ms.
-    public var ttftMilliseconds: Double
-    /// Time per output token, ms.
-    public var tpotMilliseconds: Double
-    /// Output tok/s per GPU.
-    public var outputPerGPU: Double
-    /// Input tok/s per GPU.
-    public var inputPerGPU: Double
-    /// tok/s per user (1000 / TPOT).
-    public var interactivity: Double
+    /// TTFT, TPOT and tokens per second per GPU.
+    public var point: OperatingPoint
     /// What bounds a decode step.
     public var bound: String
     /// The memory plan at this concurrency.
@@ -90,7 +82,7 @@ extension PerformanceModel {
         let spilled = aggregated(concurrency: concurrency, inputLength: isl, outputLength: osl, options: options, hostRunning: true)
         guard options.kvOffload, spilled.hostShare > 0 else { return spilled }
         let queued = aggregated(concurrency: concurrency, inputLength: isl, outputLength: osl, options: options, hostRunning: false)
-        return queued.outputPerGPU >= spilled.outputPerGPU ? queued : spilled
+        return queued.point.outputPerGPU >= spilled.point.outputPerGPU ? queued : spilled
     }
 
     func aggregated(concurrency: Int, inputLength isl: Int, outputLength osl: Int, options: ServingOptions, hostRunning: Bool) -> ServingPrediction {
@@ -129,8 +121,10 @@ extension PerformanceModel {
         let wait = queued > 0 ? queued * e2e / c : 0
         let output = c / e2e * Double(osl) / gpus
         return ServingPrediction(
-            concurrency: concurrency, ttftMilliseconds: (ttft + wait) * 1000, tpotMilliseconds: tpot * 1000, outputPerGPU: output,
-            inputPerGPU: output * Double(isl) / Double(max(osl, 1)), interactivity: 1 / tpot, bound: decode.step.bound, memory: memory,
+            concurrency: concurrency,
+            point: OperatingPoint(ttftMilliseconds: (ttft + wait) * 1000, tpotMilliseconds: tpot * 1000,
+                                  inputPerGPU: output * Double(isl) / Double(max(osl, 1)), outputPerGPU: output),
+            bound: decode.step.bound, memory: memory,
             running: capacity.running, hostShare: capacity.hostShare)
     }
 

@@ -39,18 +39,10 @@ public struct DisaggregatedPrediction: Sendable, Equatable {
     public var prefillWorkers: Int
     /// Decode workers.
     public var decodeWorkers: Int
-    /// Time to first token, ms (queueing, prefill, KV transfer).
-    public var ttftMilliseconds: Double
-    /// Time per output token, ms.
-    public var tpotMilliseconds: Double
+    /// TTFT (queueing, prefill, KV transfer), TPOT, and tokens per second per GPU over both pools.
+    public var point: OperatingPoint
     /// KV transfer of one prompt, ms.
     public var transferMilliseconds: Double
-    /// Output tok/s per GPU over both pools.
-    public var outputPerGPU: Double
-    /// Input tok/s per GPU over both pools.
-    public var inputPerGPU: Double
-    /// tok/s per user.
-    public var interactivity: Double
     /// Requests per second of the whole system.
     public var requestsPerSecond: Double
     /// `prefill` or `decode`: the pool that limits the rate.
@@ -149,9 +141,10 @@ public struct DisaggregatedServing: Sendable {
         let gpus = np * prefill.gpus + nd * decode.gpus
         let output = rate * Double(osl) / Double(gpus)
         return DisaggregatedPrediction(
-            prefillWorkers: np, decodeWorkers: nd, ttftMilliseconds: ttft * 1000, tpotMilliseconds: decode.tpot * 1000,
-            transferMilliseconds: transfer * 1000, outputPerGPU: output, inputPerGPU: output * Double(isl) / Double(max(osl, 1)),
-            interactivity: 1 / decode.tpot, requestsPerSecond: rate, limitedBy: prefillCapacity < decodeCapacity ? "prefill" : "decode",
+            prefillWorkers: np, decodeWorkers: nd,
+            point: OperatingPoint(ttftMilliseconds: ttft * 1000, tpotMilliseconds: decode.tpot * 1000,
+                                  inputPerGPU: output * Double(isl) / Double(max(osl, 1)), outputPerGPU: output),
+            transferMilliseconds: transfer * 1000, requestsPerSecond: rate, limitedBy: prefillCapacity < decodeCapacity ? "prefill" : "decode",
             gpus: gpus)
     }
 

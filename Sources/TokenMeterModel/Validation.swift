@@ -120,13 +120,13 @@ public struct Validator: Sendable {
         case let .aggregated(deployment):
             let p = PerformanceModel(deployment: deployment, efficiency: efficiency)
                 .aggregated(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength)
-            return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+            return RowPrediction(row: row, ttftMilliseconds: p.point.ttftMilliseconds, tpotMilliseconds: p.point.tpotMilliseconds)
         case let .disaggregated(prefill, decode, layout):
             let serving = DisaggregatedServing(prefill: PerformanceModel(deployment: prefill, efficiency: efficiency),
                                                decode: PerformanceModel(deployment: decode, efficiency: efficiency))
             let p = serving.predict(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
                                     prefillWorkers: layout.prefillWorkers, decodeWorkers: layout.decodeWorkers, prefillBatch: layout.prefillBatch)
-            return RowPrediction(row: row, ttftMilliseconds: p.ttftMilliseconds, tpotMilliseconds: p.tpotMilliseconds)
+            return RowPrediction(row: row, ttftMilliseconds: p.point.ttftMilliseconds, tpotMilliseconds: p.point.tpotMilliseconds)
         }
     }
 

@@ -14,11 +14,11 @@ public enum TerminalTable {
             var row = [
                 label, "\(m.requestsSucceeded)/\(m.requestsFailed)",
                 pair(m.ttftMs), pair(m.tpotMs), single(m.itlMs?.p50), single(m.e2eMs?.p50),
-                number(m.outputTokensPerSecond, 1), number(m.outputTokensPerSecondPerGPU, 1),
-                m.interactivityMedian.map { number($0, 1) } ?? "-", number(m.requestsPerSecond, 2), single(m.queueMs?.p99, 2),
+                Format.number(m.outputTokensPerSecond, 1), Format.number(m.outputTokensPerSecondPerGPU, 1),
+                m.interactivityMedian.map { Format.number($0, 1) } ?? "-", Format.number(m.requestsPerSecond, 2), single(m.queueMs?.p99, 2),
             ]
             if hasGoodput {
-                row.append(m.goodput.map { "\(number($0.requestsPerSecond, 2)) (\($0.passed ? "pass" : "FAIL"))" } ?? "-")
+                row.append(m.goodput.map { "\(Format.number($0.requestsPerSecond, 2)) (\($0.passed ? "pass" : "FAIL"))" } ?? "-")
             }
             rows.append(row)
         }
@@ -32,31 +32,10 @@ public enum TerminalTable {
 
     static func pair(_ d: Distribution?) -> String {
         guard let d else { return "-" }
-        return "\(number(d.p50, 1)) / \(number(d.p99, 1))"
+        return "\(Format.number(d.p50, 1)) / \(Format.number(d.p99, 1))"
     }
 
-    static func single(_ v: Double?, _ decimals: Int = 1) -> String { v.map { number($0, decimals) } ?? "-" }
-
-    /// A number with fixed decimals and thousands separators.
-    public static func number(_ v: Double, _ decimals: Int) -> String {
-        guard v.isFinite else { return "-" }
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let rounded = (abs(v) * scale).rounded()
-        let whole = Int64(rounded / scale)
-        var fraction = ""
-        if decimals > 0 {
-            let f = Int64(rounded) - whole * Int64(scale)
-            let digits = String(f)
-            fraction = "." + String(repeating: "0", count: max(0, decimals - digits.count)) + digits
-        }
-        var grouped = ""
-        for (i, ch) in String(whole).reversed().enumerated() {
-            if i > 0, i % 3 == 0 { grouped.append(",") }
-            grouped.append(ch)
-        }
-        return (v < 0 && rounded > 0 ? "-" : "") + String(grouped.reversed()) + fraction
-    }
+    static func single(_ v: Double?, _ decimals: Int = 1) -> String { v.map { Format.number($0, decimals) } ?? "-" }
 
     /// Aligns rows into columns under a rule after the header: the first `leftColumns` columns left, the rest right.
     public static func align(_ rows: [[String]], leftColumns: Int = 1) -> String {

@@ -168,7 +168,12 @@ public struct PredictedPoint: Codable, Sendable, Equatable {
     }
 
     /// tok/s per user.
-    public var interactivity: Double { tpotMilliseconds > 0 ? 1000 / tpotMilliseconds : 0 }
+    public var interactivity: Double { point.interactivity }
+
+    /// The point as an operating point.
+    public var point: OperatingPoint {
+        OperatingPoint(ttftMilliseconds: ttftMilliseconds, tpotMilliseconds: tpotMilliseconds, inputPerGPU: inputPerGPU, outputPerGPU: outputPerGPU)
+    }
 }
 
 /// A store operation that failed, in words that say what to do.

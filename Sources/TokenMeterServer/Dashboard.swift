@@ -15,24 +15,24 @@ public struct Dashboard: Sendable {
     public var store: any RunStore
     /// Binding and token.
     public var access: DashboardAccess
-    /// Catalog tier used to price runs on their recorded hardware.
-    public var tier: String
+    /// How runs are priced.
+    public var pricer: Pricer
 
     /// Largest request body accepted (the API takes none; anything bigger is refused with 413).
     public static let bodyLimit = 64 * 1024
 
     /// Creates a dashboard.
-    public init(store: any RunStore, access: DashboardAccess, tier: String = "hyperscaler") {
+    public init(store: any RunStore, access: DashboardAccess, pricer: Pricer) {
         self.store = store
         self.access = access
-        self.tier = tier
+        self.pricer = pricer
     }
 
     /// The application; `onRunning` receives the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: GuardMiddleware(access: access))
-        let pages = Pages(store: store, tier: tier)
+        let pages = Pages(store: store, pricer: pricer)
         router.get("/") { _, _ in try await pages.index() }
         router.get("/runs/:id") { _, context in try await pages.run(try Pages.validID(context.parameters.get("id"))) }
         router.get("/compare") { request, _ in try await pages.compare(request.uri.queryParameters.getAll("ids").map { try Pages.validID($0) }) }

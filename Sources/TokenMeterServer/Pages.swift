@@ -9,7 +9,7 @@ import TokenMeterResults
 /// The dashboard's pages and API responses.
 struct Pages: Sendable {
     let store: any RunStore
-    let tier: String
+    let pricer: Pricer
 
     static func response(_ body: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: type, .cacheControl: "no-store", .init("X-Content-Type-Options")!: "nosniff",
@@ -34,24 +34,30 @@ struct Pages: Sendable {
 
     func index() async throws -> Response {
         let runs = try await store.runs()
-        let e = SVGChart.escapeXML
-        var html = page(title: "tokenmeter runs") + "<h1>Runs</h1>"
+        let e = HTMLPage.escape
+        var body = "<h1>Runs</h1>"
         if runs.isEmpty {
-            html += "<p>No runs yet. <code>tokenmeter bench</code> keeps every run here.</p>"
+            body += "<p>No runs yet. <code>tokenmeter bench</code> keeps every run here.</p>"
         } else {
-            html += "<form action=\"/compare\" method=\"get\"><table id=\"runs\"><tr><th></th><th>run</th><th>created</th><th>status</th><th>model</th>"
-                + "<th>hardware</th><th>engine</th><th>GPUs</th><th>points</th><th>label</th><th>download</th></tr>"
-            for r in runs {
+            let rows = runs.map { r in
                 let id = e(r.metadata.id)
-                html += "<tr class=\"run\"><td><input type=\"checkbox\" name=\"ids\" value=\"\(id)\"></td><td><a href=\"/runs/\(id)\">\(id)</a></td>"
-                    + "<td>\(e(r.metadata.createdAt))</td><td>\(e(r.status.rawValue))</td><td>\(e(r.model))</td><td>\(e(r.metadata.hardware ?? "-"))</td>"
-                    + "<td>\(e(r.metadata.engine ?? "-"))</td><td>\(r.gpus)</td><td>\(r.points)</td><td>\(e(r.metadata.label ?? ""))</td>"
-                    + "<td><a href=\"/api/runs/\(id)?format=json\">JSON</a> <a href=\"/api/runs/\(id)?format=csv\">CSV</a></td></tr>"
+                let cells = ["<input type=\"checkbox\" name=\"ids\" value=\"\(id)\">", "<a href=\"/runs/\(id)\">\(id)</a>"]
+                    + [r.metadata.createdAt, r.status.rawValue, r.model, r.metadata.hardware ?? "-", r.metadata.engine ?? "-"].map(e)
+                    + [String(r.gpus), String(r.points), e(r.metadata.label ?? ""), Self.downloads(id)]
+                return (cells, "class=\"run\"")
             }
-            html += "</table><button type=\"submit\" id=\"compare\">Compare selected</button></form>"
+            body += "<form action=\"/compare\" method=\"get\">"
+                + HTMLPage.table(id: "runs", header: ["", "run", "created", "status", "model", "hardware", "engine", "GPUs", "points", "label", "download"],
+                                 rows: rows, leftColumns: 7)
+                + "<button type=\"submit\" id=\"compare\">Compare selected</button></form>"
         }
-        html += "<p class=\"note\">API: <a href=\"/api/runs\">/api/runs</a>, described by <a href=\"/openapi.json\">/openapi.json</a>.</p></body></html>"
-        return Self.response(html, type: "text/html; charset=utf-8")
+        body += "<p class=\"note\">API: <a href=\"/api/runs\">/api/runs</a>, described by <a href=\"/openapi.json\">/openapi.json</a>.</p>"
+        return Self.response(HTMLPage.document(title: "tokenmeter runs", body: body), type: "text/html; charset=utf-8")
+    }
+
+    /// The JSON and CSV download links of a run.
+    static func downloads(_ id: String) -> String {
+        "<a href=\"/api/runs/\(id)?format=json\">JSON</a> <a href=\"/api/runs/\(id)?format=csv\">CSV</a>"
     }
 
     func run(_ id: String) async throws -> Response {
@@ -66,20 +72,13 @@ struct Pages: Sendable {
 
     /// The HTML report of runs, with links back and downloads.
     func report(_ ids: [String]) async throws -> Response {
-        let catalog = try HardwareCatalog.load()
         var runs: [ReportRun] = []
-        for id in ids {
-            let run = try await load(id)
-            let profile = try? run.metadata.hardware.map { try CostProfile.tier(tier, gpu: try catalog.gpu($0)) }
-            runs.append(try await ReportRun.load(run, from: store, profile: profile ?? nil))
-        }
-        var html = HTMLReport.render(runs, title: runs.count == 1 ? "Run \(runs[0].id)" : "Comparing \(runs.count) runs",
-                                     generatedAt: ISO8601DateFormatter().string(from: Date()))
-        let e = SVGChart.escapeXML
-        let links = "<nav><a href=\"/\">All runs</a>" + runs.map { " · \(e($0.id)): <a href=\"/api/runs/\(e($0.id))?format=json\">JSON</a> "
-            + "<a href=\"/api/runs/\(e($0.id))?format=csv\">CSV</a>" }.joined() + "</nav>"
-        if let body = html.range(of: "<body>") { html.insert(contentsOf: links, at: body.upperBound) }
-        return Self.response(html, type: "text/html; charset=utf-8")
+        for id in ids { runs.append(try await ReportRun.load(try await load(id), from: store, pricer: pricer)) }
+        let e = HTMLPage.escape
+        let title = runs.count == 1 ? "Run \(runs[0].id)" : "Comparing \(runs.count) runs"
+        let nav = "<nav><a href=\"/\">All runs</a>" + runs.map { " · \(e($0.id)): " + Self.downloads(e($0.id)) }.joined() + "</nav>"
+        let body = HTMLReport.body(runs, title: title, generatedAt: ISO8601DateFormatter().string(from: Date()))
+        return Self.response(HTMLPage.document(title: title, nav: nav, body: body), type: "text/html; charset=utf-8")
     }
 
     func apiRuns() async throws -> Response {
@@ -97,11 +96,5 @@ struct Pages: Sendable {
         var response = Self.response(text, type: format == .csv ? "text/csv; charset=utf-8" : "application/json")
         response.headers[.contentDisposition] = "attachment; filename=\"\(run.metadata.id).\(format == .csv ? "csv" : "json")\""
         return response
-    }
-
-    func page(title: String) -> String {
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(SVGChart.escapeXML(title))</title><style>"
-            + "body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:13px}"
-            + "th,td{border:1px solid #ccc;padding:3px 8px}.note{color:#555;font-size:13px}</style></head><body>"
     }
 }

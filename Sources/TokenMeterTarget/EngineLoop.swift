@@ -99,6 +99,7 @@ final class EngineLoop {
     func abort(_ sequence: Sequence) {
         guard !sequence.done else { return }
         abortedTotal += 1
+        _ = scheduler.remove { $0 === sequence }
         end(sequence, aborted: true)
     }
 
@@ -121,14 +122,13 @@ final class EngineLoop {
 
     private func finishStep(_ plan: StepPlan<Sequence>) {
         stepsTotal += 1
-        for emission in scheduler.finish(plan) where !emission.request.done { emit(emission.request) }
+        for emission in scheduler.finish(plan) where !emission.request.done { emit(emission.request, leftTheBatch: emission.finished) }
         stepIfIdle()
     }
 
-    /// Takes a sequence out of the engine and logs its ground truth.
+    /// Marks a sequence done (the scheduler no longer holds it) and logs its ground truth.
     private func end(_ sequence: Sequence, aborted: Bool) {
         sequence.done = true
-        _ = scheduler.remove { $0 === sequence }
         guard configuration.recordGroundTruth else { return }
         groundTruth.append(GroundTruthRecord(requestID: sequence.requestID, arrivalNanoseconds: sequence.arrival,
                                              tokenNanoseconds: sequence.tokenTimes, promptTokens: sequence.promptTokens, aborted: aborted))
@@ -141,9 +141,10 @@ final class EngineLoop {
         return Double(rng >> 11) / Double(1 << 53)
     }
 
-    /// Writes a sequence's next token (or injects its fault).
-    private func emit(_ s: Sequence) {
+    /// Writes a sequence's next token (or injects its fault); `leftTheBatch` when the scheduler let it go at its `max_tokens`.
+    private func emit(_ s: Sequence, leftTheBatch: Bool) {
         if let fault = s.fault, s.generated >= s.faultAtToken {
+            if !leftTheBatch { _ = scheduler.remove { $0 === s } }
             end(s, aborted: true)
             fault.inject(into: s.channel, oversizedEventBytes: configuration.faults.oversizedEventBytes)
             return
@@ -164,6 +165,7 @@ final class EngineLoop {
                                       body: ServerEncoding.whole(s.completion, text: s.text, finish: finish, usage: s.usage), keepAlive: s.keepAlive)
         }
         successTotal += 1
+        if !leftTheBatch { _ = scheduler.remove { $0 === s } }  // stopped early (end of sequence)
         end(s, aborted: false)
         if !s.keepAlive { s.channel.close(promise: nil) }
     }

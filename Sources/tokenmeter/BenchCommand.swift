@@ -209,7 +209,7 @@ struct BenchCommand: AsyncParsableCommand {
             print(TerminalTable.render(result))
             for point in result.points {
                 guard let s = point.serverMetrics else { continue }
-                func n(_ v: Double?, _ d: Int = 1) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
+                func n(_ v: Double?, _ d: Int = 1) -> String { v.map { Format.number($0, d) } ?? "-" }
                 let tokens = s.serverGenerationTokens.map { "server counted \(Int($0)) generated tokens (client \(s.clientOutputTokens))" } ?? "no token counters"
                 let gauges = s.scrapes == 0
                     ? "no scrape fell inside the window (shorten --scrape-interval)"
@@ -231,7 +231,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             for point in result.points {
                 guard let e = point.energy else { continue }
-                func n(_ v: Double?, _ d: Int = 3) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
+                func n(_ v: Double?, _ d: Int = 3) -> String { v.map { Format.number($0, d) } ?? "-" }
                 print("\(point.label) energy (gpu-board-measured, \(e.measurement.source), \(e.measurement.method ?? "trapezoid")): "
                       + "\(n(e.measurement.meanWatts, 0)) W over "
                       + "\(e.measurement.gpus) GPUs, \(n(e.joulesPerToken)) J/token, \(n(e.joulesPerOutputToken)) J/output token"

@@ -44,7 +44,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             var rows: [[String]] = [["hardware", "family", "engine", "precision", "points", "memory eff", "compute eff", "fixed ms", "TPOT p90 err", "source"]]
             for c in all {
                 rows.append([c.hardware, c.family, c.engine, c.precision.rawValue, String(c.points), pct(c.efficiency.memory), pct(c.efficiency.compute),
-                             TerminalTable.number(c.efficiency.fixedMilliseconds, 2), c.band.map { "±" + TerminalTable.number($0.tpotP90Percent, 0) + "%" } ?? "-",
+                             Format.number(c.efficiency.fixedMilliseconds, 2), c.band.map { "±" + Format.number($0.tpotP90Percent, 0) + "%" } ?? "-",
                              c.source])
             }
             print("calibrations in \(store.directory):")
@@ -122,14 +122,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         print("fitted \(rows.count) points of \(source) on \(gpu.id) (\(spec.family)), \(engine), \(precisionValue.rawValue)")
         print(TerminalTable.align([
             ["memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode", "collective µs"],
-            [pct(e.memory), pct(e.compute), TerminalTable.number(e.fixedMilliseconds, 2), TerminalTable.number(e.perLayerMicroseconds, 1),
-             pct(e.prefillBatching), pct(e.prefillInterference), TerminalTable.number(e.collectiveLatencyMicroseconds, 1)],
+            [pct(e.memory), pct(e.compute), Format.number(e.fixedMilliseconds, 2), Format.number(e.perLayerMicroseconds, 1),
+             pct(e.prefillBatching), pct(e.prefillInterference), Format.number(e.collectiveLatencyMicroseconds, 1)],
         ]))
-        print("MAPE TTFT / TPOT on these points: priors \(TerminalTable.number(prior.ttftMAPE, 1))% / \(TerminalTable.number(prior.tpotMAPE, 1))%, "
-              + "fitted \(TerminalTable.number(fitted.ttftMAPE, 1))% / \(TerminalTable.number(fitted.tpotMAPE, 1))%")
+        print("MAPE TTFT / TPOT on these points: priors \(Format.number(prior.ttftMAPE, 1))% / \(Format.number(prior.tpotMAPE, 1))%, "
+              + "fitted \(Format.number(fitted.ttftMAPE, 1))% / \(Format.number(fitted.tpotMAPE, 1))%")
         if rows.count < 6 { print("caution: \(rows.count) points fit seven parameters; sweep more concurrencies for a trustworthy fit") }
         print("saved \(path); predict uses it on \(gpu.id) and transfers it to other \(spec.family) GPUs")
     }
 
-    func pct(_ v: Double) -> String { TerminalTable.number(v * 100, 0) + "%" }
+    func pct(_ v: Double) -> String { Format.number(v * 100, 0) + "%" }
 }

@@ -42,13 +42,11 @@ struct CostCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() async throws {
-        let hardware = try HardwareCatalog.load(extraDirectory: catalog)
-        let profiles = try makeProfiles(hardware)
+        let pricer = try Pricer(PricingPolicy(catalogDirectory: catalog, blend: try Blend(parsing: blend)))
+        let named = try pricer.profiles(files: (profile.map { [$0] } ?? []) + compare, gpu: gpu, tier: tier, usdPerGPUHour: usdPerGpuHour)
+        let overrides = ProfileOverrides(utilisation: utilisation, precision: precision, powerKilowatts: powerKw, powerBoundary: powerBoundary)
+        let profiles = try overrides.apply(to: named)
         let (points, measured) = try deliveries()
-        let weights = blend.split(separator: ":").compactMap { Double($0.trimmingWhitespace) }
-        guard weights.count == 2, weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else {
-            throw ConfigError(field: "blend", message: "'\(blend)' is not INPUT:OUTPUT weights such as 3:1")
-        }
         var selling: SellingPrice?
         if sellUsdPerMtok != nil || sellUsdPerMtokInput != nil || sellUsdPerMtokOutput != nil {
             let input = sellUsdPerMtokInput ?? sellUsdPerMtok
@@ -63,7 +61,7 @@ struct CostCommand: AsyncParsableCommand {
             throw ConfigError(field: "at-interactivity", message: "must be a positive number of tokens per second per user")
         }
         let report = try CostReport(profiles: profiles, points: points.map { ($0.0, $0.1, $0.2) },
-                                    calculator: CostCalculator(blendInput: weights[0], blendOutput: weights[1]),
+                                    pricer: pricer,
                                     interactivity: atInteractivity, sla: objective, fleetMegawatts: fleetMw, selling: selling)
         if json {
             let encoder = JSONEncoder()
@@ -72,40 +70,6 @@ struct CostCommand: AsyncParsableCommand {
         } else {
             print(CostText.render(report, profiles: profiles, measured: measured))
         }
-    }
-
-    func makeProfiles(_ hardware: HardwareCatalog) throws -> [CostProfile] {
-        var profiles: [CostProfile] = []
-        let entry = try gpu.map { g throws(ConfigError) in try hardware.gpu(g) }
-        if let profile { profiles.append(try CostProfile.load(path: profile, catalog: hardware)) }
-        for file in compare { profiles.append(try CostProfile.load(path: file, catalog: hardware)) }
-        if let tier {
-            guard let entry else { throw ConfigError(field: "tier", message: "a tier needs --gpu NAME") }
-            profiles.append(try CostProfile.tier(tier, gpu: entry))
-        }
-        if let usdPerGpuHour { profiles.append(try CostProfile.rental(usdPerGPUHour: usdPerGpuHour, gpu: entry)) }
-        guard !profiles.isEmpty else {
-            throw ConfigError(field: "profile", message: "no cost given; pass --profile FILE, --gpu NAME --tier TIER, or --usd-per-gpu-hour PRICE")
-        }
-        for i in profiles.indices {
-            if let utilisation {
-                guard utilisation > 0, utilisation <= 1 else { throw ConfigError(field: "utilisation", message: "must be in (0, 1]") }
-                if case .owned = profiles[i].kind {} else { profiles[i].utilisation = utilisation }
-            }
-            if let precision {
-                guard profiles[i].gpu == nil || profiles[i].gpu?.peakTFLOPSDense[precision.lowercased()] != nil else {
-                    throw ConfigError(field: "precision", message: "\(profiles[i].gpu!.id) has no \(precision) peak")
-                }
-                profiles[i].precision = precision.lowercased()
-            }
-            if powerKw != nil || powerBoundary != nil {
-                guard let kw = powerKw, kw > 0, let name = powerBoundary, let boundary = PowerBoundary(rawValue: name) else {
-                    throw ConfigError(field: "power-kw", message: "give --power-kw KW (> 0) with --power-boundary gpu-board-measured, node-measured or provisioned-all-in")
-                }
-                if case .api = profiles[i].kind {} else { profiles[i].power = PowerSpec(kilowattsPerGPU: kw, boundary: boundary, source: "--power-kw") }
-            }
-        }
-        return profiles
     }
 
     func deliveries() throws -> ([(String, Delivery, PointMetrics?)], Bool) {
@@ -148,80 +112,5 @@ struct CostCommand: AsyncParsableCommand {
         }
         guard !out.isEmpty else { throw ConfigError(field: "result", message: "\(result[0]) holds no measured points") }
         return (out, true)
-    }
-}
-
-/// Text rendering of a cost report.
-enum CostText {
-    static func render(_ report: CostReport, profiles: [CostProfile], measured: Bool) -> String {
-        var out: [String] = []
-        func n(_ v: Double?, _ d: Int = 2) -> String { v.map { TerminalTable.number($0, d) } ?? "-" }
-        func interval(_ i: CostInterval?) -> String {
-            guard let i else { return "-" }
-            return "\(n(i.low, 3))–\(i.high.map { n($0, 3) } ?? "∞")"
-        }
-        for (i, profile) in profiles.enumerated() {
-            var line = "profile \(profile.name): "
-            if let hour = report.points.first?.costs[i].gpuHour {
-                line += "$\(n(hour.usdPerUsedGPUHour)) per used GPU-hour"
-                if hour.utilisation < 1 { line += " ($\(n(hour.usdPerWallGPUHour)) per wall hour at \(n(hour.utilisation * 100, 0))% utilisation)" }
-                if case let .tier(name, figure) = profile.kind { line += "; \(name) tier from \(figure.source), \(figure.date)" }
-            } else if case let .api(card) = profile.kind {
-                line += "API card $\(n(card.usdPerMtokInput))/Mtok in, $\(n(card.usdPerMtokOutput))/Mtok out"
-            }
-            if let power = profile.power { line += "; power \(n(power.kilowattsPerGPU)) kW/GPU \(power.boundary.rawValue)" }
-            out.append(line)
-            if let hour = report.points.first?.costs[i].gpuHour, hour.breakdown.count > 1 {
-                out.append("  iceberg: " + hour.breakdown.map { "\($0.name) $\(n($0.usdPerGPUHour, 3))" }.joined(separator: ", "))
-            }
-        }
-        out.append("")
-        var rows: [[String]] = [["point", "profile", "tok/s/GPU in/out", "tok/s/user", "$/Mtok total", "95% interval", "$/Mtok in", "$/Mtok out",
-                                 "Mtok/$", "tok/s/MW", "J/tok", "J/tok board", "$/Mtok good"]]
-        var all = report.points
-        if let at = report.atInteractivity { all.append(at) }
-        if let at = report.atSLA { all.append(at) }
-        for point in all {
-            for cost in point.costs {
-                rows.append([
-                    point.label, cost.profile, "\(n(point.delivery.inputPerGPU, 1)) / \(n(point.delivery.outputPerGPU, 1))",
-                    n(point.delivery.interactivity, 1), n(cost.usdPerMtokTotal, 3), interval(cost.usdPerMtokTotalInterval),
-                    n(cost.usdPerMtokInput, 3), n(cost.usdPerMtokOutput, 3), n(cost.tokensPerDollar.map { $0 / 1e6 }, 3),
-                    n(cost.power?.totalTokensPerSecondPerMW, 0), n(cost.power?.joulesPerToken, 3),
-                    n(cost.measuredPower?.joulesPerToken, 3), n(cost.usdPerMtokGoodOutput, 3),
-                ])
-            }
-        }
-        out.append(TerminalTable.align(rows, leftColumns: 2))
-        for point in all {
-            for cost in point.costs {
-                if let m = cost.margin {
-                    out.append("\(point.label) \(cost.profile): revenue $\(n(m.revenueUSDPerGPUHour))/GPU-h vs cost $\(n(m.costUSDPerGPUHour)) → gross margin \(m.grossMargin.map { n($0 * 100, 1) + "%" } ?? "none (no revenue)")"
-                        + (m.revenueUSDPerMWYear.map { ", $\(n($0 / 1e6, 2))M revenue per MW-year" } ?? ""))
-                }
-                if cost.wastedOutputFraction > 0 {
-                    out.append("\(point.label) \(cost.profile): \(n(cost.wastedOutputFraction * 100, 1))% of streamed output went to failed requests (paid for, not delivered)")
-                }
-                if let card = cost.usdPerMtokBlendedCard { out.append("\(cost.profile): card blended price $\(n(card, 3))/Mtok") }
-            }
-        }
-        for fleet in report.fleets {
-            out.append("fleet: \(n(fleet.megawatts, 1)) MW at \(n(fleet.kilowattsPerGPU)) kW/GPU → \(fleet.gpus) GPUs, \(n(fleet.totalTokensPerSecond, 0)) tok/s "
-                + "(\(n(fleet.outputTokensPerSecond, 0)) output)" + (fleet.usersServed.map { ", \(n($0, 0)) users served" } ?? "")
-                + (fleet.usdPerHour.map { ", $\(n($0, 0))/hour" } ?? ""))
-        }
-        if let comparison = report.comparison {
-            out.append("")
-            var table: [[String]] = [["option", "$/GPU-hour", "rank", "peak TFLOP/$", "rank", "$/Mtok", "rank"]]
-            for row in comparison.rows {
-                table.append([row.name, n(row.usdPerGPUHour), row.rankByHour.map(String.init) ?? "-", n(row.teraflopPerDollar, 0),
-                              row.rankByFLOPS.map(String.init) ?? "-", n(row.usdPerMtok, 3), row.rankByToken.map(String.init) ?? "-"])
-            }
-            out.append(TerminalTable.align(table))
-            out.append(contentsOf: comparison.inversions)
-        }
-        if !measured { out.append("note: a bare throughput carries no latency; use --result for interactivity, SLA and confidence intervals") }
-        out.append(contentsOf: report.notes.map { "note: \($0)" })
-        return out.joined(separator: "\n")
     }
 }

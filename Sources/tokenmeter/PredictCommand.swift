@@ -65,13 +65,14 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let (title, points) = disagg ? try runDisaggregated(setup) : runAggregated(setup)
         if save {
+            // Kept with the predictions, the points that fit; runs compare reads them back as operating points.
             let record = PredictionRecord(
                 model: setup.deployment.model.id, hardware: setup.deployment.hardware.id, gpus: points.map(\.gpus).max() ?? setup.deployment.parallelism.gpus,
                 precision: setup.deployment.precision.rawValue, configuration: "\(title); ISL \(isl) / OSL \(osl); \(setup.options.summary)",
                 provenance: setup.chosen.provenance,
                 points: points.filter(\.fits).map {
-                    PredictedPoint(label: $0.label, concurrency: $0.concurrency, ttftMilliseconds: $0.ttft, tpotMilliseconds: $0.tpot,
-                                   outputPerGPU: $0.outputPerGPU, inputPerGPU: $0.inputPerGPU)
+                    PredictedPoint(label: $0.label, concurrency: $0.concurrency, ttftMilliseconds: $0.point.ttftMilliseconds,
+                                   tpotMilliseconds: $0.point.tpotMilliseconds, outputPerGPU: $0.point.outputPerGPU, inputPerGPU: $0.point.inputPerGPU)
                 })
             let location = try await RunsCommand.withStore { store in
                 try await store.savePrediction(record)
@@ -81,25 +82,24 @@ struct PredictCommand: AsyncParsableCommand {
         }
     }
 
-    func runAggregated(_ s: PredictSetup) -> (String, [PredictText.Point]) {
+    func runAggregated(_ s: PredictSetup) -> (String, [PredictedRow]) {
         let predictor = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency)
         let bound = PerformanceModel(deployment: s.deployment, efficiency: .speedOfLight)
         let refusal = predictor.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: prefixHit).refusal
-        var points: [PredictText.Point] = []
-        for c in s.levels {
+        let points = s.levels.map { c in
             let p = predictor.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
             let sol = bound.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
-            points.append(PredictText.Point(
-                label: "c=\(c)", concurrency: c, gpus: s.deployment.parallelism.gpus, ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds,
-                solTTFT: sol.ttftMilliseconds, solTPOT: sol.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU,
-                bound: p.bound, fits: refusal == nil, note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : "")))
+            return PredictedRow(label: "c=\(c)", concurrency: c, gpus: s.deployment.parallelism.gpus, point: p.point, speedOfLight: sol.point,
+                                bound: p.bound, fits: refusal == nil,
+                                note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
         }
         let title = "aggregated, \(s.deployment.parallelism)"
-        PredictText.print(setup: s, title: title, points: points, refusal: refusal, json: json)
+        print(json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
+              : PredictText.render(s.summary, title: title, rows: points, refusal: refusal))
         return (title, points)
     }
 
-    func runDisaggregated(_ s: PredictSetup) throws -> (String, [PredictText.Point]) {
+    func runDisaggregated(_ s: PredictSetup) throws -> (String, [PredictedRow]) {
         let prefillLayout = try s.prefillLayout()
         let prefillDeployment = Deployment(model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision,
                                            parallelism: prefillLayout)
@@ -109,7 +109,7 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let model = serving(s.chosen.efficiency)
         let bound = serving(.speedOfLight)
-        var points: [PredictText.Point] = []
+        var points: [PredictedRow] = []
         for c in s.levels {
             // Rate matching: as many prefill workers as the decode workers' demand needs, unless given.
             let nd = decodeWorkers ?? 1
@@ -118,15 +118,16 @@ struct PredictCommand: AsyncParsableCommand {
             let sol = bound.predict(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd)
             // TTFT's lower bound is one prompt's prefill and transfer at the speed of light (the closed loop's queueing is not).
             let solTTFT = bound.prefillPool(inputLength: isl, batch: 1).singlePromptSeconds + bound.transferSeconds(inputLength: isl, totalGPUs: p.gpus)
-            points.append(PredictText.Point(
-                label: "c=\(c) \(np)P+\(nd)D", concurrency: c, gpus: p.gpus, ttft: p.ttftMilliseconds, tpot: p.tpotMilliseconds,
-                solTTFT: solTTFT * 1000, solTPOT: sol.tpotMilliseconds, outputPerGPU: p.outputPerGPU, inputPerGPU: p.inputPerGPU,
-                bound: "\(p.limitedBy)-limited", fits: true, note: "KV transfer \(TerminalTable.number(p.transferMilliseconds, 2)) ms"))
+            var speedOfLight = sol.point
+            speedOfLight.ttftMilliseconds = solTTFT * 1000
+            points.append(PredictedRow(label: "c=\(c) \(np)P+\(nd)D", concurrency: c, gpus: p.gpus, point: p.point, speedOfLight: speedOfLight,
+                                       bound: "\(p.limitedBy)-limited", fits: true, note: "KV transfer \(Format.number(p.transferMilliseconds, 2)) ms"))
         }
         let refusal = PerformanceModel(deployment: prefillDeployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: 1).refusal
             ?? PerformanceModel(deployment: s.deployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl).refusal
         let title = "disaggregated, prefill \(prefillLayout), decode \(s.deployment.parallelism)"
-        PredictText.print(setup: s, title: title, points: points, refusal: refusal, json: json)
+        print(json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
+              : PredictText.render(s.summary, title: title, rows: points, refusal: refusal))
         return (title, points)
     }
 
@@ -152,6 +153,7 @@ struct PredictCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let result = searcher.run()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
-        PredictText.printSearch(setup: s, result: result, slo: slo, seconds: seconds, json: json)
+        print(json ? PredictText.searchJSON(s.summary, result: result, slo: slo, seconds: seconds)
+              : PredictText.renderSearch(s.summary, result: result, slo: slo, seconds: seconds))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterModel
+import TokenMeterReport
 
 /// Everything `predict` reads from its flags, checked once: the deployment, the efficiencies and why, the serving options
 /// and the cost profile.
@@ -10,7 +11,7 @@ struct PredictSetup {
     var gpu: GPUEntry
     var chosen: ChosenEfficiency
     var options: ServingOptions
-    var profile: CostProfile?
+    var pricing: (pricer: Pricer, profile: CostProfile)?
     var levels: [Int]
     var inputLength: Int
     var outputLength: Int
@@ -75,8 +76,19 @@ struct PredictSetup {
         }
 
         if c.tier != nil && c.profile != nil { throw ConfigError(field: "tier", message: "choose --tier or --profile, not both") }
-        if let tier = c.tier { profile = try CostProfile.tier(tier, gpu: gpu) }
-        if let path = c.profile { profile = try CostProfile.load(path: path, catalog: catalog) }
+        if c.tier != nil || c.profile != nil {
+            let pricer = try Pricer(PricingPolicy(profilePath: c.profile, tier: c.tier ?? PricingPolicy.defaultTier))
+            switch pricer.profile(forHardware: gpu.id) {
+            case let .success(profile): pricing = (pricer, profile)
+            case let .failure(unpriced): throw ConfigError(field: c.profile == nil ? "tier" : "profile", message: unpriced.reason)
+            }
+        }
+    }
+
+    /// What the prediction is of, for the output.
+    var summary: PredictionSummary {
+        PredictionSummary(deployment: deployment, options: options, efficiency: chosen, inputLength: inputLength, outputLength: outputLength,
+                          pricing: pricing)
     }
 
     /// A catalog model or a Hugging Face config.json.

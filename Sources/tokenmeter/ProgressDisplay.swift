@@ -29,7 +29,7 @@ final class ProgressDisplay: Sendable {
         let m = point.metrics
         clearLine()
         Terminal.error("[\(point.index + 1)/\(pointCount)] \(point.label): \(m.requestsSucceeded) ok, \(m.requestsFailed) failed, "
-            + "\(TerminalTable.number(m.outputTokensPerSecond, 1)) out tok/s, TTFT p50 \(TerminalTable.number(m.ttftMs?.p50 ?? 0, 1)) ms"
+            + "\(Format.number(m.outputTokensPerSecond, 1)) out tok/s, TTFT p50 \(Format.number(m.ttftMs?.p50 ?? 0, 1)) ms"
             + (point.partial ? " (partial: \(point.stoppedBy))" : ""))
     }
 
@@ -54,7 +54,7 @@ final class ProgressDisplay: Sendable {
             eta = ", ETA \(Int((s.seconds / Double(s.done) * Double(s.planned - s.done)).rounded()))s"
         }
         let total = s.planned > 0 ? "/\(s.planned)" : ""
-        let line = "[\(index + 1)/\(pointCount)] \(label): \(s.done)\(total) done, \(TerminalTable.number(tokensPerSecond, 0)) tok/s, "
+        let line = "[\(index + 1)/\(pointCount)] \(label): \(s.done)\(total) done, \(Format.number(tokensPerSecond, 0)) tok/s, "
             + "\(s.failed) errors\(eta)"
         if tty {
             FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line).utf8))

@@ -24,18 +24,10 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !ids.isEmpty else { throw ConfigError(field: "ids", message: "name at least one run id (tokenmeter runs list shows them)") }
-        let catalog = try HardwareCatalog.load()
-        let shared = try profile.map { path throws(ConfigError) in try CostProfile.load(path: path, catalog: catalog) }
+        let pricer = try Pricer(PricingPolicy(profilePath: profile, tier: tier, fallbackGPU: gpu))
         let runs: [ReportRun] = try await RunsCommand.withStore { store in
             var out: [ReportRun] = []
-            for id in ids {
-                let run = try await store.resolve(id)
-                var profile = shared
-                if profile == nil, let hardware = run.metadata.hardware ?? gpu {
-                    profile = try CostProfile.tier(tier, gpu: try catalog.gpu(hardware))
-                }
-                out.append(try await ReportRun.load(run, from: store, profile: profile))
-            }
+            for id in ids { out.append(try await ReportRun.load(try await store.resolve(id), from: store, pricer: pricer)) }
             return out
         }
         let html = HTMLReport.render(runs, title: title, generatedAt: ISO8601DateFormatter().string(from: Date()))

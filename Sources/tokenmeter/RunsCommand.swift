@@ -194,7 +194,8 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             guard ids.count >= 2 else { throw ConfigError(field: "ids", message: "compare needs at least two run or prediction ids") }
             let entries = try await RunsCommand.withStore { store in try await RunComparison.load(ids, store: store) }
-            let comparison = try RunComparison(entries: entries, tier: tier, profilePath: profile, fallbackGPU: gpu, interactivity: atInteractivity)
+            let pricer = try Pricer(PricingPolicy(profilePath: profile, tier: tier, fallbackGPU: gpu))
+            let comparison = RunComparison(entries: entries, pricer: pricer, interactivity: atInteractivity)
             print(json ? comparison.json.serialized : comparison.text)
         }
     }

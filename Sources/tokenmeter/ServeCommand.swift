@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import TokenMeterCore
+import TokenMeterCost
 import TokenMeterResults
 import TokenMeterServer
 import TokenMeterStore
@@ -33,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         let access = try DashboardAccess(host: host, port: port, token: token)
         let store = try await RunsCommand.openStore()
         let location = store.location
-        let app = Dashboard(store: store, access: access, tier: tier).application { port in
+        let app = Dashboard(store: store, access: access, pricer: try Pricer(PricingPolicy(tier: tier))).application { port in
             // The token is never printed; only whether one is required.
             let line = "tokenmeter serve: http://\(access.host):\(port)/ over \(location)" + (access.token == nil ? "" : " (bearer token required)")
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -20,7 +20,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let rows = try MeasuredData.read(path: data)
         let validator = Validator(models: try ModelCatalog.load(), hardware: try HardwareCatalog.load(extraDirectory: catalog))
         let report = validator.validate(rows)
-        func n(_ v: Double) -> String { TerminalTable.number(v, 1) }
+        func n(_ v: Double) -> String { Format.number(v, 1) }
         print("\(rows.count) rows: \(report.predicted) predicted, \(rows.count - report.predicted) not predictable")
         var table: [[String]] = [["errors", "rows", "TTFT MAPE %", "TPOT MAPE %"]]
         table.append(["stated priors", String(report.prior.rows), n(report.prior.ttftMAPE), n(report.prior.tpotMAPE)])

@@ -39,12 +39,12 @@ import TokenMeterModel
                                                     requests: max(64, 2 * c.concurrency), timing: RooflineStepTime(model: model),
                                                     limits: model.batchLimits(maxRunning: 1024), gpus: c.tp)
         let s = simulated.point
-        let ttft = s.ttftMilliseconds / analytic.ttftMilliseconds
-        let tpot = s.tpotMilliseconds / analytic.tpotMilliseconds
-        let output = s.outputPerGPU / analytic.outputPerGPU
+        let ttft = s.ttftMilliseconds / analytic.point.ttftMilliseconds
+        let tpot = s.tpotMilliseconds / analytic.point.tpotMilliseconds
+        let output = s.outputPerGPU / analytic.point.outputPerGPU
         print(String(format: "engine simulation vs analytic: %@: TTFT %.1f / %.1f ms, TPOT %.2f / %.2f ms, output %.0f / %.0f tok/s/GPU, running %.0f / %d",
-                     c.description, s.ttftMilliseconds, analytic.ttftMilliseconds, s.tpotMilliseconds, analytic.tpotMilliseconds,
-                     s.outputPerGPU, analytic.outputPerGPU, simulated.meanRunning, analytic.running))
+                     c.description, s.ttftMilliseconds, analytic.point.ttftMilliseconds, s.tpotMilliseconds, analytic.point.tpotMilliseconds,
+                     s.outputPerGPU, analytic.point.outputPerGPU, simulated.meanRunning, analytic.running))
         // How many sequences the KV cache keeps running: the same admission rule on both sides.
         #expect(abs(simulated.meanRunning - Double(analytic.running)) <= 0.03 * Double(analytic.running) + 1)
         if c.concurrency == 1 {

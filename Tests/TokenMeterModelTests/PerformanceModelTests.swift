@@ -60,10 +60,10 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         let model = PerformanceModel(deployment: try deployment("qwen3-32b", "h200", .fp8, Parallelism(tensor: 2)))
         let points = [1, 4, 16, 64].map { model.aggregated(concurrency: $0, inputLength: 1024, outputLength: 1024) }
         for (a, b) in zip(points, points.dropFirst()) {
-            #expect(b.outputPerGPU > a.outputPerGPU)
-            #expect(b.interactivity < a.interactivity)
+            #expect(b.point.outputPerGPU > a.point.outputPerGPU)
+            #expect(b.point.interactivity < a.point.interactivity)
         }
-        #expect(points.allSatisfy { $0.ttftMilliseconds >= $0.tpotMilliseconds / 2 })
+        #expect(points.allSatisfy { $0.point.ttftMilliseconds >= $0.point.tpotMilliseconds / 2 })
     }
 }
 
@@ -80,8 +80,8 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
                     let p = PerformanceModel(deployment: d, efficiency: truth).aggregated(concurrency: c, inputLength: isl, outputLength: osl)
                     rows.append((MeasuredRow(id: "\(model)-\(c)-\(isl)", modelPath: model, system: "h100_sxm", backend: "x", mode: "agg",
                                              precision: "fp8", inputLength: isl, outputLength: osl, concurrency: c,
-                                             parallelism: Parallelism(tensor: tp), ttftMilliseconds: p.ttftMilliseconds,
-                                             tpotMilliseconds: p.tpotMilliseconds), .aggregated(d)))
+                                             parallelism: Parallelism(tensor: tp), ttftMilliseconds: p.point.ttftMilliseconds,
+                                             tpotMilliseconds: p.point.tpotMilliseconds), .aggregated(d)))
                 }
             }
         }

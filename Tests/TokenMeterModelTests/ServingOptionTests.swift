@@ -23,23 +23,23 @@ import TokenMeterModel
         for c in [1, 8, 32] {
             let plain = model.aggregated(concurrency: c, inputLength: 1024, outputLength: 1024)
             let fast = model.aggregated(concurrency: c, inputLength: 1024, outputLength: 1024, options: mtp)
-            let speedup = plain.tpotMilliseconds / fast.tpotMilliseconds
+            let speedup = plain.point.tpotMilliseconds / fast.point.tpotMilliseconds
             #expect(speedup > 1.3 && speedup < 1.85, "c=\(c): \(speedup)")
-            #expect(fast.outputPerGPU > plain.outputPerGPU)
+            #expect(fast.point.outputPerGPU > plain.point.outputPerGPU)
         }
         // A draft model costs its own steps: with no acceptance at all, speculation only slows decode down.
         let useless = try ServingOptions(speculation: try Speculation(drafter: .model(try models.model("llama-3.1-8b")), draftTokens: 4, acceptance: 0))
         let target = PerformanceModel(deployment: try deployment("llama-3.1-70b", "h200", .fp8, Parallelism(tensor: 4)))
-        #expect(target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512, options: useless).tpotMilliseconds
-            > target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512).tpotMilliseconds)
+        #expect(target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512, options: useless).point.tpotMilliseconds
+            > target.aggregated(concurrency: 4, inputLength: 512, outputLength: 512).point.tpotMilliseconds)
     }
 
     @Test func prefixHitsCutPrefillAndOffloadAddsCapacityAtATransferCost() throws {
         let model = PerformanceModel(deployment: try deployment("llama-3.1-70b", "h100", .fp8, Parallelism(tensor: 2)))
         let plain = model.aggregated(concurrency: 16, inputLength: 8192, outputLength: 256)
         let cached = model.aggregated(concurrency: 16, inputLength: 8192, outputLength: 256, options: try ServingOptions(prefixHitRate: 0.75))
-        #expect(cached.ttftMilliseconds < plain.ttftMilliseconds * 0.5)
-        #expect(cached.tpotMilliseconds <= plain.tpotMilliseconds)
+        #expect(cached.point.ttftMilliseconds < plain.point.ttftMilliseconds * 0.5)
+        #expect(cached.point.tpotMilliseconds <= plain.point.tpotMilliseconds)
         // At a concurrency the HBM cannot hold, offload runs more sequences (some KV in host memory) or queues them,
         // whichever delivers more; running sequences never drop.
         let crowded = 512
@@ -53,7 +53,7 @@ import TokenMeterModel
         #expect(streamed.total > step.total)
         let chosen = model.aggregated(concurrency: crowded, inputLength: 8192, outputLength: 1024, options: offload)
         #expect(chosen.running >= hbm.running)
-        #expect(chosen.outputPerGPU >= model.aggregated(concurrency: crowded, inputLength: 8192, outputLength: 1024).outputPerGPU * 0.999)
+        #expect(chosen.point.outputPerGPU >= model.aggregated(concurrency: crowded, inputLength: 8192, outputLength: 1024).point.outputPerGPU * 0.999)
     }
 }
 
@@ -77,9 +77,9 @@ import TokenMeterModel
         let fed = DisaggregatedServing.combine(prefill: p, prefillWorkers: 8, decode: d, decodeWorkers: 1, transfer: 0.001,
                                                concurrency: 256, inputLength: 8192, outputLength: 1024)
         #expect(fed.limitedBy == "decode")
-        #expect(fed.ttftMilliseconds < starved.ttftMilliseconds)
+        #expect(fed.point.ttftMilliseconds < starved.point.ttftMilliseconds)
         #expect(fed.gpus == 8 * 8 + 8)
-        #expect(abs(fed.outputPerGPU - fed.requestsPerSecond * 1024 / 72) < 1e-9)
+        #expect(abs(fed.point.outputPerGPU - fed.requestsPerSecond * 1024 / 72) < 1e-9)
     }
 
     /// The KV transfer uses the scale-up fabric while both pools share one NVLink domain and the NICs beyond it.
@@ -127,13 +127,13 @@ import TokenMeterModel
         #expect(result.evaluated >= 10_000)
         #expect(result.rejectedByMemory > 0)  // one GB200 cannot hold 671B parameters at FP4
         let best = try #require(result.best)
-        #expect(best.meetsSLO && best.ttftMilliseconds <= 2000 && best.tpotMilliseconds <= 50)
+        #expect(best.meetsSLO && best.point.ttftMilliseconds <= 2000 && best.point.tpotMilliseconds <= 50)
         #expect(result.front.count >= 3)
         for (a, b) in zip(result.front, result.front.dropFirst()) {
             // Along the front, more interactivity costs throughput per GPU.
-            #expect(a.interactivity <= b.interactivity && a.outputPerGPU >= b.outputPerGPU)
+            #expect(a.point.interactivity <= b.point.interactivity && a.point.outputPerGPU >= b.point.outputPerGPU)
         }
-        #expect(!result.front.contains { $0.outputPerGPU > best.outputPerGPU && $0.meetsSLO })
+        #expect(!result.front.contains { $0.point.outputPerGPU > best.point.outputPerGPU && $0.meetsSLO })
         #expect(result.front.contains { $0.mode == "disagg" } || result.front.contains { $0.mode == "agg" })
         #expect(best.gpus <= 72)
     }

@@ -4,12 +4,12 @@ import TokenMeterReport
 
 @Suite struct TerminalTableTests {
     @Test func numbersHaveFixedDecimalsAndThousandsSeparators() {
-        #expect(TerminalTable.number(1234567.891, 1) == "1,234,567.9")
-        #expect(TerminalTable.number(0.05, 2) == "0.05")
-        #expect(TerminalTable.number(999.96, 1) == "1,000.0")
-        #expect(TerminalTable.number(-12.5, 0) == "-13")
-        #expect(TerminalTable.number(.nan, 1) == "-")
-        #expect(TerminalTable.number(42, 0) == "42")
+        #expect(Format.number(1234567.891, 1) == "1,234,567.9")
+        #expect(Format.number(0.05, 2) == "0.05")
+        #expect(Format.number(999.96, 1) == "1,000.0")
+        #expect(Format.number(-12.5, 0) == "-13")
+        #expect(Format.number(.nan, 1) == "-")
+        #expect(Format.number(42, 0) == "42")
     }
 
     @Test func tableAlignsColumnsAndShowsGoodputOnlyWhenPresent() throws {

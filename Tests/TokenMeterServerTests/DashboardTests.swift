@@ -10,6 +10,7 @@ import TokenMeterTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 import TokenMeterResults
+import TokenMeterCost
 #endif
 
 /// A dashboard on 127.0.0.1 at a free port over a fresh store holding two measured runs; stopped when `body` returns.
@@ -28,7 +29,7 @@ func withDashboard(token: String? = nil, _ body: @Sendable (Int, [String]) async
         ids.append(meta.id)
     }
     let port = PortBox()
-    let app = Dashboard(store: store, access: try DashboardAccess(port: 0, token: token)).application { port.set($0) }
+    let app = Dashboard(store: store, access: try DashboardAccess(port: 0, token: token), pricer: try Pricer()).application { port.set($0) }
     let server = Task { try await app.run() }
     let deadline = Date().addingTimeInterval(20)
     while port.value == 0, Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }

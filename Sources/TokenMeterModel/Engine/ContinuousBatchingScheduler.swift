@@ -95,6 +95,7 @@ public struct ContinuousBatchingScheduler<Request> {
         running.removeAll { $0.removed }
         makeRoomForDecoding()
         var entries: [StepPlan<Request>.Entry] = []
+        entries.reserveCapacity(running.count + 8)
         var shape = StepShape(decodingSequences: 0, contextTokens: 0, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0)
         var budget = limits.prefillTokensPerStep
         for i in running.indices {
@@ -131,14 +132,17 @@ public struct ContinuousBatchingScheduler<Request> {
             if finished { running[i].removed = true }
             emissions.append(Emission(request: running[i].request, tokens: running[i].generated, finished: finished))
         }
-        for slot in running where slot.removed { kvUsed -= slot.kv }
-        running.removeAll { $0.removed }
+        running.removeAll { slot in
+            if slot.removed { kvUsed -= slot.kv }
+            return slot.removed
+        }
         inFlight = false
         return emissions
     }
 
     /// Preempts the newest running sequences until the KV cache holds one more token for every decoding one (never the last).
     private mutating func makeRoomForDecoding() {
+        guard kvUsed + running.count > limits.kvCapacityTokens else { return }
         var decoding = running.reduce(0) { $0 + ($1.prefillRemaining == 0 ? 1 : 0) }
         while kvUsed + decoding > limits.kvCapacityTokens, running.count > 1 {
             var slot = running.removeLast()

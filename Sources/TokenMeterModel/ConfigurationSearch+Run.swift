@@ -1,0 +1,174 @@
+import Foundation
+import TokenMeterCore
+
+extension ConfigurationSearch {
+    /// Runs the search.
+    public func run() -> SearchResult {
+        var tally = Tally()
+        let all = layouts(limit: min(maxGPUs, hardware.scaleUpDomain))
+        let fitting = all.filter { layout in
+            model(layout).memoryPlan(concurrency: 1, inputLength: inputLength, outputLength: outputLength, prefixHitRate: options.prefixHitRate).fits
+        }
+        tally.rejected = all.count - fitting.count
+        var tracker = Tracker()
+        if aggregated {
+            tally.enumerated += all.count * concurrencies.count
+            searchAggregated(fitting, into: &tracker, tally: &tally)
+        }
+        var pools = Pools()
+        if disaggregated {
+            pools = predictPools(fitting, tally: &tally)
+            searchDisaggregated(pools, into: &tracker, tally: &tally)
+        }
+        func configuration(_ k: Kept) -> SearchedConfiguration {
+            let label = switch k.origin {
+            case let .aggregated(layout, c): "agg \(Self.name(fitting[layout])) c\(c)"
+            case let .disaggregated(pi, di, np, nd):
+                "disagg \(np)×P(\(Self.name(pools.prefill[pi].0))) + \(nd)×D(\(Self.name(pools.decode[di].0))) c\(k.users)"
+            }
+            let mode = if case .aggregated = k.origin { "agg" } else { "disagg" }
+            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, point: k.point, meetsSLO: k.meets)
+        }
+        let winners = tracker.buckets.compactMap { $0 }.map(configuration)
+        let front = ParetoFront(winners.map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
+        let byLabel = Dictionary(winners.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+        return SearchResult(enumerated: tally.enumerated, rejectedByMemory: tally.rejected, evaluated: tally.evaluated,
+                            poolPredictions: tally.predictions, front: front.points.compactMap { byLabel[$0.label] },
+                            best: tracker.best.map(configuration), meetingSLO: tracker.meeting)
+    }
+
+    /// Every aggregated layout that fits, at every concurrency.
+    private func searchAggregated(_ fitting: [Parallelism], into tracker: inout Tracker, tally: inout Tally) {
+        for (index, layout) in fitting.enumerated() {
+            let m = model(layout)
+            for c in concurrencies {
+                tally.predictions += 1
+                tally.evaluated += 1
+                let p = m.aggregated(concurrency: c, inputLength: inputLength, outputLength: outputLength, options: options).point
+                tracker.add(Kept(origin: .aggregated(layout: index, concurrency: c), gpus: layout.gpus, users: c, point: p, meets: meets(p)))
+            }
+        }
+    }
+
+    /// One prefill pool per layout that fits, and one decode pool per layout and concurrency.
+    private func predictPools(_ fitting: [Parallelism], tally: inout Tally) -> Pools {
+        var pools = Pools()
+        for layout in fitting {
+            let serving = DisaggregatedServing(prefill: model(layout), decode: model(layout), options: options)
+            pools.prefill.append((layout, serving.prefillPool(inputLength: inputLength, batch: 1)))
+            tally.predictions += 1
+            for c in concurrencies {
+                pools.decode.append((layout, serving.decodePool(concurrency: c, inputLength: inputLength, outputLength: outputLength)))
+                tally.predictions += 1
+            }
+        }
+        // Worker counts: every split of the GPU budget.
+        for (_, p) in pools.prefill {
+            for (_, d) in pools.decode { tally.enumerated += Self.workerPairs(prefillGPUs: p.gpus, decodeGPUs: d.gpus, budget: maxGPUs) }
+        }
+        return pools
+    }
+
+    /// Every pair of pools at every worker count the GPU budget allows.
+    private func searchDisaggregated(_ pools: Pools, into tracker: inout Tracker, tally: inout Tally) {
+        let promptKV = model.kvBytes(context: inputLength, bytesPerElement: precision.kvBytes)
+        for (pi, (_, p)) in pools.prefill.enumerated() {
+            for (di, (_, d)) in pools.decode.enumerated() {
+                var np = 1
+                while np * p.gpus + d.gpus <= maxGPUs {
+                    var nd = 1
+                    while np * p.gpus + nd * d.gpus <= maxGPUs {
+                        let total = np * p.gpus + nd * d.gpus
+                        let users = nd * d.concurrency
+                        tally.evaluated += 1
+                        let transfer = DisaggregatedServing.transferSeconds(bytes: promptKV, prefillGPUs: p.gpus, decodeGPUs: d.gpus, totalGPUs: total,
+                                                                            hardware: hardware, efficiency: efficiency)
+                        let r = DisaggregatedServing.combine(prefill: p, prefillWorkers: np, decode: d, decodeWorkers: nd, transfer: transfer,
+                                                             concurrency: users, inputLength: inputLength, outputLength: outputLength,
+                                                             prefillBatching: efficiency.prefillBatching)
+                        tracker.add(Kept(origin: .disaggregated(prefill: pi, decode: di, prefillWorkers: np, decodeWorkers: nd), gpus: total,
+                                         users: users, point: r.point, meets: meets(r.point)))
+                        nd += 1
+                    }
+                    np += 1
+                }
+            }
+        }
+    }
+
+    private func meets(_ p: OperatingPoint) -> Bool {
+        (ttftLimitMilliseconds.map { p.ttftMilliseconds <= $0 } ?? true) && (tpotLimitMilliseconds.map { p.tpotMilliseconds <= $0 } ?? true)
+    }
+
+    private func model(_ layout: Parallelism) -> PerformanceModel {
+        PerformanceModel(deployment: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout), efficiency: efficiency)
+    }
+
+    /// Short layout name (`tp4 dp2 ep8`), degrees of 1 left out.
+    static func name(_ p: Parallelism) -> String {
+        var parts = ["tp\(p.tensor)"]
+        if p.attentionData > 1 { parts.append("dp\(p.attentionData)") }
+        if p.expert > 1 { parts.append("ep\(p.expert)") }
+        if p.expertTensor > 1, p.expertTensor != p.tensor { parts.append("etp\(p.expertTensor)") }
+        if p.pipeline > 1 { parts.append("pp\(p.pipeline)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// (prefill workers, decode workers) pairs that fit a GPU budget.
+    static func workerPairs(prefillGPUs: Int, decodeGPUs: Int, budget: Int) -> Int {
+        var count = 0
+        var np = 1
+        while np * prefillGPUs + decodeGPUs <= budget {
+            count += (budget - np * prefillGPUs) / decodeGPUs
+            np += 1
+        }
+        return count
+    }
+}
+
+/// The counts a search reports.
+private struct Tally {
+    var enumerated = 0, rejected = 0, predictions = 0, evaluated = 0
+}
+
+/// The pools a disaggregated search combines, with their layouts.
+private struct Pools {
+    var prefill: [(Parallelism, PrefillPool)] = []
+    var decode: [(Parallelism, DecodePool)] = []
+}
+
+/// Where a kept configuration came from, without building its label (labels are made only for what is printed).
+private enum Origin {
+    case aggregated(layout: Int, concurrency: Int)
+    case disaggregated(prefill: Int, decode: Int, prefillWorkers: Int, decodeWorkers: Int)
+}
+
+/// A predicted configuration in compact form.
+private struct Kept {
+    var origin: Origin
+    var gpus: Int
+    var users: Int
+    var point: OperatingPoint
+    var meets: Bool
+}
+
+/// Keeps, per interactivity bucket (300 per decade: 0.77% wide), the configuration with the most output tok/s/GPU, and the
+/// best one meeting the SLO. The front is then exact over the bucket winners.
+private struct Tracker {
+    static let perDecade = 300.0
+    static let lowest = -3.0  // 10^-3 tok/s/user
+    var buckets = [Kept?](repeating: nil, count: Int(9 * perDecade))
+    var best: Kept?
+    var meeting = 0
+
+    mutating func add(_ k: Kept) {
+        if k.meets {
+            meeting += 1
+            if k.point.outputPerGPU > (best?.point.outputPerGPU ?? -1) { best = k }
+        }
+        let x = k.point.interactivity
+        guard x > 0, x.isFinite else { return }
+        let i = min(buckets.count - 1, max(0, Int(((log10(x) - Self.lowest) * Self.perDecade).rounded(.down))))
+        if k.point.outputPerGPU > (buckets[i]?.point.outputPerGPU ?? -1) { buckets[i] = k }
+    }
+}

@@ -1,0 +1,53 @@
+import TokenMeterCore
+import TokenMeterCost
+import TokenMeterModel
+
+extension PredictText {
+    /// A configuration search: the front, the best configuration meeting the SLO, and what was searched.
+    public static func renderSearch(_ s: PredictionSummary, result r: SearchResult, slo: ServiceLevelObjective?, seconds: Double) -> String {
+        var out = [header(s)]
+        out.append("searched \(r.enumerated) configurations in \(Format.number(seconds * 1000, 0)) ms: \(r.evaluated) predicted from "
+            + "\(r.poolPredictions) pool predictions, the others on \(r.rejectedByMemory) layouts that do not fit in memory; "
+            + (slo.map { "\(r.meetingSLO) meet the SLO \($0)" } ?? "no SLO given"))
+        var rows: [[String]] = [["front configuration", "GPUs", "TTFT ms", "TPOT ms", "tok/s/user", "out tok/s/GPU", "SLO"]
+            + (s.pricing == nil ? [] : ["$/Mtok"])]
+        for x in r.front {
+            let p = x.point
+            rows.append([x.label, String(x.gpus), Format.number(p.ttftMilliseconds, 1), Format.number(p.tpotMilliseconds, 2),
+                         Format.number(p.interactivity, 1), Format.number(p.outputPerGPU, 1), slo == nil ? "-" : (x.meetsSLO ? "meets" : "misses")]
+                + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)]))
+        }
+        out.append(TerminalTable.align(rows))
+        if let best = r.best {
+            let p = best.point
+            out.append((slo == nil ? "most output tok/s per GPU: " : "best meeting the SLO: ")
+                + "\(best.label): \(Format.number(p.outputPerGPU, 1)) output tok/s/GPU at \(Format.number(p.interactivity, 1)) tok/s/user, "
+                + "TTFT \(Format.number(p.ttftMilliseconds, 0)) ms, TPOT \(Format.number(p.tpotMilliseconds, 1)) ms"
+                + (s.cost(p).map { ", $\(Format.number($0, 3))/Mtok with \(s.pricing!.profile.name)" } ?? ""))
+        } else {
+            out.append("no configuration meets the SLO on \(s.deployment.hardware.id); loosen it, allow more GPUs (--max-gpus) or try other hardware")
+        }
+        out.append("SLO limits are checked against predicted medians; tails are not modelled. " + bandLine(s))
+        return out.joined(separator: "\n")
+    }
+
+    /// A configuration search as JSON.
+    public static func searchJSON(_ s: PredictionSummary, result r: SearchResult, slo: ServiceLevelObjective?, seconds: Double) -> String {
+        func config(_ x: SearchedConfiguration) -> JSONValue {
+            let p = x.point
+            return .object([("mode", .string(x.mode)), ("label", .string(x.label)), ("gpus", .number(Double(x.gpus))),
+                            ("concurrency", .number(Double(x.concurrency))), ("ttft_ms", .number(p.ttftMilliseconds)),
+                            ("tpot_ms", .number(p.tpotMilliseconds)), ("output_tok_s_gpu", .number(p.outputPerGPU)),
+                            ("tok_s_user", .number(p.interactivity)), ("meets_slo", .bool(x.meetsSLO)),
+                            ("usd_per_mtok_total", s.cost(p).map { .number($0) } ?? .null)])
+        }
+        return JSONValue.object([
+            ("model", .string(s.deployment.model.id)), ("hardware", .string(s.deployment.hardware.id)),
+            ("efficiency", efficiencyJSON(s.efficiency)), ("slo", slo.map { .string($0.description) } ?? .null),
+            ("enumerated", .number(Double(r.enumerated))), ("layouts_rejected_by_memory", .number(Double(r.rejectedByMemory))),
+            ("evaluated", .number(Double(r.evaluated))), ("pool_predictions", .number(Double(r.poolPredictions))),
+            ("meeting_slo", .number(Double(r.meetingSLO))), ("seconds", .number(seconds)), ("front", .array(r.front.map(config))),
+            ("best", r.best.map(config) ?? .null),
+        ]).serialized
+    }
+}
