@@ -35,7 +35,7 @@ let package = Package(
     ] + [
         "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterCost", "TokenMeterHTTP", "TokenMeterModel",
         "TokenMeterWorkloads", "TokenMeterOpenAI", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
-        "TokenMeterReport", "TokenMeterServer",
+        "TokenMeterReport", "TokenMeterServer", "TokenMeterCLI",
     ].map { .library(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -64,7 +64,7 @@ let package = Package(
         // Layer 3
         module("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterOpenAI",
-            "TokenMeterTelemetry", nioSSL, .product(name: "Yams", package: "Yams"),
+            "TokenMeterTelemetry",
         ]),
         module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterOpenAI"] + nio),
         module("TokenMeterStore", [
@@ -82,21 +82,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        // The executable
-        .executableTarget(
-            name: "tokenmeter",
-            dependencies: [
-                "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterBench",
-                "TokenMeterTarget", "TokenMeterReport", "TokenMeterCost", "TokenMeterModel", "TokenMeterStore", "TokenMeterServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        // Layer 5: every command, its options and the terminal
+        module("TokenMeterCLI", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterCost", "TokenMeterHTTP", "TokenMeterModel",
+            "TokenMeterWorkloads", "TokenMeterOpenAI", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
+            "TokenMeterReport", "TokenMeterServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Layer 6
+        .executableTarget(name: "tokenmeter", dependencies: ["TokenMeterCLI"], swiftSettings: swiftSettings),
 
         // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
         .target(name: "TokenMeterTestSupport",
                 dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads",
-                               "TokenMeterModel", "TokenMeterBench", "TokenMeterTarget", nioSSL] + nio,
+                               "TokenMeterModel", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCLI", nioSSL] + nio,
                 path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
         tests("TokenMeterCore", []),
         tests("TokenMeterResults", ["TokenMeterCore"]),
@@ -109,7 +107,7 @@ let package = Package(
         tests("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", propertyBased]),
         tests("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads", "TokenMeterTelemetry",
-            "TokenMeterModel", "TokenMeterTarget", "TokenMeterCost", "TokenMeterTestSupport", propertyBased,
+            "TokenMeterModel", "TokenMeterTarget", "TokenMeterCost", "TokenMeterCLI", "TokenMeterTestSupport", propertyBased,
         ]),
         tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost", nioEmbedded] + nio),
         tests("TokenMeterStore", [
@@ -119,7 +117,8 @@ let package = Package(
         tests("TokenMeterServer", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterStore", "TokenMeterTestSupport"]),
         .testTarget(
             name: "TokenMeterCLITests",
-            dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"],
+            dependencies: ["TokenMeterCLI", "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterBench", "TokenMeterWorkloads",
+                           "TokenMeterTestSupport", propertyBased, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

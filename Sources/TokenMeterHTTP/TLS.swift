@@ -3,9 +3,12 @@ import NIOSSL
 import NIOTLS
 import TokenMeterCore
 
+/// A TLS client context: which servers a client trusts.
+public typealias TLSContext = NIOSSLContext
+
 extension StreamingHTTPClient {
     /// A TLS client context that verifies servers against the system's roots, or only against the CA in `caFile` (PEM).
-    public static func tlsContext(caFile: String?) throws(ConfigError) -> NIOSSLContext {
+    public static func tlsContext(caFile: String?) throws(ConfigError) -> TLSContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             do {

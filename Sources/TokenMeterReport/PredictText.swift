@@ -54,6 +54,8 @@ public struct PredictedRow: Sendable {
     public var fits: Bool
     /// Anything else to know (KV held, KV transfer).
     public var note: String
+    /// The same point run through the engine simulator, when asked for.
+    public var simulated: OperatingPoint?
 
     /// Creates a row.
     public init(label: String, concurrency: Int, gpus: Int, point: OperatingPoint, speedOfLight: OperatingPoint, bound: String, fits: Bool,
@@ -66,6 +68,7 @@ public struct PredictedRow: Sendable {
         self.bound = bound
         self.fits = fits
         self.note = note
+        simulated = nil
     }
 }
 
@@ -99,18 +102,25 @@ public enum PredictText {
     /// The predicted points as a table, with the band, the memory refusal, the price and the front.
     public static func render(_ s: PredictionSummary, title: String, rows: [PredictedRow], refusal: String?) -> String {
         let band = s.efficiency.band
+        let simulated = rows.contains { $0.simulated != nil }
         var table: [[String]] = [["point", "GPUs", "TTFT ms", "SOL", "TPOT ms", "SOL", "tok/s/user", "out tok/s/GPU", "total tok/s/GPU", "bound", "note"]
-            + (s.pricing == nil ? [] : ["$/Mtok"])]
+            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? ["sim TTFT ms", "sim TPOT ms", "sim out tok/s/GPU"] : [])]
         for r in rows {
             let p = r.point
             table.append([r.label, String(r.gpus), banded(p.ttftMilliseconds, band?.ttftP90Percent, 1), Format.number(r.speedOfLight.ttftMilliseconds, 1),
                           banded(p.tpotMilliseconds, band?.tpotP90Percent, 2), Format.number(r.speedOfLight.tpotMilliseconds, 2),
                           Format.number(p.interactivity, 1), Format.number(p.outputPerGPU, 1), Format.number(p.totalPerGPU, 1), r.bound,
-                          r.fits ? r.note : "does not fit"] + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)]))
+                          r.fits ? r.note : "does not fit"] + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)])
+                + (simulated ? [Format.number(r.simulated?.ttftMilliseconds, 1), Format.number(r.simulated?.tpotMilliseconds, 2),
+                                Format.number(r.simulated?.outputPerGPU, 1)] : []))
         }
         var out = [header(s), title, TerminalTable.align(table), bandLine(s)]
         if let refusal { out.append("does not fit: \(refusal)") }
         if let profile = s.pricing?.profile { out.append("priced with \(profile.name)") }
+        if simulated {
+            out.append("sim: the same closed loop run through the engine simulator (the reference target's scheduler, these step times, the KV "
+                + "cache the memory leaves); where it differs from the estimate, see docs/perf-model.md")
+        }
         let front = ParetoFront(rows.filter(\.fits).map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
         out.append("Pareto front (output tok/s/GPU vs tok/s/user): " + front.points.map(\.label).joined(separator: ", "))
         return out.joined(separator: "\n")
@@ -132,6 +142,8 @@ public enum PredictText {
                     ("ttft_ms_band", bandJSON(p.ttftMilliseconds, band?.ttftP90Percent)), ("tpot_ms_band", bandJSON(p.tpotMilliseconds, band?.tpotP90Percent)),
                     ("output_tok_s_gpu", .number(p.outputPerGPU)), ("total_tok_s_gpu", .number(p.totalPerGPU)), ("tok_s_user", .number(p.interactivity)),
                     ("bound", .string(r.bound)), ("fits", .bool(r.fits)), ("usd_per_mtok_total", s.cost(p).map { .number($0) } ?? .null),
+                    ("simulated", r.simulated.map { .object([("ttft_ms", .number($0.ttftMilliseconds)), ("tpot_ms", .number($0.tpotMilliseconds)),
+                                                             ("output_tok_s_gpu", .number($0.outputPerGPU))]) } ?? .null),
                 ])
             })),
         ]).serialized

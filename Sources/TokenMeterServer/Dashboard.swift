@@ -28,6 +28,11 @@ public struct Dashboard: Sendable {
         self.pricer = pricer
     }
 
+    /// Serves until SIGINT or SIGTERM; `onRunning` receives the bound port.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        try await application(onRunning: onRunning).runService()
+    }
+
     /// The application; `onRunning` receives the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()

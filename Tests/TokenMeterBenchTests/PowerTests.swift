@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenMeterBench
+import TokenMeterCLI
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterResults
@@ -104,10 +105,8 @@ import TokenMeterTestSupport
         let script = try fakeSidecar(header: "gpu,socket_power,gfx_voltage,soc_voltage,mem_voltage,power_management,throttle_status",
                                      lines: ["0,750,N/A,N/A,N/A,ENABLED,UNTHROTTLED", "1,250,N/A,N/A,N/A,ENABLED,UNTHROTTLED"])
         defer { try? FileManager.default.removeItem(at: script) }
-        var config = BenchConfig()
-        config.url = "http://127.0.0.1:9/v1"
-        config.power = "amd-smi"
-        #expect(try BenchPlan(config: config, environment: [:]).power == .command(["amd-smi", "metric", "--power", "--csv", "--watch", "1"]))
+        #expect(try BenchArguments.plan(["--url", "http://127.0.0.1:9/v1", "--power", "amd-smi"]).plan.telemetry.power
+            == .command(["amd-smi", "metric", "--power", "--csv", "--watch", "1"]))
         let (result, directory) = try await runSession("concurrency: 2\nrequests: 12\nosl: 32\ngpus: 2\npower: amd-smi\npower-command: \(script.path)\npower-interval: 100ms")
         defer { try? FileManager.default.removeItem(at: directory) }
         let m = try #require(result.points[0].energy).measurement

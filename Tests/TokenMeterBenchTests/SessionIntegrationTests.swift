@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenMeterBench
+import TokenMeterCLI
 import TokenMeterCore
 import TokenMeterModel
 import TokenMeterResults
@@ -32,11 +33,9 @@ func runSession(_ yaml: String, target configuration: TargetConfiguration = Targ
 
 private func runSession(_ yaml: String, targetURL: String, isReference: Bool, environment: [String: String],
                         cancelAfterCompleted: Int?) async throws -> (RunResult, URL) {
-    var config = try BenchConfig.parse(yaml: yaml)
-    config.url = targetURL
-    let plan = try BenchPlan(config: config, environment: environment)
+    let (plan, settings) = try BenchArguments.plan(yaml: yaml, url: targetURL, environment: environment)
     let directory = scratchDirectory()
-    let session = BenchSession(plan: plan, settings: config.settings, targetKind: isReference ? BenchSession.referenceKind : "external",
+    let session = BenchSession(plan: plan, settings: settings, targetKind: isReference ? BenchSession.referenceKind : "external",
                                outputDirectory: directory)
     let progress = ProgressCounters()
     let task = Task { try await session.run(progress: progress) }
@@ -188,12 +187,10 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         // A server that answers nothing: the session is still discovering models when it is cancelled.
         let server = try await ScriptedServer([.stall])
         defer { Task { await server.stop() } }
-        var config = try BenchConfig.parse(yaml: "concurrency: 1\nrequests: 1")
-        config.url = "http://127.0.0.1:\(server.port)/v1"
+        let (plan, settings) = try BenchArguments.plan(["--concurrency", "1", "--requests", "1", "--url", "http://127.0.0.1:\(server.port)/v1"])
         let directory = scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let session = BenchSession(plan: try BenchPlan(config: config, environment: [:]), settings: config.settings, targetKind: "external",
-                                   outputDirectory: directory)
+        let session = BenchSession(plan: plan, settings: settings, targetKind: "external", outputDirectory: directory)
         let task = Task { try await session.run() }
         try await Task.sleep(nanoseconds: 200_000_000)
         task.cancel()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TokenMeterBench
+import TokenMeterCLI
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterOpenAI
@@ -161,13 +162,11 @@ import TokenMeterTestSupport
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-tokenizer-\(UUID().uuidString).json")
         try Data(#"{"model": {"type": "WordLevel", "vocab": {}}}"#.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        var config = BenchConfig()
-        config.url = "http://127.0.0.1:9/v1"
-        config.tokenizer = file.path
-        let error = try #require(throws: ConfigError.self) { try BenchPlan(config: config, environment: [:]) }
+        let error = try #require(throws: ConfigError.self) { try BenchArguments.plan(["--url", "http://127.0.0.1:9/v1", "--tokenizer", file.path]) }
         #expect(error.field == "tokenizer" && error.message.contains("WordLevel"))
-        config.tokenizer = "/nonexistent/tokenizer.json"
-        let missing = try #require(throws: ConfigError.self) { try BenchPlan(config: config, environment: [:]) }
+        let missing = try #require(throws: ConfigError.self) {
+            try BenchArguments.plan(["--url", "http://127.0.0.1:9/v1", "--tokenizer", "/nonexistent/tokenizer.json"])
+        }
         #expect(missing.message.contains("cannot read"))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
-import TokenMeterBench
+@testable import TokenMeterCLI
 import TokenMeterCore
 @testable import TokenMeterCost
 import TokenMeterResults
@@ -14,7 +14,7 @@ import TokenMeterResults
         let catalog = try! HardwareCatalog.load(environment: [:])
         await propertyCheck(count: 400, input: Gen.int(in: 0...(pieces.count - 1)).array(of: 0...14)) { indices in
             let text = indices.map { pieces[$0] }.joined()
-            do { _ = try BenchConfig.parse(yaml: text) } catch {}  // typed throws: a ConfigError or nothing
+            do { _ = try ConfigFile.arguments(yaml: text, source: "fuzz", command: BenchCommand.self) } catch {}  // typed throws: a ConfigError or nothing
             do { _ = try CostProfile.parse(yaml: text, catalog: catalog) } catch {}
         }
     }

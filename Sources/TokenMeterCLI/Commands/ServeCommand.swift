@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterResults
@@ -18,12 +17,13 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to bind.") var host: String = "127.0.0.1"
-    @Option(help: "Port (0: any free port, printed at start).") var port: Int = 8080
+    @OptionGroup var listen: ListenOptions
     @Option(help: "File holding the bearer token (else TOKENMETER_DASHBOARD_TOKEN).") var tokenFile: String?
-    @Option(help: "Catalog tier to price runs on their recorded hardware.") var tier: String = "hyperscaler"
+    @OptionGroup var pricing: PricingOptions
+    @OptionGroup var gpu: GPUOption
 
     func run() async throws {
+        let host = listen.host, port = try listen.port(default: 8080)
         var token = ProcessInfo.processInfo.environment["TOKENMETER_DASHBOARD_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
@@ -32,14 +32,17 @@ struct ServeCommand: AsyncParsableCommand {
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let access = try DashboardAccess(host: host, port: port, token: token)
+        let pricer = try Pricer(try pricing.policy(fallbackGPU: gpu.gpu))
         let store = try await RunsCommand.openStore()
         let location = store.location
-        let app = Dashboard(store: store, access: access, pricer: try Pricer(PricingPolicy(tier: tier))).application { port in
-            // The token is never printed; only whether one is required.
-            let line = "tokenmeter serve: http://\(access.host):\(port)/ over \(location)" + (access.token == nil ? "" : " (bearer token required)")
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        }
-        do { try await app.runService() } catch {
+        let dashboard = Dashboard(store: store, access: access, pricer: pricer)
+        do {
+            try await dashboard.run { port in
+                // The token is never printed; only whether one is required.
+                let line = "tokenmeter serve: http://\(access.host):\(port)/ over \(location)" + (access.token == nil ? "" : " (bearer token required)")
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+        } catch {
             await store.close()
             throw ConfigError(field: "port", message: "cannot serve on \(host):\(port): \(error)")
         }

@@ -12,19 +12,20 @@ struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write a self-contained HTML report (SVG charts, no network) of one or more stored runs.",
-        discussion: "Each run is priced on the hardware it recorded (bench --hardware) at --tier, or with --profile for all of them."
+        discussion: "Each run is priced on the GPU it recorded (bench --gpu) at --tier, or with --profile for all of them; a run that cannot be priced says why."
     )
 
-    @Argument(help: "Run ids (or unique prefixes).") var ids: [String]
-    @Option(name: .shortAndLong, help: "The HTML file to write.") var output: String = "tokenmeter-report.html"
-    @Option(help: "Catalog tier to price each run on its recorded hardware: hyperscaler, neocloud or rental.") var tier: String = "hyperscaler"
-    @Option(help: "Price every run with this cost profile instead.") var profile: String?
-    @Option(help: "GPU to price runs that recorded none (catalog id).") var gpu: String?
+    @OptionGroup var runs: RunIDsArgument
+    @OptionGroup var file: OutputFileOption
+    @OptionGroup var pricing: PricingOptions
+    @OptionGroup var gpu: GPUOption
     @Option(help: "Title of the report.") var title: String = "tokenmeter report"
 
     func run() async throws {
+        let ids = runs.ids
         guard !ids.isEmpty else { throw ConfigError(field: "ids", message: "name at least one run id (tokenmeter runs list shows them)") }
-        let pricer = try Pricer(PricingPolicy(profilePath: profile, tier: tier, fallbackGPU: gpu))
+        let output = file.output ?? "tokenmeter-report.html"
+        let pricer = try Pricer(try pricing.policy(fallbackGPU: gpu.gpu))
         let runs: [ReportRun] = try await RunsCommand.withStore { store in
             var out: [ReportRun] = []
             for id in ids { out.append(try await ReportRun.load(try await store.resolve(id), from: store, pricer: pricer)) }

@@ -44,13 +44,13 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List stored runs, newest first.")
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let (runs, predictions, location) = try await RunsCommand.withStore { store in
                 (try await store.runs(), try await store.predictions(), store.location)
             }
-            if json {
+            if output.json {
                 print(JSONValue.array(runs.map(\.json)).serialized)
                 return
             }
@@ -79,12 +79,12 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: provenance, points and warnings.")
-        @Argument(help: "Run id (or a unique prefix).") var id: String
-        @Flag(help: "Print the run's result JSON.") var json = false
+        @OptionGroup var runID: RunIDArgument
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let run = try await RunsCommand.withStore { try await $0.resolve(id) }
-            if json {
+            let run = try await RunsCommand.withStore { try await $0.resolve(runID.id) }
+            if output.json {
                 print(try Exporter.export(run.result, format: .json, facts: DeploymentFacts()), terminator: "")
                 return
             }
@@ -101,11 +101,11 @@ struct RunsCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a run with its points and requests.")
-        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @OptionGroup var runID: RunIDArgument
 
         func run() async throws {
             let (deleted, location) = try await RunsCommand.withStore { store in
-                let run = try await store.resolve(id)
+                let run = try await store.resolve(runID.id)
                 _ = try await store.deleteRun(id: run.metadata.id)
                 return (run.metadata.id, store.location)
             }
@@ -116,23 +116,19 @@ struct RunsCommand: AsyncParsableCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export", abstract: "Export a run as JSON (its result), CSV (a row per point) or InferenceX aggregate records.")
-        @Argument(help: "Run id (or a unique prefix).") var id: String
-        @Option(help: "json, csv or inferencex.") var format: String = "json"
-        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
-        @Option(help: "Weight precision for InferenceX records.") var precision: String?
-        @Option(help: "Tensor parallel degree for InferenceX records.") var tp: Int?
-        @Option(help: "Expert parallel degree for InferenceX records.") var ep: Int?
-        @Option(help: "Attention data parallel (true or false), for InferenceX records.") var dpAttention: Bool?
+        @OptionGroup var runID: RunIDArgument
+        @Option(name: .customLong("format"), help: "json, csv or inferencex.") var exportFormat = Exporter.Format.json
+        @OptionGroup var file: OutputFileOption
+        @OptionGroup var precision: PrecisionOption
+        @OptionGroup var layout: LayoutOptions
+        @Option(help: "Whether attention is data-parallel (true or false), for InferenceX records.") var dpAttention: Bool?
 
         func run() async throws {
-            guard let format = Exporter.Format(rawValue: format) else {
-                throw ConfigError(field: "format", message: "'\(format)' is not json, csv or inferencex")
-            }
-            let run = try await RunsCommand.withStore { try await $0.resolve(id) }
-            let facts = DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine, precision: precision, tensorParallel: tp,
-                                        expertParallel: ep, attentionDataParallel: dpAttention)
-            let text = try Exporter.export(run.result, format: format, facts: facts)
-            if let output {
+            let run = try await RunsCommand.withStore { try await $0.resolve(runID.id) }
+            let facts = DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine, precision: precision.precision,
+                                        tensorParallel: layout.tp, expertParallel: layout.ep, attentionDataParallel: dpAttention)
+            let text = try Exporter.export(run.result, format: exportFormat, facts: facts)
+            if let output = file.output {
                 do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                     throw ConfigError(field: "output", message: "cannot write \(output): \(error.localizedDescription)")
                 }
@@ -149,22 +145,19 @@ struct RunsCommand: AsyncParsableCommand {
             abstract: "Keep other tools' results as a run: InferenceX aggregate records, AIPerf profile_export_aiperf.json, vLLM bench serve JSON.",
             discussion: "Several AIPerf or vLLM files (one per concurrency or rate) become the points of one run.")
         @Argument(help: "Result files.") var files: [String]
-        @Option(help: "inferencex, aiperf or vllm.") var format: String
-        @Option(help: "Model name, when the files do not say.") var model: String?
-        @Option(help: "GPUs behind the measured endpoint (AIPerf and vLLM report totals; InferenceX is per GPU already).") var gpus: Int = 1
-        @Option(help: "GPU type (catalog id), when the files do not say.") var hardware: String?
-        @Option(help: "Engine, when the files do not say.") var engine: String?
-        @Option(help: "Free-text label.") var label: String?
+        @Option(name: .customLong("format"), help: "inferencex, aiperf or vllm.") var importFormat: Importer.Format
+        @OptionGroup var model: ModelOption
+        @OptionGroup var gpus: GPUCountOption
+        @OptionGroup var gpu: GPUOption
+        @OptionGroup var engine: EngineOption
+        @OptionGroup var label: LabelOption
 
         func run() async throws {
-            guard let format = Importer.Format(rawValue: format) else {
-                throw ConfigError(field: "format", message: "'\(format)' is not inferencex, aiperf or vllm")
-            }
+            let format = importFormat
             guard !files.isEmpty else { throw ConfigError(field: "files", message: "name at least one file to import") }
-            guard gpus >= 1 else { throw ConfigError(field: "gpus", message: "--gpus must be at least 1") }
-            let imported = try Importer.load(paths: files, format: format, model: model, gpus: format == .inferencex ? 1 : gpus)
-            let metadata = RunMetadata(hardware: hardware ?? imported.hardware, engine: engine ?? imported.engine,
-                                       label: label ?? "imported from \(format.rawValue)")
+            let imported = try Importer.load(paths: files, format: format, model: model.model, gpus: format == .inferencex ? 1 : try gpus.count())
+            let metadata = RunMetadata(hardware: gpu.gpu ?? imported.hardware, engine: engine.engine ?? imported.engine,
+                                       label: label.label ?? "imported from \(format.rawValue)")
             let (points, location) = try await RunsCommand.withStore { store in
                 var partial = imported.result
                 partial.points = []
@@ -184,19 +177,19 @@ struct RunsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "compare",
             abstract: "Compare runs and predictions side by side: fronts, cost at an interactivity, the three-metric table, deltas.")
-        @Argument(help: "Run ids (or unique prefixes) and prediction ids (p-…).") var ids: [String]
-        @Option(help: "Price each run on its recorded hardware at this catalog tier: hyperscaler, neocloud or rental.") var tier: String = "hyperscaler"
-        @Option(help: "Price every run with this cost profile instead.") var profile: String?
-        @Option(help: "GPU to price runs that recorded none (catalog id).") var gpu: String?
-        @Option(help: "Read each front at this interactivity (tok/s/user); default: each run's highest-throughput point.") var atInteractivity: Double?
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var runs: RunIDsArgument
+        @OptionGroup var pricing: PricingOptions
+        @OptionGroup var gpu: GPUOption
+        @OptionGroup var interactivity: InteractivityOption
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
+            let ids = runs.ids
             guard ids.count >= 2 else { throw ConfigError(field: "ids", message: "compare needs at least two run or prediction ids") }
             let entries = try await RunsCommand.withStore { store in try await RunComparison.load(ids, store: store) }
-            let pricer = try Pricer(PricingPolicy(profilePath: profile, tier: tier, fallbackGPU: gpu))
-            let comparison = RunComparison(entries: entries, pricer: pricer, interactivity: atInteractivity)
-            print(json ? comparison.json.serialized : comparison.text)
+            let pricer = try Pricer(try pricing.policy(fallbackGPU: gpu.gpu))
+            let comparison = RunComparison(entries: entries, pricer: pricer, interactivity: try interactivity.value())
+            print(output.json ? comparison.json.serialized : comparison.text)
         }
     }
 }

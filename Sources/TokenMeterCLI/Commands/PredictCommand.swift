@@ -20,17 +20,14 @@ struct PredictCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Catalog model (llama-3.1-8b, deepseek-r1, qwen3-235b-a22b, gpt-oss-120b, ...) or a config.json path.") var model: String
-    @Option(help: "Catalog GPU (h100, h200, b200, b300, gb200, gb300, mi300x, mi325x, mi355x).") var hardware: String
-    @Option(help: "GPUs of one replica, or of one decode worker with --disagg.") var gpus: Int = 1
-    @Option(help: "Tensor parallel degree (default: --gpus / --dp).") var tp: Int?
-    @Option(help: "Expert parallel degree (MoE; default 1, experts tensor-parallel over the GPUs).") var ep: Int?
-    @Option(help: "Attention data parallel degree.") var dp: Int = 1
-    @Option(help: "Weight precision: bf16, fp8, fp4 or int4.") var precision: String = "fp8"
-    @Option(help: "Input tokens per request.") var isl: Int = 1024
-    @Option(help: "Output tokens per request.") var osl: Int = 1024
-    @Option(help: "Concurrencies to predict (per replica, or in total with --disagg).") var concurrency: String = "1,2,4,8,16,32,64,128,256"
-    @Option(help: "Engine whose calibration to use (vllm, sglang, trtllm); default: any.") var engine: String?
+    @OptionGroup var model: ModelOption
+    @OptionGroup var gpu: GPUOption
+    @OptionGroup var gpus: GPUCountOption
+    @OptionGroup var layout: LayoutOptions
+    @OptionGroup var precision: PrecisionOption
+    @OptionGroup var lengths: LengthOptions
+    @OptionGroup var concurrency: ConcurrencyOption
+    @OptionGroup var engine: EngineOption
     @Option(help: "Measured CSV to fit efficiencies on now instead of the store (rows of this GPU, --engine and precision).") var calibrateData: String?
 
     @Option(help: "Multi-token prediction: tokens drafted per step by the model's MTP heads.") var mtp: Int?
@@ -48,27 +45,33 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Decode workers (--disagg); default: rate-matched to the prefill workers.") var decodeWorkers: Int?
 
     @Flag(help: "Search layouts, concurrencies and P:D ratios; print the front and the best configuration meeting --slo.") var search = false
-    @Option(help: "Service level for --search: a preset or ttft_p99=2s,tpot_p99=50ms (checked against predicted medians).") var slo: String?
+    @OptionGroup var slo: SLOOption
     @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
 
-    @Option(help: "Price with a catalog tier: hyperscaler, neocloud or rental.") var tier: String?
-    @Option(help: "Price with a cost profile YAML file.") var profile: String?
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Also run each point through the engine simulator (the reference target's scheduler on a virtual clock) and show it beside the estimate.")
+    var simulate = false
+    @OptionGroup var pricing: PricingOptions
+    @OptionGroup var output: OutputOptions
     @Flag(help: "Keep the predicted points in the run store, to compare with measured runs (tokenmeter runs compare).") var save = false
 
     func run() async throws {
         let setup = try PredictSetup(self)
         if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
             if save { throw ConfigError(field: "save", message: "--save keeps a front of explicit configurations; drop --search, or give the pools") }
+            if simulate { throw ConfigError(field: "simulate", message: "--simulate runs explicit aggregated configurations; drop --search") }
             try runSearch(setup)
             return
+        }
+        if simulate, disagg || setup.options != .none {
+            throw ConfigError(field: "simulate", message: "the engine simulator runs plain aggregated continuous batching; drop --disagg, "
+                + "--mtp, --draft-model, --prefix-hit and --kv-offload")
         }
         let (title, points) = disagg ? try runDisaggregated(setup) : runAggregated(setup)
         if save {
             // Kept with the predictions, the points that fit; runs compare reads them back as operating points.
             let record = PredictionRecord(
                 model: setup.deployment.model.id, hardware: setup.deployment.hardware.id, gpus: points.map(\.gpus).max() ?? setup.deployment.parallelism.gpus,
-                precision: setup.deployment.precision.rawValue, configuration: "\(title); ISL \(isl) / OSL \(osl); \(setup.options.summary)",
+                precision: setup.deployment.precision.rawValue, configuration: "\(title); ISL \(setup.inputLength) / OSL \(setup.outputLength); \(setup.options.summary)",
                 provenance: setup.chosen.provenance,
                 points: points.filter(\.fits).map {
                     PredictedPoint(label: $0.label, concurrency: $0.concurrency, ttftMilliseconds: $0.point.ttftMilliseconds,
@@ -83,24 +86,32 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func runAggregated(_ s: PredictSetup) -> (String, [PredictedRow]) {
+        let isl = s.inputLength, osl = s.outputLength
         let predictor = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency)
         let bound = PerformanceModel(deployment: s.deployment, efficiency: .speedOfLight)
         let refusal = predictor.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: prefixHit).refusal
         let points = s.levels.map { c in
             let p = predictor.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
             let sol = bound.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
-            return PredictedRow(label: "c=\(c)", concurrency: c, gpus: s.deployment.parallelism.gpus, point: p.point, speedOfLight: sol.point,
-                                bound: p.bound, fits: refusal == nil,
-                                note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
+            var row = PredictedRow(label: "c=\(c)", concurrency: c, gpus: s.deployment.parallelism.gpus, point: p.point, speedOfLight: sol.point,
+                                   bound: p.bound, fits: refusal == nil,
+                                   note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
+            if simulate, refusal == nil {
+                row.simulated = EngineSimulation.closedLoop(concurrency: c, inputLength: isl, outputLength: osl, requests: max(64, 2 * c),
+                                                            timing: RooflineStepTime(model: predictor), limits: predictor.batchLimits(maxRunning: max(c, 1024)),
+                                                            gpus: s.deployment.parallelism.gpus).point
+            }
+            return row
         }
         let title = "aggregated, \(s.deployment.parallelism)"
-        print(json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
+        print(output.json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
               : PredictText.render(s.summary, title: title, rows: points, refusal: refusal))
         return (title, points)
     }
 
     func runDisaggregated(_ s: PredictSetup) throws -> (String, [PredictedRow]) {
-        let prefillLayout = try s.prefillLayout()
+        let isl = s.inputLength, osl = s.outputLength
+        let prefillLayout = try s.prefillLayout(self)
         let prefillDeployment = Deployment(model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision,
                                            parallelism: prefillLayout)
         func serving(_ e: Efficiency) -> DisaggregatedServing {
@@ -126,7 +137,7 @@ struct PredictCommand: AsyncParsableCommand {
         let refusal = PerformanceModel(deployment: prefillDeployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: 1).refusal
             ?? PerformanceModel(deployment: s.deployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl).refusal
         let title = "disaggregated, prefill \(prefillLayout), decode \(s.deployment.parallelism)"
-        print(json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
+        print(output.json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
               : PredictText.render(s.summary, title: title, rows: points, refusal: refusal))
         return (title, points)
     }
@@ -140,20 +151,19 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func runSearch(_ s: PredictSetup) throws {
-        var slo: ServiceLevelObjective?
-        if let text = self.slo { slo = try ServiceLevelObjective(presetOrSpec: text) }
+        let slo = try self.slo.objective()
         let limit = { (metric: SLOMetric) in slo?.bounds.filter { $0.metric == metric }.map(\.limitMilliseconds).min() }
         if let maxGpus, maxGpus < 1 { throw ConfigError(field: "max-gpus", message: "--max-gpus must be at least 1") }
         var searcher = ConfigurationSearch(
             model: s.deployment.model, hardware: s.deployment.hardware, precision: s.deployment.precision, efficiency: s.chosen.efficiency,
-            options: s.options, inputLength: isl, outputLength: osl, ttftLimitMilliseconds: limit(.ttft), tpotLimitMilliseconds: limit(.tpot),
+            options: s.options, inputLength: s.inputLength, outputLength: s.outputLength, ttftLimitMilliseconds: limit(.ttft), tpotLimitMilliseconds: limit(.tpot),
             maxGPUs: maxGpus)
         searcher.aggregated = !disagg || search
         searcher.disaggregated = disagg || search
         let started = ContinuousClock.now
         let result = searcher.run()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
-        print(json ? PredictText.searchJSON(s.summary, result: result, slo: slo, seconds: seconds)
+        print(output.json ? PredictText.searchJSON(s.summary, result: result, slo: slo, seconds: seconds)
               : PredictText.renderSearch(s.summary, result: result, slo: slo, seconds: seconds))
     }
 }

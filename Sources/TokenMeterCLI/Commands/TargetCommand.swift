@@ -13,8 +13,7 @@ struct TargetCommand: AsyncParsableCommand {
         abstract: "Run the OpenAI-compatible reference target (a simulated continuous-batching engine)."
     )
 
-    @Option(help: "Address to bind.") var host = "127.0.0.1"
-    @Option(help: "Port to bind (0 picks a free one).") var port = 8000
+    @OptionGroup var listen: ListenOptions
     @Option(help: "Model name the target reports.") var modelName = TargetConfiguration.defaultModelName
     @Option(help: "Most sequences running at once.") var maxBatch = BatchLimits.default.maxRunning
     @Option(help: "Most prompt tokens prefilled in one step; longer prompts are prefilled in chunks.")
@@ -28,16 +27,16 @@ struct TargetCommand: AsyncParsableCommand {
     @Option(help: "Multiplier on every step time (0.1 = ten times faster).") var timeScale = 1.0
     @Option(help: "Chance per token of stopping early when a request does not set ignore_eos.") var eosProbability = 0.0
     @Option(help: "Write a JSONL log of when every token was flushed to its socket, on exit.") var groundTruth: String?
-    @Option(help: "Take step times from the performance model of this model (catalog id or config.json) instead of the --step-* parameters.")
-    var model: String?
-    @Option(help: "With --model: the catalog GPU.") var hardware: String?
-    @Option(help: "With --model: weight precision (bf16, fp8, fp4, int4).") var precision = "fp8"
-    @Option(help: "With --model: tensor parallel degree.") var tp = 1
+    @OptionGroup(title: "Step times from the performance model (instead of the --step-* parameters)") var model: ModelOption
+    @OptionGroup var gpu: GPUOption
+    @OptionGroup var gpus: GPUCountOption
+    @OptionGroup var layout: LayoutOptions
+    @OptionGroup var precision: PrecisionOption
     @Option(help: "Inject faults, e.g. http-503=0.05,stall=0.01 (kinds: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))).")
     var fault: String?
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...65535).contains(listen.port ?? 8000) else { throw ValidationError("--port must be 0...65535") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         guard maxPrefillTokens >= 1 else { throw ValidationError("--max-prefill-tokens must be at least 1") }
         if let kvCapacityTokens, kvCapacityTokens < 1 { throw ValidationError("--kv-capacity-tokens must be at least 1") }
@@ -45,18 +44,17 @@ struct TargetCommand: AsyncParsableCommand {
         guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
     }
 
-    /// The roofline model of `--model` on `--hardware`, when asked for.
+    /// The roofline model of `--model` on `--gpu`, when asked for.
     func rooflineModel() throws -> PerformanceModel? {
-        guard let model else {
-            guard hardware == nil else { throw ConfigError(field: "hardware", message: "only applies with --model") }
+        guard let name = model.model else {
+            guard gpu.gpu == nil else { throw ConfigError(field: "gpu", message: "only applies with --model") }
             return nil
         }
-        guard let hardware else { throw ConfigError(field: "hardware", message: "--model needs --hardware, e.g. --hardware h100") }
-        let architecture = model.hasSuffix(".json") ? try HuggingFaceConfig.architecture(path: model) : try ModelCatalog.load().model(model)
-        let spec = try HardwareSpec(try HardwareCatalog.load().gpu(hardware))
-        guard tp >= 1 else { throw ConfigError(field: "tp", message: "must be at least 1") }
-        return PerformanceModel(deployment: Deployment(model: architecture, hardware: spec, precision: try Precision(parsing: precision),
-                                                       parallelism: Parallelism(tensor: tp, expertTensor: architecture.moe == nil ? 1 : tp)))
+        guard let hardware = gpu.gpu else { throw ConfigError(field: "gpu", message: "--model needs --gpu, e.g. --gpu h100") }
+        let architecture = try ModelCatalog.load().architecture(name)
+        let layout = try Parallelism.resolve(for: architecture, gpus: try gpus.count(default: layout.tp ?? 1), tp: layout.tp, ep: layout.ep, dp: layout.dp)
+        return PerformanceModel(deployment: Deployment(model: architecture, hardware: try HardwareSpec(try HardwareCatalog.load().gpu(hardware)),
+                                                       precision: try precision.resolve(default: .fp8)!, parallelism: layout))
     }
 
     /// The engine's settings: step times from the roofline model or the --step-* parameters, and its batch and KV limits.
@@ -73,6 +71,7 @@ struct TargetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (timing, limits) = try engine()
+        let host = listen.host, port = try listen.port(default: 8000)
         let configuration = TargetConfiguration(
             host: host, port: port, modelName: modelName, limits: limits, timing: timing, eosProbability: eosProbability, groundTruthPath: groundTruth,
             faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan())

@@ -1,0 +1,3 @@
+import TokenMeterCLI
+
+await TokenMeterCommand.main()
