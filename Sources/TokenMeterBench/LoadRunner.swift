@@ -20,10 +20,8 @@ public struct LoadRunner: Sendable {
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
     ///
     /// Each request goes out with `X-Request-Id: <requestIDPrefix><record id>`. A closed loop runs one chain per slot
-    /// (`StreamingHTTPClient.runChain`): a slot's next request is claimed and written on the event loop that read the end
-    /// of the one before, so its schedule lag does not wait for the loop's other reads. Its connections are opened before
-    /// the point starts, so the first round does not wait for connects either. An open loop sends each arrival at its
-    /// scheduled time. Responses are decoded here, off the event loops.
+    /// (`StreamingHTTPClient.runChain`) over connections opened before the point starts; an open loop sends each arrival
+    /// at its scheduled time. Responses are decoded here, off the event loops.
     public func run(mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
                     requestIDPrefix: String = "", progress: ProgressCounters? = nil) async -> PointRun {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")

@@ -197,19 +197,6 @@ public struct RequestLatency: Sendable, Equatable {
     }
 }
 
-/// How the tokens of a request are spread over its token-bearing events.
-public enum TokenAttribution {
-    /// Tokens carried by each token-bearing event: the server's deltas when streamed, else an even share of the total.
-    public static func tokensPerEvent(_ record: RequestRecord) -> [Double] {
-        let events = record.tokenEvents
-        guard !events.isEmpty else { return [] }
-        let known = events.compactMap(\.tokens)
-        if known.count == events.count { return known.map(Double.init) }
-        let share = Double(record.outputTokens) / Double(events.count)
-        return Array(repeating: share, count: events.count)
-    }
-}
-
 extension PointMetrics {
     /// Computes every metric of a point from its records over a window.
     public static func compute(
@@ -223,47 +210,64 @@ extension PointMetrics {
         let latencies = timed.map(\.latency)
         let windowSeconds = window.seconds
         func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
+        let delivered = WindowTokens(records: records, window: window)
+        let totals = SucceededTokens(succeeded)
+        let tpot = Distribution(latencies.compactMap(\.tpotMs))
+        var metrics = PointMetrics(
+            requestsTotal: records.count,
+            requestsMeasured: measured.count,
+            requestsSucceeded: succeeded.count,
+            requestsFailed: failed.count,
+            errorsByKind: Dictionary(failed.map { ($0.failure?.kind ?? .cancelled).rawValue }.map { ($0, 1) }, uniquingKeysWith: +),
+            windowSeconds: windowSeconds,
+            queueMs: Distribution(measured.compactMap { r -> Double? in
+                r.sentNanoseconds.map { Double(Int64(bitPattern: $0 &- r.scheduledNanoseconds)) / 1e6 }
+            }),
+            ttftMs: Distribution(latencies.map(\.ttftMs)),
+            ttfoMs: Distribution(latencies.compactMap(\.ttfoMs)),
+            e2eMs: Distribution(latencies.map(\.e2eMs)),
+            tpotMs: tpot,
+            chunkGapMs: Distribution(latencies.flatMap(\.chunkGapsMs)),
+            itlMs: Distribution(latencies.flatMap(\.itlMs)),
+            interactivityMedian: tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil },
+            interactivitySlowTail: tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil },
+            outputTokensPerSecond: rate(delivered.output),
+            inputTokensPerSecond: rate(delivered.input),
+            totalTokensPerSecond: rate(delivered.output + delivered.input),
+            gpus: max(gpus, 1),
+            requestsPerSecond: rate(Double(succeeded.filter { window.contains($0.completedNanoseconds ?? 0) }.count)),
+            meanConcurrency: windowSeconds > 0 ? delivered.busyNanoseconds / (windowSeconds * 1e9) : 0,
+            offeredRequestsPerSecond: offeredRequestsPerSecond,
+            achievedSendRequestsPerSecond: achievedSendRate(measured),
+            meanInputTokens: mean(measured.map { Double($0.inputTokens) }),
+            meanOutputTokens: mean(succeeded.map { Double($0.outputTokens) }),
+            meanRequestedOutputTokens: mean(measured.map { Double($0.maxTokens) }),
+            shortOutputRequests: succeeded.filter { $0.outputTokens < $0.maxTokens }.count,
+            requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
+            coalescedEventFraction: coalescedFraction(records),
+            failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
+            goodput: nil,
+            cachedPromptTokens: totals.cached,
+            promptTokensSucceeded: totals.prompt,
+            reasoningTokens: totals.reasoning,
+            outputTokensSucceeded: totals.output,
+            outputTokensPerSecondSlices: delivered.outputSliceRates(windowSeconds: windowSeconds),
+            totalTokensPerSecondSlices: delivered.totalSliceRates(windowSeconds: windowSeconds)
+        )
+        let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
+        metrics.goodput = objective.map { goodput($0, timedInWindow: timedInWindow, metrics: metrics, rate: rate) }
+        return metrics
+    }
 
-        // Throughput: tokens delivered inside the window by requests of any phase that succeeded or that the
-        // client itself cancelled (drain rule, interrupt); tokens of requests the server or transport failed are not delivered.
-        var outputInWindow = 0.0
-        var inputInWindow = 0.0
-        var outputSlices = Array(repeating: 0.0, count: sliceCount)
-        var inputSlices = Array(repeating: 0.0, count: sliceCount)
-        let windowNanoseconds = Double(window.endNanoseconds - window.startNanoseconds)
-        func slice(_ t: UInt64) -> Int {
-            guard windowNanoseconds > 0 else { return 0 }
-            return min(sliceCount - 1, Int(Double(t - window.startNanoseconds) / windowNanoseconds * Double(sliceCount)))
-        }
-        var busyNanoseconds = 0.0
-        for record in records {
-            if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
-                let lo = max(sent, window.startNanoseconds)
-                let hi = min(done, window.endNanoseconds)
-                if hi > lo { busyNanoseconds += Double(hi - lo) }
-            }
-            guard record.delivered else { continue }
-            let perEvent = TokenAttribution.tokensPerEvent(record)
-            for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
-                outputInWindow += tokens
-                outputSlices[slice(event.timeNanoseconds)] += tokens
-            }
-            if let first = record.tokenEvents.first, window.contains(first.timeNanoseconds) {
-                inputInWindow += Double(record.inputTokens)
-                inputSlices[slice(first.timeNanoseconds)] += Double(record.inputTokens)
-            }
-        }
-        let completedInWindow = succeeded.filter { window.contains($0.completedNanoseconds ?? 0) }
-
-        var errors: [String: Int] = [:]
-        for record in failed { errors[(record.failure?.kind ?? .cancelled).rawValue, default: 0] += 1 }
-
+    /// Send rate actually achieved: measured requests sent per second between the first and the last send.
+    static func achievedSendRate(_ measured: [RequestRecord]) -> Double? {
         let sendTimes = measured.compactMap(\.sentNanoseconds).sorted()
-        var achievedSend: Double?
-        if sendTimes.count >= 2, let first = sendTimes.first, let last = sendTimes.last, last > first {
-            achievedSend = Double(sendTimes.count - 1) / (Double(last - first) / 1e9)
-        }
+        guard sendTimes.count >= 2, let first = sendTimes.first, let last = sendTimes.last, last > first else { return nil }
+        return Double(sendTimes.count - 1) / (Double(last - first) / 1e9)
+    }
 
+    /// Share of events that arrived in the same read as the event before them (the transport coalesced them).
+    static func coalescedFraction(_ records: [RequestRecord]) -> Double {
         var events = 0
         var coalesced = 0
         for record in records {
@@ -274,71 +278,7 @@ extension PointMetrics {
                 previousRead = event.readIndex
             }
         }
-
-        let tpot = Distribution(latencies.compactMap(\.tpotMs))
-        let queue = Distribution(measured.compactMap { r -> Double? in
-            guard let sent = r.sentNanoseconds else { return nil }
-            return Double(Int64(bitPattern: sent &- r.scheduledNanoseconds)) / 1e6
-        })
-        let interactivityMedian: Double? = tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil }
-        let interactivitySlowTail: Double? = tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil }
-        let sliceSeconds = windowSeconds / Double(sliceCount)
-        let outputSliceRates: [Double]? = windowSeconds > 0 ? outputSlices.map { $0 / sliceSeconds } : nil
-        let totalSliceRates: [Double]? = windowSeconds > 0 ? zip(outputSlices, inputSlices).map { ($0 + $1) / sliceSeconds } : nil
-        var cachedTokens = 0
-        var promptTokens = 0
-        var reasoning = 0
-        var outputTokens = 0
-        for record in succeeded {
-            cachedTokens += record.usage?.cachedPromptTokens ?? 0
-            promptTokens += record.inputTokens
-            reasoning += record.usage?.reasoningTokens ?? 0
-            outputTokens += record.outputTokens
-        }
-        var metrics = PointMetrics(
-            requestsTotal: records.count,
-            requestsMeasured: measured.count,
-            requestsSucceeded: succeeded.count,
-            requestsFailed: failed.count,
-            errorsByKind: errors,
-            windowSeconds: windowSeconds,
-            queueMs: queue,
-            ttftMs: Distribution(latencies.map(\.ttftMs)),
-            ttfoMs: Distribution(latencies.compactMap(\.ttfoMs)),
-            e2eMs: Distribution(latencies.map(\.e2eMs)),
-            tpotMs: tpot,
-            chunkGapMs: Distribution(latencies.flatMap(\.chunkGapsMs)),
-            itlMs: Distribution(latencies.flatMap(\.itlMs)),
-            interactivityMedian: interactivityMedian,
-            interactivitySlowTail: interactivitySlowTail,
-            outputTokensPerSecond: rate(outputInWindow),
-            inputTokensPerSecond: rate(inputInWindow),
-            totalTokensPerSecond: rate(outputInWindow + inputInWindow),
-            gpus: max(gpus, 1),
-            requestsPerSecond: rate(Double(completedInWindow.count)),
-            meanConcurrency: windowSeconds > 0 ? busyNanoseconds / (windowSeconds * 1e9) : 0,
-            offeredRequestsPerSecond: offeredRequestsPerSecond,
-            achievedSendRequestsPerSecond: achievedSend,
-            meanInputTokens: mean(measured.map { Double($0.inputTokens) }),
-            meanOutputTokens: mean(succeeded.map { Double($0.outputTokens) }),
-            meanRequestedOutputTokens: mean(measured.map { Double($0.maxTokens) }),
-            shortOutputRequests: succeeded.filter { $0.outputTokens < $0.maxTokens }.count,
-            requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
-            coalescedEventFraction: events > 0 ? Double(coalesced) / Double(events) : 0,
-            failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
-            goodput: nil,
-            cachedPromptTokens: cachedTokens,
-            promptTokensSucceeded: promptTokens,
-            reasoningTokens: reasoning,
-            outputTokensSucceeded: outputTokens,
-            outputTokensPerSecondSlices: outputSliceRates,
-            totalTokensPerSecondSlices: totalSliceRates
-        )
-        if let objective {
-            let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
-            metrics.goodput = goodput(objective, timedInWindow: timedInWindow, metrics: metrics, rate: rate)
-        }
-        return metrics
+        return events > 0 ? Double(coalesced) / Double(events) : 0
     }
 
     private static func goodput(

@@ -67,14 +67,11 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
         case maxGapSeconds = "max_gap_s", valid, problems, method, integratedJoules = "integrated_j", counterJoules = "counter_j"
     }
 
-    /// Integrates each GPU's power over `window` by the trapezoid rule, interpolating linearly at the window's edges.
-    ///
-    /// Checks: the expected number of GPUs reported, every GPU's samples bracket the window, and no gap inside it exceeds
-    /// `maxGapSeconds`.
-    ///
-    /// With energy counter readings that bracket the window for the expected GPUs, the counters' difference (interpolated at the
-    /// window's edges) is the energy and the integral is kept beside it as a cross-check; a counter that goes backwards (reset)
-    /// or leaves the window uncovered falls back to the integral, saying why.
+    /// Integrates each GPU's power over `window` by the trapezoid rule, interpolating linearly at the window's edges, and
+    /// checks that the expected GPUs reported, that their samples bracket the window and that no gap exceeds
+    /// `maxGapSeconds`. With energy counters that bracket the window for the expected GPUs, their difference is the energy
+    /// and the integral a cross-check; a counter that goes backwards or leaves the window uncovered falls back to the
+    /// integral, saying why.
     public init(samples: [PowerSample], counters: [EnergyCounterSample] = [], window: MeasurementWindow, expectedGPUs: Int, source: String,
                 maxGapSeconds limit: Double = 3) {
         boundary = .gpuBoardMeasured
@@ -85,38 +82,13 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
         var worstGap = 0.0
         let byGPU = Dictionary(grouping: samples, by: \.gpu)
         for (gpu, series) in byGPU.sorted(by: { $0.key < $1.key }) {
-            let s = series.sorted { $0.timeNanoseconds < $1.timeNanoseconds }
-            guard let first = s.first, let last = s.last, first.timeNanoseconds <= window.startNanoseconds,
-                  last.timeNanoseconds >= window.endNanoseconds
-            else {
+            guard let one = Self.integrate(series.sorted { $0.timeNanoseconds < $1.timeNanoseconds }, over: window) else {
                 problems.append("GPU \(gpu): samples do not cover the whole window")
                 continue
             }
-            func power(at t: UInt64) -> Double {
-                // Linear interpolation between the samples around t.
-                guard let after = s.firstIndex(where: { $0.timeNanoseconds >= t }) else { return last.watts }
-                if after == 0 || s[after].timeNanoseconds == t { return s[after].watts }
-                let a = s[after - 1]
-                let b = s[after]
-                let f = Double(t - a.timeNanoseconds) / Double(b.timeNanoseconds - a.timeNanoseconds)
-                return a.watts + (b.watts - a.watts) * f
-            }
-            var points: [(UInt64, Double)] = [(window.startNanoseconds, power(at: window.startNanoseconds))]
-            for sample in s where sample.timeNanoseconds > window.startNanoseconds && sample.timeNanoseconds < window.endNanoseconds {
-                points.append((sample.timeNanoseconds, sample.watts))
-            }
-            points.append((window.endNanoseconds, power(at: window.endNanoseconds)))
-            used += points.count - 2
-            for (a, b) in zip(points, points.dropFirst()) {
-                let seconds = Double(b.0 - a.0) / 1e9
-                total += (a.1 + b.1) / 2 * seconds
-            }
-            // Gaps between real samples that touch the window.
-            let inside = s.filter { $0.timeNanoseconds >= window.startNanoseconds && $0.timeNanoseconds <= window.endNanoseconds }
-            let before = s.last { $0.timeNanoseconds < window.startNanoseconds }
-            let afterEnd = s.first { $0.timeNanoseconds > window.endNanoseconds }
-            let edges = [before].compactMap { $0 } + inside + [afterEnd].compactMap { $0 }
-            for (a, b) in zip(edges, edges.dropFirst()) { worstGap = max(worstGap, Double(b.timeNanoseconds - a.timeNanoseconds) / 1e9) }
+            total += one.joules
+            used += one.samples
+            worstGap = max(worstGap, one.worstGap)
         }
         let reporting = byGPU.count
         if reporting != expectedGPUs { problems.append("\(reporting) GPUs reported power, \(expectedGPUs) expected") }
@@ -132,24 +104,64 @@ public struct EnergyMeasurement: Codable, Sendable, Equatable {
         self.problems = problems
         method = "trapezoid"
         integratedJoules = total
-        guard !counters.isEmpty else { return }
+        if !counters.isEmpty { adoptCounters(counters, window: window, expectedGPUs: expectedGPUs, limit: limit) }
+    }
+
+    /// One GPU's samples (in time order) integrated over the window: the joules, the samples inside it and the longest gap
+    /// between real samples that touch it; nil when the samples do not bracket the window.
+    static func integrate(_ s: [PowerSample], over window: MeasurementWindow) -> (joules: Double, samples: Int, worstGap: Double)? {
+        guard let first = s.first, let last = s.last, first.timeNanoseconds <= window.startNanoseconds,
+              last.timeNanoseconds >= window.endNanoseconds
+        else { return nil }
+        func power(at t: UInt64) -> Double {
+            // Linear interpolation between the samples around t.
+            guard let after = s.firstIndex(where: { $0.timeNanoseconds >= t }) else { return last.watts }
+            if after == 0 || s[after].timeNanoseconds == t { return s[after].watts }
+            let a = s[after - 1]
+            let b = s[after]
+            let f = Double(t - a.timeNanoseconds) / Double(b.timeNanoseconds - a.timeNanoseconds)
+            return a.watts + (b.watts - a.watts) * f
+        }
+        var points: [(UInt64, Double)] = [(window.startNanoseconds, power(at: window.startNanoseconds))]
+        for sample in s where sample.timeNanoseconds > window.startNanoseconds && sample.timeNanoseconds < window.endNanoseconds {
+            points.append((sample.timeNanoseconds, sample.watts))
+        }
+        points.append((window.endNanoseconds, power(at: window.endNanoseconds)))
+        var joules = 0.0
+        for (a, b) in zip(points, points.dropFirst()) {
+            joules += (a.1 + b.1) / 2 * (Double(b.0 - a.0) / 1e9)
+        }
+        let inside = s.filter { $0.timeNanoseconds >= window.startNanoseconds && $0.timeNanoseconds <= window.endNanoseconds }
+        let before = s.last { $0.timeNanoseconds < window.startNanoseconds }
+        let afterEnd = s.first { $0.timeNanoseconds > window.endNanoseconds }
+        let edges = [before].compactMap { $0 } + inside + [afterEnd].compactMap { $0 }
+        var worstGap = 0.0
+        for (a, b) in zip(edges, edges.dropFirst()) { worstGap = max(worstGap, Double(b.timeNanoseconds - a.timeNanoseconds) / 1e9) }
+        return (joules, points.count - 2, worstGap)
+    }
+
+    /// Takes the energy counters' figure when they bracket the window for every expected GPU, keeping the integral beside it
+    /// as a cross-check; otherwise says why they were not used.
+    mutating func adoptCounters(_ counters: [EnergyCounterSample], window: MeasurementWindow, expectedGPUs: Int, limit: Double) {
+        let total = integratedJoules ?? 0
+        let seconds = window.seconds
         let (counted, counterProblems) = Self.counterEnergy(counters, window: window, expectedGPUs: expectedGPUs, limit: limit)
         counterJoules = counted
-        if let counted {
-            method = "energy counter"
-            joules = counted
-            meanWatts = seconds > 0 ? counted / seconds : 0
-            meanWattsPerGPU = expectedGPUs > 0 ? meanWatts / Double(expectedGPUs) : 0
-            gpus = expectedGPUs
-            // The counters stand on their own; the power samples' problems no longer make the figure invalid.
-            self.problems = problems.map { "power samples: \($0)" }
-            valid = seconds > 0
-            if total > 0, abs(counted - total) / counted > 0.1 {
-                self.problems.append("the energy counters (\(Int(counted.rounded())) J) and the integrated power samples "
-                    + "(\(Int(total.rounded())) J) differ by more than 10%")
-            }
-        } else {
-            self.problems += counterProblems.map { "energy counter not used: \($0)" }
+        guard let counted else {
+            problems += counterProblems.map { "energy counter not used: \($0)" }
+            return
+        }
+        method = "energy counter"
+        joules = counted
+        meanWatts = seconds > 0 ? counted / seconds : 0
+        meanWattsPerGPU = expectedGPUs > 0 ? meanWatts / Double(expectedGPUs) : 0
+        gpus = expectedGPUs
+        // The counters stand on their own; the power samples' problems no longer make the figure invalid.
+        problems = problems.map { "power samples: \($0)" }
+        valid = seconds > 0
+        if total > 0, abs(counted - total) / counted > 0.1 {
+            problems.append("the energy counters (\(Int(counted.rounded())) J) and the integrated power samples "
+                + "(\(Int(total.rounded())) J) differ by more than 10%")
         }
     }
 

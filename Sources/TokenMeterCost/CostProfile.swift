@@ -174,44 +174,10 @@ public struct CostProfile: Sendable, Equatable {
             guard case let .tier(n, price) = try CostProfile.tier(tier, gpu: gpu).kind else { fatalError("tier() returns a tier") }
             kind = .tier(name: n, usdPerGPUHour: price)
         case "owned":
-            let ownedKeys: Set<String> = [
-                "gpus_per_server", "capex_usd_per_gpu", "capex_usd_per_server", "network_usd_per_server", "residual_fraction",
-                "life_years", "cost_of_capital", "host_kw_per_gpu", "pue", "usd_per_kwh", "idle_power_fraction",
-                "hosting_usd_per_kw_month", "software_usd_per_gpu_year", "operations_usd_per_gpu_year", "load_schedule",
-            ]
-            try f.rejectUnknown(common.union(ownedKeys))
             guard let ownedPower = power else {
                 throw ConfigError(field: "power", message: "an owned profile needs power (kw_per_gpu, boundary) or a catalog gpu in \(source)")
             }
-            var schedule = try f.numbers("load_schedule") ?? []
-            if map["load_schedule"] != nil {
-                guard schedule.count == 24, schedule.allSatisfy({ (0...1).contains($0) }) else {
-                    throw ConfigError(field: "load_schedule", message: "must be 24 hourly loads between 0 and 1 in \(source)")
-                }
-                if map["utilisation"] != nil {
-                    throw ConfigError(field: "utilisation", message: "give either utilisation or load_schedule in \(source), not both")
-                }
-            } else {
-                schedule = Array(repeating: utilisation, count: 24)
-            }
-            guard schedule.reduce(0, +) > 0 else { throw ConfigError(field: "load_schedule", message: "the GPU is never used in \(source)") }
-            kind = .owned(OwnedHardware(
-                gpusPerServer: Int(try f.number("gpus_per_server", in: 1...1024) ?? 8),
-                capexUSDPerGPU: try f.requiredNumber("capex_usd_per_gpu", in: 0...10_000_000),
-                capexUSDPerServer: try f.number("capex_usd_per_server", in: 0...100_000_000) ?? 0,
-                networkUSDPerServer: try f.number("network_usd_per_server", in: 0...100_000_000) ?? 0,
-                residualFraction: try f.number("residual_fraction", in: 0...0.99) ?? 0,
-                lifeYears: try f.requiredNumber("life_years", in: 0.5...30),
-                costOfCapital: try f.number("cost_of_capital", in: 0...1, why: " (a yearly rate such as 0.08)") ?? 0,
-                power: ownedPower,
-                hostKilowattsPerGPU: try f.number("host_kw_per_gpu", in: 0...100) ?? 0,
-                pue: try f.number("pue", in: 1...5, why: " (PUE is at least 1)") ?? 1.3,
-                usdPerKilowattHour: try f.requiredNumber("usd_per_kwh", in: 0...10),
-                idlePowerFraction: try f.number("idle_power_fraction", in: 0...1) ?? 0.3,
-                hostingUSDPerKilowattMonth: try f.number("hosting_usd_per_kw_month", in: 0...100_000) ?? 0,
-                softwareUSDPerGPUYear: try f.number("software_usd_per_gpu_year", in: 0...10_000_000) ?? 0,
-                operationsUSDPerGPUYear: try f.number("operations_usd_per_gpu_year", in: 0...10_000_000) ?? 0,
-                loadSchedule: schedule))
+            kind = .owned(try parseOwned(f, known: common, power: ownedPower, utilisation: utilisation))
         case "api":
             try f.rejectUnknown(["kind", "name", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_cached_input",
                                  "usd_per_mtok_reasoning_output"])
@@ -228,6 +194,48 @@ public struct CostProfile: Sendable, Equatable {
             throw ConfigError(field: "precision", message: "\(gpu.id) has no \(precision) peak; known: \(gpu.peakTFLOPSDense.keys.sorted().joined(separator: ", "))")
         }
         return CostProfile(name: name, kind: kind, gpu: gpu, power: power, utilisation: utilisation, precision: precision)
+    }
+
+    /// The fields of an owned profile: capital, energy, hosting and the load over a day.
+    static func parseOwned(_ f: YAMLFields, known common: Set<String>, power: PowerSpec, utilisation: Double)
+        throws(ConfigError) -> OwnedHardware
+    {
+        let source = f.source
+        let ownedKeys: Set<String> = [
+            "gpus_per_server", "capex_usd_per_gpu", "capex_usd_per_server", "network_usd_per_server", "residual_fraction",
+            "life_years", "cost_of_capital", "host_kw_per_gpu", "pue", "usd_per_kwh", "idle_power_fraction",
+            "hosting_usd_per_kw_month", "software_usd_per_gpu_year", "operations_usd_per_gpu_year", "load_schedule",
+        ]
+        try f.rejectUnknown(common.union(ownedKeys))
+        var schedule = try f.numbers("load_schedule") ?? []
+        if f.map["load_schedule"] != nil {
+            guard schedule.count == 24, schedule.allSatisfy({ (0...1).contains($0) }) else {
+                throw ConfigError(field: "load_schedule", message: "must be 24 hourly loads between 0 and 1 in \(source)")
+            }
+            if f.map["utilisation"] != nil {
+                throw ConfigError(field: "utilisation", message: "give either utilisation or load_schedule in \(source), not both")
+            }
+        } else {
+            schedule = Array(repeating: utilisation, count: 24)
+        }
+        guard schedule.reduce(0, +) > 0 else { throw ConfigError(field: "load_schedule", message: "the GPU is never used in \(source)") }
+        return OwnedHardware(
+            gpusPerServer: Int(try f.number("gpus_per_server", in: 1...1024) ?? 8),
+            capexUSDPerGPU: try f.requiredNumber("capex_usd_per_gpu", in: 0...10_000_000),
+            capexUSDPerServer: try f.number("capex_usd_per_server", in: 0...100_000_000) ?? 0,
+            networkUSDPerServer: try f.number("network_usd_per_server", in: 0...100_000_000) ?? 0,
+            residualFraction: try f.number("residual_fraction", in: 0...0.99) ?? 0,
+            lifeYears: try f.requiredNumber("life_years", in: 0.5...30),
+            costOfCapital: try f.number("cost_of_capital", in: 0...1, why: " (a yearly rate such as 0.08)") ?? 0,
+            power: power,
+            hostKilowattsPerGPU: try f.number("host_kw_per_gpu", in: 0...100) ?? 0,
+            pue: try f.number("pue", in: 1...5, why: " (PUE is at least 1)") ?? 1.3,
+            usdPerKilowattHour: try f.requiredNumber("usd_per_kwh", in: 0...10),
+            idlePowerFraction: try f.number("idle_power_fraction", in: 0...1) ?? 0.3,
+            hostingUSDPerKilowattMonth: try f.number("hosting_usd_per_kw_month", in: 0...100_000) ?? 0,
+            softwareUSDPerGPUYear: try f.number("software_usd_per_gpu_year", in: 0...10_000_000) ?? 0,
+            operationsUSDPerGPUYear: try f.number("operations_usd_per_gpu_year", in: 0...10_000_000) ?? 0,
+            loadSchedule: schedule)
     }
 
     static func parsePower(_ f: YAMLFields) throws(ConfigError) -> PowerSpec {

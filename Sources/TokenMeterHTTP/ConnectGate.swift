@@ -2,11 +2,9 @@ import Synchronization
 
 /// Lets at most `limit` connections be opened at once; the rest wait their turn in order.
 ///
-/// A closed loop at 10,000 streams opens 10,000 connections in its first instant; beyond the server's accept queue
-/// (`net.core.somaxconn`, often 4,096) the kernel resets them before any response byte, and the client cannot tell such a
-/// request from one the server had started, so it may not retry it. Waiting here shows up as schedule lag instead. The
-/// client's limit is 1,024: a lower one (256) moved connect work into the first tokens of a 512-stream point and made its
-/// TTFT error worse.
+/// Beyond the server's accept queue the kernel resets connections before any response byte, and such a request cannot
+/// be told from one the server had started, so it may not be retried; waiting here shows as schedule lag instead. Why
+/// the client's limit is 1,024: docs/performance.md.
 final class ConnectGate: Sendable {
     private struct State {
         var available: Int

@@ -1,9 +1,7 @@
 import NIOCore
 
-/// One event loop's connections, whose timeouts one timer per loop checks.
-///
-/// A timer per connection kept ~5,000 repeating timers in each loop's timer heap at 10,000 streams; each firing was a pop
-/// and a push there, ~6% of the client's CPU. Confined to its loop: every call comes on it.
+/// One event loop's connections, whose timeouts one timer per loop checks (a timer per connection costs a timer-heap pop
+/// and push per firing; docs/performance.md). Confined to its loop: every call comes on it.
 final class ConnectionWatchdog: @unchecked Sendable {
     private let loop: any EventLoop
     private let interval: TimeAmount

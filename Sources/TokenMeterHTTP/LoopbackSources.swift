@@ -3,14 +3,10 @@ import Synchronization
 
 /// Source addresses for connections to a loopback IPv4 target once many are open.
 ///
-/// Linux picks a connection's ephemeral port by searching the range (32768-60999 by default) for one whose 4-tuple is
-/// free; with one source address and one destination, that search inside `connect()` grows with the connections already
-/// open. Measured here against the reference target at ~17,500 open connections: connects on the client's event loops
-/// took up to 0.8 s together (`__inet_check_established` in the kernel), and every stream on those loops read its tokens
-/// that much late. Any address of 127.0.0.0/8 is local on Linux, so past `threshold` open connections each new one binds
-/// to the next of 127.0.0.2 ... 127.0.0.(1 + count), which gives each source its own port range. Below the threshold, and
-/// for any target that is not a 127.x.y.z literal, nothing changes (a server that only admits 127.0.0.1 keeps working for
-/// every run that opens fewer connections than that).
+/// Linux searches the ephemeral port range inside `connect()` for a free 4-tuple, a search that grows with the connections
+/// already open from one source to one destination (docs/performance.md). Past `threshold` open connections each new one
+/// binds to the next of 127.0.0.2 ... 127.0.0.(1 + count), each with its own port range. Below it, and for a target that
+/// is not a 127.x.y.z literal, nothing changes (a server that admits only 127.0.0.1 works for smaller runs).
 final class LoopbackSources: Sendable {
     static let threshold = 4096
     static let count = 62

@@ -76,15 +76,11 @@ public final class StreamingHTTPClient: Sendable {
         return box.load()
     }
 
-    /// Sends requests back to back, one at a time: each next one is claimed from `hooks.next` the moment the one before
-    /// it ended and, when the server keeps the connection open, written on that connection from the event loop that
-    /// read the end, with no hop through the cooperative pool (a closed loop's slot is refilled within microseconds
-    /// however busy the loops are). Otherwise it goes out on a pooled or new connection. Every response, failures
-    /// included, reaches `hooks.completed` in order; the chain ends when `next` returns nil or the task is cancelled.
-    ///
-    /// With `sendAt` (monotonic ns) the first request's connection is made ready at once and the request is written at that
-    /// time by its event loop: by a timer when the loop is idle, or between two reads when it is busy streaming (see
-    /// `DueSends`), so a send on a loaded loop does not wait for the loop's whole burst of reads.
+    /// Sends requests back to back: each next one is claimed from `hooks.next` the moment the one before ended and written
+    /// on the same kept-alive connection by the event loop that read the end, with no hop through the cooperative pool;
+    /// otherwise on a pooled or new connection. Every response, failures included, reaches `hooks.completed` in order; the
+    /// chain ends when `next` returns nil or the task is cancelled. With `sendAt` (monotonic ns) the first request's
+    /// connection is made ready at once and the request is written at that time by its loop (`DueSends`).
     public func runChain(first: ChainedRequest, hooks: ChainHooks, sendAt: UInt64? = nil) async {
         var current = first
         var retries = 0
@@ -189,29 +185,9 @@ public final class StreamingHTTPClient: Sendable {
         while !fresh, let candidate = idle.withLock({ $0.popLast() }) {
             if candidate.channel.isActive { return (candidate, true) }
         }
-        let tls = self.tls
-        let host = self.host
-        let perLoop = self.perLoop
-        let literal = self.literal
         // With TLS, the connection is only handed out once its handshake succeeded, so a refused certificate is a connect failure.
         let handshake: EventLoopPromise<Void>? = tls == nil ? nil : group.next().makePromise()
-        var bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.nanoseconds(Int64(timeouts.connectTimeoutNanoseconds)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls {
-                        // SNI and name checks need a host name; an IP literal is checked against the certificate's IP SANs.
-                        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
-                        if let handshake { try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake)) }
-                    }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    let duties = perLoop[ObjectIdentifier(channel.eventLoop)]
-                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: duties?.dueSends,
-                                                                                            watchdog: duties?.watchdog))
-                }
-            }
+        var bootstrap = bootstrap(handshake: handshake)
         let channel: any Channel
         do {
             // The turn is held until the connection (and its TLS handshake) is up or has failed.
@@ -245,6 +221,31 @@ public final class StreamingHTTPClient: Sendable {
             return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
         }.get()
         return (connection, false)
+    }
+
+    /// A bootstrap whose channels carry TLS (when configured, completing `handshake`), the HTTP codec and a response handler
+    /// bound to their loop's send queue and watchdog.
+    private func bootstrap(handshake: EventLoopPromise<Void>?) -> ClientBootstrap {
+        let tls = self.tls
+        let host = self.host
+        let perLoop = self.perLoop
+        return ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.nanoseconds(Int64(timeouts.connectTimeoutNanoseconds)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // SNI and name checks need a host name; an IP literal is checked against the certificate's IP SANs.
+                        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                        if let handshake { try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: handshake)) }
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    let duties = perLoop[ObjectIdentifier(channel.eventLoop)]
+                    try channel.pipeline.syncOperations.addHandler(StreamingResponseHandler(dueSends: duties?.dueSends,
+                                                                                            watchdog: duties?.watchdog))
+                }
+            }
     }
 
     private func release(_ connection: Connection, reusable: Bool) {

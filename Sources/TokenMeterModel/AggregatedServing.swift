@@ -71,13 +71,10 @@ extension PerformanceModel {
 
     /// Aggregated continuous batching at `concurrency` sequences per replica.
     ///
-    /// Each decode step also prefills, amortised, `running × isl′ / osl` prompt tokens per emitted token (isl′: the prompt
-    /// tokens not served from the prefix cache). A new request waits half a step, then its prompt is prefilled in chunks
-    /// together with the others waiting for a first token: by Little's law `running × TTFT / E2E` of them in steady state
-    /// (solved as a fixed point), raised towards the whole concurrency by `prefillBatching` when a benchmark's requests start
-    /// and finish in synchronized waves. Sequences beyond the KV capacity queue for a slot (Little's law). With KV offload,
-    /// running sequences spill to host memory only when that beats queueing them (as engines preempt rather than stream KV
-    /// over PCIe); cached prefixes always may live there.
+    /// Each decode step also prefills, amortised, `running × isl′ / osl` prompt tokens (isl′: those not from the prefix
+    /// cache). A new request waits half a step, then is prefilled with the `running × TTFT / E2E` others waiting for a first
+    /// token (Little's law, a fixed point), raised towards the whole concurrency by `prefillBatching`. Sequences beyond the
+    /// KV capacity queue; with KV offload, running ones spill to host memory only when that beats queueing. docs/perf-model.md.
     public func aggregated(concurrency: Int, inputLength isl: Int, outputLength osl: Int, options: ServingOptions = .none) -> ServingPrediction {
         let spilled = aggregated(concurrency: concurrency, inputLength: isl, outputLength: osl, options: options, hostRunning: true)
         guard options.kvOffload, spilled.hostShare > 0 else { return spilled }

@@ -45,20 +45,32 @@ public struct PerformanceModel: Sendable {
     /// decoding sequences' KV is read from host memory over the CPU–GPU link.
     public func step(decoding: Double, context: Double, prefillTokens: Double, promptLength: Double, queryTokens: Double = 1,
                      hostResidentShare: Double = 0) -> StepTime {
-        let m = deployment.model
         let hw = deployment.hardware
-        let p = deployment.parallelism
         let e = efficiency
-        let tp = Double(p.tensor)
-        let dp = Double(p.attentionData)
-        let wb = deployment.precision.weightBytes
-        let layers = Double(m.layers)
+        let dp = Double(deployment.parallelism.attentionData)
         let decodeTokens = decoding * queryTokens
         // Tokens of one attention group, and of the whole replica (what the experts see).
         let groupTokens = (decodeTokens + prefillTokens) / dp
-        let allTokens = decodeTokens + prefillTokens
+        let linear = linearWork(groupTokens: groupTokens, allTokens: decodeTokens + prefillTokens)
+        let attention = attentionWork(decoding: decoding, decodeTokens: decodeTokens, context: context,
+                                      prefillTokens: prefillTokens, promptLength: promptLength)
 
-        // Dense part (attention, dense FFN layers, shared experts, LM head): TP-sharded, replicated over DP groups.
+        let compute = linear.flops / (hw.peak(deployment.precision) * e.compute) + attention.flops / (hw.peak(.bf16) * e.compute)
+        let memory = (linear.weightBytes + attention.kvBytes * (1 - hostResidentShare)) / (hw.memoryBytesPerSecond * e.memory)
+        // The host-resident KV streams over the CPU–GPU link, which does not overlap the HBM reads of the same attention.
+        let hostTransfer = attention.kvBytes * hostResidentShare / hw.hostLinkBytesPerSecond
+        let overhead = e.fixedMilliseconds / 1000 + Double(deployment.model.layers) * e.perLayerMicroseconds / 1e6
+        return StepTime(compute: compute, memory: memory, communication: communication(groupTokens: groupTokens) + hostTransfer,
+                        overhead: overhead)
+    }
+
+    /// The linear layers' FLOPs and the weight bytes read: the dense part (attention, dense FFN layers, shared experts, LM
+    /// head) TP-sharded and replicated over DP groups; routed experts over the EP × expert-TP shards, each touched expert read once.
+    func linearWork(groupTokens: Double, allTokens: Double) -> (flops: Double, weightBytes: Double) {
+        let m = deployment.model
+        let p = deployment.parallelism
+        let tp = Double(p.tensor)
+        let wb = deployment.precision.weightBytes
         var denseParameters = m.attentionParameters + 3 * Double(m.hidden * m.denseIntermediate) * Double(m.moe?.firstDenseLayers ?? m.layers)
         denseParameters += m.tiedEmbeddings ? m.embeddingParameters : m.outputProjectionParameters
         var linearFLOPs = 2 * denseParameters * groupTokens / tp
@@ -73,15 +85,22 @@ public struct PerformanceModel: Sendable {
             let touched = Self.expertsTouched(experts: moe.routedExperts, topK: moe.topK, tokens: allTokens)
             weightBytes += touched * expertParameters * wb * Double(m.moeLayers) / shards
         }
+        return (linearFLOPs, weightBytes)
+    }
 
-        // Attention: KV reads of the decoding sequences, and the attention FLOPs of decode and prefill.
+    /// Attention: the KV bytes the decoding sequences read, and the attention FLOPs of decode and prefill.
+    func attentionWork(decoding: Double, decodeTokens: Double, context: Double, prefillTokens: Double,
+                       promptLength: Double) -> (flops: Double, kvBytes: Double) {
+        let m = deployment.model
         let a = m.attention
+        let tp = Double(deployment.parallelism.tensor)
+        let dp = Double(deployment.parallelism.attentionData)
         let kvShare: Double = a.kind == .mla ? 1 : max(1, Double(a.kvHeads) / tp) / Double(a.kvHeads)
         let kvPerSequence = m.kvReadBytes(context: context, bytesPerElement: deployment.precision.kvBytes)
         let kvBytes = kvPerSequence * kvShare * decoding / dp
         var attentionFLOPs: Double
         let window = Double(a.slidingWindow ?? Int.max)
-        let slidingShare = a.slidingLayers.isEmpty ? 0 : Double(a.slidingLayers.filter { $0 }.count) / layers
+        let slidingShare = a.slidingLayers.isEmpty ? 0 : Double(a.slidingLayers.filter { $0 }.count) / Double(m.layers)
         let effectiveContext = (1 - slidingShare) * m.attendedTokens(context) + slidingShare * min(context, window)
         let attendedPrompt = m.attendedTokens(promptLength)
         let attentionLayers = Double(m.fullAttentionLayers)
@@ -99,18 +118,20 @@ public struct PerformanceModel: Sendable {
             attentionFLOPs += 6 * linear.stateElements * Double(linear.count) * (decodeTokens + prefillTokens) / dp
         }
         attentionFLOPs /= tp  // heads are split over TP ranks (MLA replicates only its latent KV)
+        return (attentionFLOPs, kvBytes)
+    }
 
-        let compute = linearFLOPs / (hw.peak(deployment.precision) * e.compute) + attentionFLOPs / (hw.peak(.bf16) * e.compute)
-        let memory = (weightBytes + kvBytes * (1 - hostResidentShare)) / (hw.memoryBytesPerSecond * e.memory)
-        // The host-resident KV streams over the CPU–GPU link, which does not overlap the HBM reads of the same attention.
-        let hostTransfer = kvBytes * hostResidentShare / hw.hostLinkBytesPerSecond
-
-        // Collectives: two TP all-reduces per layer (ring), an EP dispatch + combine per MoE layer, PP hand-offs; each over the
-        // scale-up fabric inside one domain and over the scale-out NICs beyond it.
-        let latency = e.collectiveLatencyMicroseconds / 1e6
+    /// Collectives: two TP all-reduces per layer (ring), an EP dispatch + combine per MoE layer, PP hand-offs; each over the
+    /// scale-up fabric inside one domain and over the scale-out NICs beyond it.
+    func communication(groupTokens: Double) -> Double {
+        let m = deployment.model
+        let hw = deployment.hardware
+        let p = deployment.parallelism
+        let layers = Double(m.layers)
+        let latency = efficiency.collectiveLatencyMicroseconds / 1e6
         var communication = 0.0
         if p.tensor > 1 {
-            let n = tp
+            let n = Double(p.tensor)
             let message = groupTokens * Double(m.hidden) * 2
             let bandwidth = hw.fabricBytesPerSecond(group: p.tensor)
             communication += 2 * layers * (latency * 2 * (n - 1) + 2 * (n - 1) / n * message / bandwidth)
@@ -125,8 +146,7 @@ public struct PerformanceModel: Sendable {
             let message = groupTokens * Double(m.hidden) * 2
             communication += Double(p.pipeline - 1) * (latency + message / hw.fabricBytesPerSecond(group: p.gpus))
         }
-        let overhead = e.fixedMilliseconds / 1000 + layers * e.perLayerMicroseconds / 1e6
-        return StepTime(compute: compute, memory: memory, communication: communication + hostTransfer, overhead: overhead)
+        return communication
     }
 
     /// Time per output token of a decode step with `running` sequences at `context`, carrying `prefillTokens` prompt tokens:

@@ -59,16 +59,16 @@ public enum Exporter {
     ]
 
     static func csv(_ result: RunResult) -> String {
-        func n(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "" } ?? "" }
+        func csvNumber(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "" } ?? "" }
         var lines = [csvColumns.joined(separator: ",")]
         for p in result.points {
             let m = p.metrics
             let gpus = Double(max(m.gpus, 1))
             let fields: [String] = [
-                csvField(p.label), p.concurrency.map(String.init) ?? "", n(p.rate), String(m.requestsSucceeded), String(m.requestsFailed), n(m.windowSeconds),
-                n(m.meanInputTokens), n(m.meanOutputTokens), n(m.outputTokensPerSecond), n(m.inputTokensPerSecond), n(m.outputTokensPerSecond / gpus),
-                n(m.totalTokensPerSecond / gpus), n(m.interactivityMedian), n(m.ttftMs?.p50), n(m.ttftMs?.p99), n(m.tpotMs?.p50), n(m.tpotMs?.p99),
-                n(m.itlMs?.p50), n(m.itlMs?.p99), n(m.e2eMs?.p50), n(m.e2eMs?.p99), p.partial ? "1" : "0",
+                csvField(p.label), p.concurrency.map(String.init) ?? "", csvNumber(p.rate), String(m.requestsSucceeded), String(m.requestsFailed), csvNumber(m.windowSeconds),
+                csvNumber(m.meanInputTokens), csvNumber(m.meanOutputTokens), csvNumber(m.outputTokensPerSecond), csvNumber(m.inputTokensPerSecond), csvNumber(m.outputTokensPerSecond / gpus),
+                csvNumber(m.totalTokensPerSecond / gpus), csvNumber(m.interactivityMedian), csvNumber(m.ttftMs?.p50), csvNumber(m.ttftMs?.p99), csvNumber(m.tpotMs?.p50), csvNumber(m.tpotMs?.p99),
+                csvNumber(m.itlMs?.p50), csvNumber(m.itlMs?.p99), csvNumber(m.e2eMs?.p50), csvNumber(m.e2eMs?.p99), p.partial ? "1" : "0",
             ]
             lines.append(fields.joined(separator: ","))
         }

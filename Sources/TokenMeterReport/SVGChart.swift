@@ -159,7 +159,15 @@ public struct SVGChart: Sendable {
         }
         svg += "<text transform=\"translate(16 \(f(p.top + p.height / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">\(Self.escapeXML(yLabel))</text></g>"
         svg += "<rect x=\"\(p.left)\" y=\"\(p.top)\" width=\"\(p.width)\" height=\"\(p.height)\" class=\"frame\"/>"
-        // Series and legend.
+        svg += seriesSVG(fx, fy)
+        return svg + notesSVG(top: p.top + p.height + 60) + "</svg>"
+    }
+
+    /// Each series as a line (and markers), with its legend entry, in plot coordinates.
+    func seriesSVG(_ fx: (Double) -> Double, _ fy: (Double) -> Double) -> String {
+        let p = Self.plot
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        var svg = ""
         for (i, s) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logX || $0.x > 0) && (!logY || $0.y > 0) }
@@ -175,7 +183,7 @@ public struct SVGChart: Sendable {
             svg += "<g class=\"legend-item\"><rect x=\"\(p.left + p.width + 14)\" y=\"\(f(ly - 9))\" width=\"12\" height=\"12\" fill=\"\(color)\"/>"
             svg += "<text x=\"\(p.left + p.width + 32)\" y=\"\(f(ly + 1))\" class=\"legend\">\(Self.escapeXML(s.name))</text></g>"
         }
-        return svg + notesSVG(top: p.top + p.height + 60) + "</svg>"
+        return svg
     }
 
     func notesSVG(top: Double) -> String {

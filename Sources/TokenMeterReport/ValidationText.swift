@@ -9,7 +9,7 @@ public enum ValidationText {
         for dimension in ["system", "model", "backend", "mode"] {
             var table: [[String]] = [[dimension, "rows", "TTFT MAPE %", "TPOT MAPE %"]]
             for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                table.append([name, String(s.rows), n(s.ttftMAPE), n(s.tpotMAPE)])
+                table.append([name, String(s.rows), oneDecimal(s.ttftMAPE), oneDecimal(s.tpotMAPE)])
             }
             out += ["", TerminalTable.align(table)]
         }
@@ -27,14 +27,14 @@ public enum ValidationText {
         return out.joined(separator: "\n")
     }
 
-    static func n(_ v: Double) -> String { Format.number(v, 1) }
+    static func oneDecimal(_ v: Double) -> String { Format.number(v, 1) }
 
     static func errorTable(_ report: Validator.Report) -> String {
         var table: [[String]] = [["errors", "rows", "TTFT MAPE %", "TPOT MAPE %"]]
-        table.append(["stated priors", String(report.prior.rows), n(report.prior.ttftMAPE), n(report.prior.tpotMAPE)])
-        table.append(["calibrated in-sample", String(report.calibrated.rows), n(report.calibrated.ttftMAPE), n(report.calibrated.tpotMAPE)])
+        table.append(["stated priors", String(report.prior.rows), oneDecimal(report.prior.ttftMAPE), oneDecimal(report.prior.tpotMAPE)])
+        table.append(["calibrated in-sample", String(report.calibrated.rows), oneDecimal(report.calibrated.ttftMAPE), oneDecimal(report.calibrated.tpotMAPE)])
         for (system, summary) in report.leaveOneSystemOut.sorted(by: { $0.key < $1.key }) {
-            table.append(["\(system), calibrated without it", String(summary.rows), n(summary.ttftMAPE), n(summary.tpotMAPE)])
+            table.append(["\(system), calibrated without it", String(summary.rows), oneDecimal(summary.ttftMAPE), oneDecimal(summary.tpotMAPE)])
         }
         return TerminalTable.align(table)
     }
@@ -43,8 +43,8 @@ public enum ValidationText {
         var fits: [[String]] = [["fitted group", "memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode",
                                  "collective µs"]]
         for (group, e) in report.fitted.sorted(by: { $0.key < $1.key }) {
-            fits.append([group, Format.percent(e.memory, 1), Format.percent(e.compute, 1), n(e.fixedMilliseconds), n(e.perLayerMicroseconds),
-                         Format.percent(e.prefillBatching, 1), Format.percent(e.prefillInterference, 1), n(e.collectiveLatencyMicroseconds)])
+            fits.append([group, Format.percent(e.memory, 1), Format.percent(e.compute, 1), oneDecimal(e.fixedMilliseconds), oneDecimal(e.perLayerMicroseconds),
+                         Format.percent(e.prefillBatching, 1), Format.percent(e.prefillInterference, 1), oneDecimal(e.collectiveLatencyMicroseconds)])
         }
         return TerminalTable.align(fits)
     }
@@ -53,7 +53,7 @@ public enum ValidationText {
         var rows: [[String]] = [["row", "c", "isl/osl", "layout", "TTFT pred/meas ms", "TPOT pred/meas ms"]]
         for p in report.predictions.sorted(by: { error($0) > error($1) }).prefix(count) {
             rows.append([p.row.id, String(p.row.concurrency), "\(p.row.inputLength)/\(p.row.outputLength)", p.row.parallelism.description,
-                         "\(n(p.ttftMilliseconds)) / \(n(p.row.ttftMilliseconds))", "\(n(p.tpotMilliseconds)) / \(n(p.row.tpotMilliseconds))"])
+                         "\(oneDecimal(p.ttftMilliseconds)) / \(oneDecimal(p.row.ttftMilliseconds))", "\(oneDecimal(p.tpotMilliseconds)) / \(oneDecimal(p.row.tpotMilliseconds))"])
         }
         return ["\nlargest \(name) errors:", TerminalTable.align(rows)]
     }

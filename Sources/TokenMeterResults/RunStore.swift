@@ -43,3 +43,12 @@ extension RunStore {
         return match
     }
 }
+
+/// A store operation that failed, in words that say what to do.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    public var description: String { message }
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+}

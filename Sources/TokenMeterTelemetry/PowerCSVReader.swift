@@ -1,17 +1,11 @@
 import Foundation
 import TokenMeterCore
 
-/// Reads GPU power readings from the CSV a sidecar prints, line by line:
-///
-/// - `nvidia-smi --query-gpu=timestamp,index,power.draw --format=csv[,noheader][,nounits] -lms N`:
-///   `2026/11/29 13:00:00.123, 0, 287.45 W` (the header `timestamp, index, power.draw [W]` only without `noheader`);
-/// - `amd-smi metric --power --csv` (ROCm): a header naming `gpu` and `socket_power` (or `current_socket_power`,
-///   `average_socket_power`), then one line per GPU;
-/// - any headerless `timestamp, gpu, watts` or `gpu, watts` lines.
-///
-/// A header sets the columns by name. Readings with a timestamp are placed on the monotonic clock by that timestamp (their
-/// age when the line arrived), because a sidecar writing into a pipe may flush many lines at once; readings without one take
-/// the line's arrival time. `[N/A]` and other non-numbers are skipped.
+/// Reads GPU power readings from the CSV a sidecar prints, line by line: `nvidia-smi --query-gpu=timestamp,index,power.draw
+/// --format=csv[,noheader][,nounits]` (`2026/11/29 13:00:00.123, 0, 287.45 W`), `amd-smi metric --power --csv` (a header
+/// naming `gpu` and `socket_power`, `current_socket_power` or `average_socket_power`), or headerless `timestamp, gpu, watts`
+/// or `gpu, watts`. A header sets the columns by name. A reading is placed on the monotonic clock by its timestamp (a pipe
+/// may flush many lines at once), else at the line's arrival; `[N/A]` and other non-numbers are skipped.
 public struct PowerCSVReader: Sendable {
     private var timeColumn: Int?
     private var gpuColumn: Int?

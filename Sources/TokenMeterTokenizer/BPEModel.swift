@@ -38,35 +38,7 @@ final class BPEModel: Sendable {
         }
         prefix = json["continuing_subword_prefix"]?.stringValue
         suffix = json["end_of_word_suffix"]?.stringValue
-        let prefixBytes = prefix?.utf8.count ?? 0
-        var merges: [UInt64: UInt64] = [:]
-        if case let .array(list)? = json["merges"] {
-            merges.reserveCapacity(list.count)
-            for (rank, item) in list.enumerated() {
-                let pair: (String, String)
-                switch item {
-                case let .string(line):
-                    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-                    guard parts.count == 2 else {
-                        throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) '\(line)' is not two tokens")
-                    }
-                    pair = (String(parts[0]), String(parts[1]))
-                case let .array(parts) where parts.count == 2:
-                    guard let a = parts[0].stringValue, let b = parts[1].stringValue else { fallthrough }
-                    pair = (a, b)
-                default:
-                    throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) is not a pair of tokens")
-                }
-                guard let a = vocab[TokenKey(pair.0)], let b = vocab[TokenKey(pair.1)] else {
-                    throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) names a token missing from the vocab")
-                }
-                let right = pair.1.utf8.count >= prefixBytes ? String(decoding: pair.1.utf8.dropFirst(prefixBytes), as: UTF8.self) : pair.1
-                guard let merged = vocab[TokenKey(pair.0 + right)] else {
-                    throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) makes a token missing from the vocab")
-                }
-                merges[Self.key(Int32(a), Int32(b))] = UInt64(rank) << 32 | UInt64(merged)
-            }
-        }
+        let merges = try Self.merges(json["merges"], vocab: vocab, prefixBytes: prefix?.utf8.count ?? 0)
         self.vocab = vocab
         self.single = single
         self.merges = merges
@@ -85,6 +57,43 @@ final class BPEModel: Sendable {
             byteIDs = ids.count == 256 ? ids : nil
         } else {
             byteIDs = nil
+        }
+    }
+
+    /// The merges, each `(left id, right id)` packed to its rank and the merged id; a merge naming or making a token missing
+    /// from the vocab is an error.
+    private static func merges(_ json: JSONValue?, vocab: [TokenKey: Int], prefixBytes: Int) throws -> [UInt64: UInt64] {
+        guard case let .array(list)? = json else { return [:] }
+        var merges: [UInt64: UInt64] = [:]
+        merges.reserveCapacity(list.count)
+        for (rank, item) in list.enumerated() {
+            let pair = try mergePair(item, rank: rank)
+            guard let a = vocab[TokenKey(pair.0)], let b = vocab[TokenKey(pair.1)] else {
+                throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) names a token missing from the vocab")
+            }
+            let right = pair.1.utf8.count >= prefixBytes ? String(decoding: pair.1.utf8.dropFirst(prefixBytes), as: UTF8.self) : pair.1
+            guard let merged = vocab[TokenKey(pair.0 + right)] else {
+                throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) makes a token missing from the vocab")
+            }
+            merges[key(Int32(a), Int32(b))] = UInt64(rank) << 32 | UInt64(merged)
+        }
+        return merges
+    }
+
+    /// One merge, written as `"a b"` or `["a", "b"]`.
+    private static func mergePair(_ item: JSONValue, rank: Int) throws -> (String, String) {
+        switch item {
+        case let .string(line):
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) '\(line)' is not two tokens")
+            }
+            return (String(parts[0]), String(parts[1]))
+        case let .array(parts) where parts.count == 2:
+            guard let a = parts[0].stringValue, let b = parts[1].stringValue else { fallthrough }
+            return (a, b)
+        default:
+            throw ConfigError(field: "tokenizer.model.merges", message: "merge \(rank) is not a pair of tokens")
         }
     }
 

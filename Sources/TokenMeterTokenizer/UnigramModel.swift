@@ -69,12 +69,38 @@ final class UnigramModel: Sendable {
 
     /// Appends the ids of one pre-tokenized word.
     func tokenize(_ word: [Unicode.Scalar], into out: inout [Int]) {
+        guard !word.isEmpty else { return }
+        for (range, id) in bestSpans(word) {
+            guard id == unknownID else {
+                out.append(id)
+                continue
+            }
+            let text = String(scalars: word[range])
+            if let known = index[TokenKey(text)] {
+                out.append(known)
+            } else if let byteIDs {
+                for b in text.utf8 { out.append(byteIDs[Int(b)]) }
+            } else {
+                out.append(unknownID)
+            }
+        }
+    }
+
+    /// The most probable segmentation (Viterbi over the pieces' log-probabilities), in order, as the span of each piece and
+    /// its id; a character no piece starts with is the unknown piece, and unknown runs are fused into one.
+    private func bestSpans(_ word: [Unicode.Scalar]) -> [(Range<Int>, Int)] {
         let n = word.count
-        guard n > 0 else { return }
         var best = [Double](repeating: -.infinity, count: n + 1)
         var from = [Int](repeating: -1, count: n + 1)
         var via = [Int](repeating: -1, count: n + 1)
         best[0] = 0
+        func offer(_ end: Int, _ start: Int, _ id: Int, _ score: Double) {
+            if from[end] < 0 || score > best[end] {
+                best[end] = score
+                from[end] = start
+                via[end] = id
+            }
+        }
         for start in 0..<n {
             let base = best[start]
             var node: Int32 = 0
@@ -85,22 +111,10 @@ final class UnigramModel: Sendable {
                 j += 1
                 let id = Int(terminal[Int(node)])
                 guard id >= 0 else { continue }
-                let candidate = scores[id] + base
-                if from[j] < 0 || candidate > best[j] {
-                    best[j] = candidate
-                    from[j] = start
-                    via[j] = id
-                }
+                offer(j, start, id, scores[id] + base)
                 if j == start + 1 { single = true }
             }
-            if !single {
-                let candidate = unknownScore + base
-                if from[start + 1] < 0 || candidate > best[start + 1] {
-                    best[start + 1] = candidate
-                    from[start + 1] = start
-                    via[start + 1] = unknownID
-                }
-            }
+            if !single { offer(start + 1, start, unknownID, unknownScore + base) }
         }
         // Back from the end; unknown runs are fused into one piece.
         var spans: [(Range<Int>, Int)] = []
@@ -115,20 +129,7 @@ final class UnigramModel: Sendable {
             }
             end = start
         }
-        for (range, id) in spans.reversed() {
-            guard id == unknownID else {
-                out.append(id)
-                continue
-            }
-            let text = String(scalars: word[range])
-            if let known = index[TokenKey(text)] {
-                out.append(known)
-            } else if let byteIDs {
-                for b in text.utf8 { out.append(byteIDs[Int(b)]) }
-            } else {
-                out.append(unknownID)
-            }
-        }
+        return spans.reversed()
     }
 }
 

@@ -19,14 +19,12 @@ public struct BatchLimits: Sendable, Equatable {
     }
 }
 
-/// The one continuous-batching scheduler, driven by the reference target on a real clock and by `EngineSimulation` on a
-/// virtual one: a waiting queue in arrival order and a running batch. Each step decodes one token of every running sequence
-/// whose prompt is in the KV cache, continues the prefills in progress in chunks, and admits waiting sequences while the
-/// batch, the step's prefill budget and the KV cache (its whole prefill, and a watermark of 1%) have room. A sequence emits its first token at the end of the step that
-/// completes its prefill. When the KV cache cannot hold the next decode tokens, the newest running sequence is preempted
-/// (vLLM's recompute: its KV is dropped and its prompt and output so far are prefilled again before it goes on).
-///
-/// A pure value: no clock and no I/O. One step is planned at a time (`nextStep`), and `finish` ends it.
+/// The one continuous-batching scheduler (the reference target on a real clock, `EngineSimulation` on a virtual one), a
+/// pure value with no clock and no I/O: each step (`nextStep`, then `finish`) decodes one token of every running sequence,
+/// continues the prefills in progress in chunks, and admits waiting sequences in arrival order while the batch, the prefill
+/// budget and the KV cache (the whole prefill, plus a 1% watermark) have room. A first token comes at the end of the step
+/// that completes its prefill. When the KV cache cannot hold the next decode tokens, the newest running sequence is
+/// preempted (vLLM's recompute: its prompt and output so far are prefilled again).
 public struct ContinuousBatchingScheduler<Request> {
     /// One sequence as the scheduler sees it.
     struct Slot {

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import TokenMeterCore
+import TokenMeterReport
+import TokenMeterResults
+
+extension RunsCommand {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Export a run as JSON (its result), CSV (a row per point) or InferenceX aggregate records.")
+        @OptionGroup var runID: RunIDArgument
+        @Option(name: .customLong("format"), help: "json, csv or inferencex.") var exportFormat = Exporter.Format.json
+        @OptionGroup var file: OutputFileOption
+        @OptionGroup var precision: PrecisionOption
+        @OptionGroup var layout: LayoutOptions
+        @Option(help: "Whether attention is data-parallel (true or false), for InferenceX records.") var dpAttention: Bool?
+
+        func run() async throws {
+            let run = try await RunsCommand.withStore { try await $0.resolve(runID.id) }
+            let facts = DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine, precision: precision.precision,
+                                        tensorParallel: layout.tp, expertParallel: layout.ep, attentionDataParallel: dpAttention)
+            let text = try Exporter.export(run.result, format: exportFormat, facts: facts)
+            if let output = file.output {
+                do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                    throw ConfigError(field: "output", message: "cannot write \(output): \(error.localizedDescription)")
+                }
+                Terminal.error("wrote \(output)")
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import",
+            abstract: "Keep other tools' results as a run: InferenceX aggregate records, AIPerf profile_export_aiperf.json, vLLM bench serve JSON.",
+            discussion: "Several AIPerf or vLLM files (one per concurrency or rate) become the points of one run.")
+        @Argument(help: "Result files.") var files: [String]
+        @Option(name: .customLong("format"), help: "inferencex, aiperf or vllm.") var importFormat: Importer.Format
+        @OptionGroup var model: ModelOption
+        @OptionGroup var gpus: GPUCountOption
+        @OptionGroup var gpu: GPUOption
+        @OptionGroup var engine: EngineOption
+        @OptionGroup var label: LabelOption
+
+        func run() async throws {
+            let format = importFormat
+            guard !files.isEmpty else { throw ConfigError(field: "files", message: "name at least one file to import") }
+            let imported = try Importer.load(paths: files, format: format, model: model.model, gpus: format == .inferencex ? 1 : try gpus.count())
+            let metadata = RunMetadata(hardware: gpu.gpu ?? imported.hardware, engine: engine.engine ?? imported.engine,
+                                       label: label.label ?? "imported from \(format.rawValue)")
+            let (points, location) = try await RunsCommand.withStore { store in
+                var partial = imported.result
+                partial.points = []
+                try await store.createRun(metadata, result: partial)
+                for point in imported.result.points {
+                    partial.points.append(point)
+                    try await store.savePoint(runID: metadata.id, point: point, records: [], result: partial)
+                }
+                try await store.finishRun(id: metadata.id, status: .complete, result: imported.result)
+                return (imported.result.points.count, store.location)
+            }
+            print("imported \(points) point\(points == 1 ? "" : "s") from \(format.rawValue) as run \(metadata.id) in \(location)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// How the tokens of a request are spread over its token-bearing events.
+public enum TokenAttribution {
+    /// Tokens carried by each token-bearing event: the server's deltas when streamed, else an even share of the total.
+    public static func tokensPerEvent(_ record: RequestRecord) -> [Double] {
+        let events = record.tokenEvents
+        guard !events.isEmpty else { return [] }
+        let known = events.compactMap(\.tokens)
+        if known.count == events.count { return known.map(Double.init) }
+        let share = Double(record.outputTokens) / Double(events.count)
+        return Array(repeating: share, count: events.count)
+    }
+}
+
+/// Tokens delivered inside a window, by requests of any phase that succeeded or that the client itself cancelled (drain
+/// rule, interrupt); tokens of requests the server or transport failed are not delivered. Also per slice of the window,
+/// and the time requests were in flight inside it.
+struct WindowTokens {
+    var output = 0.0
+    var input = 0.0
+    var outputSlices = Array(repeating: 0.0, count: PointMetrics.sliceCount)
+    var inputSlices = Array(repeating: 0.0, count: PointMetrics.sliceCount)
+    var busyNanoseconds = 0.0
+
+    init(records: [RequestRecord], window: MeasurementWindow) {
+        let windowNanoseconds = Double(window.endNanoseconds - window.startNanoseconds)
+        func slice(_ t: UInt64) -> Int {
+            guard windowNanoseconds > 0 else { return 0 }
+            let count = PointMetrics.sliceCount
+            return min(count - 1, Int(Double(t - window.startNanoseconds) / windowNanoseconds * Double(count)))
+        }
+        for record in records {
+            if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
+                let lo = max(sent, window.startNanoseconds)
+                let hi = min(done, window.endNanoseconds)
+                if hi > lo { busyNanoseconds += Double(hi - lo) }
+            }
+            guard record.delivered else { continue }
+            let perEvent = TokenAttribution.tokensPerEvent(record)
+            for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
+                output += tokens
+                outputSlices[slice(event.timeNanoseconds)] += tokens
+            }
+            if let first = record.tokenEvents.first, window.contains(first.timeNanoseconds) {
+                input += Double(record.inputTokens)
+                inputSlices[slice(first.timeNanoseconds)] += Double(record.inputTokens)
+            }
+        }
+    }
+
+    /// Output tok/s in each slice of a window this long; nil for an empty window.
+    func outputSliceRates(windowSeconds: Double) -> [Double]? {
+        guard windowSeconds > 0 else { return nil }
+        let sliceSeconds = windowSeconds / Double(PointMetrics.sliceCount)
+        return outputSlices.map { $0 / sliceSeconds }
+    }
+
+    /// Input and output tok/s in each slice of a window this long; nil for an empty window.
+    func totalSliceRates(windowSeconds: Double) -> [Double]? {
+        guard windowSeconds > 0 else { return nil }
+        let sliceSeconds = windowSeconds / Double(PointMetrics.sliceCount)
+        return zip(outputSlices, inputSlices).map { ($0 + $1) / sliceSeconds }
+    }
+}
+
+/// Token totals of the requests that succeeded.
+struct SucceededTokens {
+    var cached = 0
+    var prompt = 0
+    var reasoning = 0
+    var output = 0
+
+    init(_ succeeded: [RequestRecord]) {
+        for record in succeeded {
+            cached += record.usage?.cachedPromptTokens ?? 0
+            prompt += record.inputTokens
+            reasoning += record.usage?.reasoningTokens ?? 0
+            output += record.outputTokens
+        }
+    }
+}
