@@ -59,8 +59,8 @@ let package = Package(
         // Layer 2
         module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
         module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
-        module("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer"]),
-        module("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP"]),
+        module("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        module("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Layer 3
         module("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterOpenAI",
@@ -111,10 +111,14 @@ let package = Package(
         ]),
         tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost", nioEmbedded] + nio),
         tests("TokenMeterStore", [
-            "TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterBench", "TokenMeterTarget", "TokenMeterTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        tests("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterTestSupport"]),
-        tests("TokenMeterServer", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterStore", "TokenMeterTestSupport"]),
+        tests("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterBench", "TokenMeterTestSupport"]),
+        tests("TokenMeterServer", [
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterStore", "TokenMeterBench", "TokenMeterTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(
             name: "TokenMeterCLITests",
             dependencies: ["TokenMeterCLI", "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterBench", "TokenMeterWorkloads",

@@ -1,6 +1,5 @@
 import NIOHTTP1
 import Testing
-import TokenMeterBench
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterHTTP
