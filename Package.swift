@@ -58,7 +58,8 @@ let package = Package(
         module("TokenMeterHTTP", ["TokenMeterCore", nioSSL, .product(name: "NIOTLS", package: "swift-nio")] + nio),
         // Layer 2
         module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
-        module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
+        module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer", .product(name: "Yams", package: "Yams")],
+               resources: [.copy("Resources/workloads")]),
         module("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer", .product(name: "NIOHTTP1", package: "swift-nio")]),
         module("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Layer 3

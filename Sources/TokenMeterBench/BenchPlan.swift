@@ -101,6 +101,8 @@ public struct LoadPlan: Sendable {
     public var rampUpSeconds: Double
     /// Seed of prompts, lengths and arrivals.
     public var seed: UInt64
+    /// Measured conversations per point (sessions, tasks), when counted.
+    public var conversations: Int?
 
     /// Creates a load plan.
     public init(modes: [LoadMode], requests: Int?, durationSeconds: Double?, warmupRequests: Int?, warmupSeconds: Double?, drain: DrainRule,
@@ -129,11 +131,37 @@ public struct LoadPlan: Sendable {
         case let .rate(r, _, _, cap):
             c = cap ?? max(1, Int(r.rounded(.up)))
             if measured == nil, durationSeconds == nil { measured = max(16, Int((r * 10).rounded())) }
+        case let .replay(_, cap):
+            c = cap ?? 1
+            if measured == nil, durationSeconds == nil { measured = 16 }
         }
         return PointBounds(
             warmupRequests: warmupSeconds == nil ? (warmupRequests ?? c) : 0, warmupSeconds: warmupSeconds,
             measuredRequests: measured, durationSeconds: durationSeconds, drain: drain,
             drainTimeoutSeconds: drainTimeoutSeconds, maxPointSeconds: maxPointSeconds, rampUpSeconds: rampUpSeconds)
+    }
+
+    /// Bounds of a point of conversations: `conversations` measured (default two per user, or 10 s of arrivals, at least 4;
+    /// every one a trace holds), no warm-up unless asked for as a count.
+    public func conversationBounds(for mode: LoadMode, available: Int? = nil) -> PointBounds {
+        var measured = conversations
+        if measured == nil, durationSeconds == nil {
+            switch mode {
+            case let .concurrency(n): measured = max(4, 2 * n)
+            case let .rate(r, _, _, _): measured = max(4, Int((r * 10).rounded()))
+            case .replay: measured = available
+            }
+        }
+        if let available { measured = min(measured ?? available, available) }
+        return PointBounds(warmupRequests: warmupSeconds == nil ? (warmupRequests ?? 0) : 0, warmupSeconds: warmupSeconds,
+                           measuredRequests: measured, durationSeconds: durationSeconds, drain: drain, drainTimeoutSeconds: drainTimeoutSeconds,
+                           maxPointSeconds: maxPointSeconds, rampUpSeconds: rampUpSeconds)
+    }
+
+    /// Bounds of a trace replayed request by request: every request the window holds, no warm-up.
+    public func replayBounds(requests: Int) -> PointBounds {
+        PointBounds(warmupRequests: 0, measuredRequests: requests, drain: drain, drainTimeoutSeconds: drainTimeoutSeconds,
+                    maxPointSeconds: maxPointSeconds)
     }
 
     /// Distinct prompts to plan for a point: every request when counted, else a bounded pool that is cycled.
@@ -144,6 +172,8 @@ public struct LoadPlan: Sendable {
             return min(8192, max(64, Int((r * ((durationSeconds ?? 10) + (warmupSeconds ?? 0)) * 1.2).rounded(.up)) + 16))
         case let .concurrency(n):
             return min(8192, max(256, 64 * n))
+        case .replay:
+            return 256
         }
     }
 }

@@ -127,9 +127,11 @@ public struct BenchSession: Sendable {
         try write(result, to: files)
         let initial = result
         await recorder.call(&result.warnings) { try await $0.started(initial) }
+        let text = syntheticText()
         let context = PointContext(client: client, files: files, counter: lengths.counter, scraper: scraper.scraper,
                                    options: plan.endpoint.requestOptions(model: model, reference: isReference),
-                                   power: plan.telemetry.power.map { PowerCollector(source: $0) }, progress: progress)
+                                   power: plan.telemetry.power.map { PowerCollector(source: $0) }, progress: progress,
+                                   text: text.text, exactPrompts: isReference || text.matched)
         context.power?.start(intervalSeconds: plan.telemetry.powerIntervalSeconds)
         defer { context.power?.stop() }
         for (index, mode) in plan.load.modes.enumerated() {
@@ -155,6 +157,16 @@ public struct BenchSession: Sendable {
         await recorder.call(&result.warnings) { try await $0.finished(final) }
         if recorder.failed { try write(result, to: files) }
         return result
+    }
+
+    /// The words of synthetic conversation and trace prompts: narrowed to the local tokenizer's one-token words when there is
+    /// one (`matched`), so their counts are exact for it as they are for the reference target.
+    func syntheticText() -> (text: SyntheticText, matched: Bool) {
+        guard let local = plan.workload.tokenizer?.tokenizer,
+              let vocabulary = SyntheticText.vocabulary(whereOneToken: { local.count($0, addSpecialTokens: false) == 1 }) else {
+            return (SyntheticText(seed: plan.load.seed), false)
+        }
+        return (SyntheticText(seed: plan.load.seed, vocabulary: vocabulary), true)
     }
 
     func write(_ result: RunResult, to files: ResultFiles) throws {

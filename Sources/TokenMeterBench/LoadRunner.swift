@@ -1,3 +1,4 @@
+import Synchronization
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterOpenAI
@@ -25,10 +26,17 @@ public struct LoadRunner: Sendable {
     public func run(mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
                     requestIDPrefix: String = "", progress: ProgressCounters? = nil) async -> PointRun {
         precondition(!plan.isEmpty && plan.count == prepared.count, "a point needs a non-empty plan")
+        return await run(mode: mode, source: .cycled(plan: plan, prepared: prepared), bounds: bounds, seed: seed,
+                         requestIDPrefix: requestIDPrefix, progress: progress)
+    }
+
+    /// Runs one point of requests from `source` (see the other `run`); a `.traced` source goes with a `.replay` mode.
+    public func run(mode: LoadMode, source: RequestSource, bounds: PointBounds, seed: UInt64, requestIDPrefix: String = "",
+                    progress: ProgressCounters? = nil) async -> PointRun {
         let planned = bounds.measuredRequests.map { $0 + bounds.warmupRequests }
         if case let .concurrency(c) = mode { await client.preconnect(min(c, planned ?? c)) }
         progress?.reset(planned: planned ?? 0)
-        let point = PointExecution(runner: self, mode: mode, plan: plan, prepared: prepared, bounds: bounds, seed: seed,
+        let point = PointExecution(runner: self, mode: mode, source: source, bounds: bounds, seed: seed,
                                    requestIDPrefix: requestIDPrefix, progress: progress)
         let records = await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self, returning: [RequestRecord].self) { group in
@@ -60,8 +68,7 @@ struct PointExecution: Sendable {
     let client: StreamingHTTPClient
     let streamed: Bool
     let mode: LoadMode
-    let plan: [PlannedRequest]
-    let prepared: [PreparedRequest]
+    let source: RequestSource
     let bounds: PointBounds
     let seed: UInt64
     let requestIDPrefix: String
@@ -70,27 +77,48 @@ struct PointExecution: Sendable {
     let origin: UInt64
     let schedule: PointSchedule
     let inbox = PointInbox()
+    /// What each request of a traced source asked for, filled in as they are built.
+    let built = BuiltShapes()
 
-    init(runner: LoadRunner, mode: LoadMode, plan: [PlannedRequest], prepared: [PreparedRequest], bounds: PointBounds, seed: UInt64,
+    init(runner: LoadRunner, mode: LoadMode, source: RequestSource, bounds: PointBounds, seed: UInt64,
          requestIDPrefix: String, progress: ProgressCounters?) {
         client = runner.client
         streamed = runner.streamed
         self.mode = mode
-        self.plan = plan
-        self.prepared = prepared
+        self.source = source
         self.bounds = bounds
         self.seed = seed
         self.requestIDPrefix = requestIDPrefix
         self.progress = progress
         origin = switch mode {
         case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
-        case .rate: MonotonicClock.nowNanoseconds() + Self.lead + 5_000_000
+        case .rate, .replay: MonotonicClock.nowNanoseconds() + Self.lead + 5_000_000
         }
         schedule = PointSchedule(bounds: bounds, origin: origin)
     }
 
-    /// The request to send for a claim.
-    func chained(_ claim: PointSchedule.Claim) -> ChainedRequest { PointSchedule.request(claim, prepared, requestIDPrefix) }
+    /// The request to send for a claim: the plan's (cycled), or a trace's built now.
+    func chained(_ claim: PointSchedule.Claim) -> ChainedRequest {
+        switch source {
+        case let .cycled(_, prepared):
+            return PointSchedule.request(claim, prepared, requestIDPrefix)
+        case let .traced(trace):
+            let (shape, request) = trace.build(claim.id)
+            built.shapes.withLock { $0[claim.id] = shape }
+            return ChainedRequest(request: request, requestID: requestIDPrefix + String(claim.id), tag: claim.id)
+        }
+    }
+
+    /// What request `id` asked for.
+    func shape(_ id: Int) -> RequestShape {
+        switch source {
+        case let .cycled(plan, _):
+            let p = plan[id % plan.count]
+            return RequestShape(promptTokens: p.promptTokens, exact: p.exact, maxTokens: p.maxTokens)
+        case .traced:
+            return built.shapes.withLock { $0[id] } ?? RequestShape(promptTokens: 0, exact: false, maxTokens: 0)
+        }
+    }
 
     /// What every chain calls: claim the next request now, and leave each response in the inbox.
     var hooks: ChainHooks {
@@ -121,7 +149,21 @@ struct PointExecution: Sendable {
             group.addTask {
                 var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
                 let single = ChainHooks(next: { nil }, completed: hooks.completed)
-                await arrive(&arrivals, cap: cap) { claim in await client.runChain(first: chained(claim), hooks: single, sendAt: claim.scheduled) }
+                await arrive({ arrivals.next() }, cap: cap) { claim in
+                    await client.runChain(first: chained(claim), hooks: single, sendAt: claim.scheduled)
+                }
+                inbox.push(.producerEnded)
+            }
+            return 1
+        case let .replay(speedup, cap):
+            guard case let .traced(trace) = source else { preconditionFailure("a replay point replays a trace") }
+            group.addTask {
+                var times = trace.times.makeIterator()
+                let single = ChainHooks(next: { nil }, completed: hooks.completed)
+                let origin = self.origin
+                await arrive({ times.next().map { t in origin + UInt64((speedup.map { t / $0 } ?? 0) * 1e9) } }, cap: cap) { claim in
+                    await client.runChain(first: chained(claim), hooks: single, sendAt: claim.scheduled)
+                }
                 inbox.push(.producerEnded)
             }
             return 1
@@ -155,7 +197,7 @@ struct PointExecution: Sendable {
     /// The record of request `id`, decoded from its raw response.
     func record(_ id: Int, _ raw: RawResponse) -> RequestRecord {
         let claim = schedule.claim(id)
-        let planned = plan[id % plan.count]
+        let planned = shape(id)
         var record = RequestRecord(id: id, phase: claim.isWarmup ? .warmup : .measured, scheduledNanoseconds: claim.scheduled,
                                    promptTokensPlanned: planned.promptTokens, promptTokensExact: planned.exact, maxTokens: planned.maxTokens)
         ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
@@ -167,25 +209,19 @@ struct PointExecution: Sendable {
     /// duration bound) and why it stopped.
     func result(_ records: [RequestRecord]) -> PointRun {
         let outcome = schedule.stopped ?? (reason: "request count reached", partial: false)
-        let measured = records.filter { $0.phase == .measured }
-        let (measureStart, measureDeadline) = schedule.measurement
-        let start = measured.compactMap(\.sentNanoseconds).min() ?? measureStart ?? origin
-        var end = measured.compactMap(\.completedNanoseconds).max() ?? start
-        if let measureDeadline { end = min(end, measureDeadline) }
         var offered: Double?
         if case let .rate(rate, _, _, _) = mode { offered = rate }
-        return PointRun(records: records, window: MeasurementWindow(startNanoseconds: start, endNanoseconds: end),
-                        offeredRequestsPerSecond: offered, partial: outcome.partial, stoppedBy: outcome.reason)
+        return PointRun(records: records, window: schedule.window(of: records, origin: origin), offeredRequestsPerSecond: offered,
+                        partial: outcome.partial, stoppedBy: outcome.reason)
     }
 
     /// The open loop: `lead` before each arrival, waits for a free slot under `cap` and hands the request to `send`, which
     /// readies a connection and writes it at its time; then lets the last ones finish.
-    func arrive(_ arrivals: inout ArrivalClock, cap: Int?, send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
+    func arrive(_ next: () -> UInt64?, cap: Int?, send: @escaping @Sendable (PointSchedule.Claim) async -> Void) async {
         await withTaskGroup(of: Void.self) { requests in
             var inFlight = 0
             while true {
-                let scheduled = arrivals.next()
-                guard schedule.admits(scheduled) else { break }
+                guard let scheduled = next(), schedule.admits(scheduled) else { break }
                 let now = MonotonicClock.nowNanoseconds()
                 if scheduled - Self.lead > now { try? await Task.sleep(nanoseconds: scheduled - Self.lead - now) }
                 if let cap {
@@ -198,4 +234,48 @@ struct PointExecution: Sendable {
             }
         }
     }
+}
+
+/// Where a point's requests come from.
+public enum RequestSource: Sendable {
+    /// A plan built before the point and its prepared requests, cycled when the point needs more.
+    case cycled(plan: [PlannedRequest], prepared: [PreparedRequest])
+    /// A trace's requests, each built shortly before its time (so memory holds what is in flight, not the whole trace).
+    case traced(TracedRequests)
+}
+
+/// A trace's requests for a replay point: when each is due, and how to build it.
+public struct TracedRequests: Sendable {
+    /// Seconds from the start of the replay of each request, in order.
+    public var times: [Double]
+    /// Builds request `i`: what it asks for and the request itself.
+    public var build: @Sendable (Int) -> (RequestShape, PreparedRequest)
+
+    /// Creates a traced source.
+    public init(times: [Double], build: @escaping @Sendable (Int) -> (RequestShape, PreparedRequest)) {
+        self.times = times
+        self.build = build
+    }
+}
+
+/// What a request asked for: its prompt's tokens (exact or estimated) and `max_tokens`.
+public struct RequestShape: Sendable, Equatable {
+    /// Prompt tokens.
+    public var promptTokens: Int
+    /// True when a tokenizer (or the construction of the prompt) makes `promptTokens` exact.
+    public var exact: Bool
+    /// `max_tokens`.
+    public var maxTokens: Int
+
+    /// Creates a shape.
+    public init(promptTokens: Int, exact: Bool, maxTokens: Int) {
+        self.promptTokens = promptTokens
+        self.exact = exact
+        self.maxTokens = maxTokens
+    }
+}
+
+/// The shapes of a traced point's requests as they are built (the dispatcher reads them when their responses arrive).
+final class BuiltShapes: Sendable {
+    let shapes = Mutex<[Int: RequestShape]>([:])
 }

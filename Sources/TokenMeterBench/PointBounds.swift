@@ -9,12 +9,24 @@ public enum LoadMode: Sendable, Equatable {
     case concurrency(Int)
     /// Open loop: requests arrive at `rate` per second, optionally capped in flight.
     case rate(Double, ArrivalProcess, burstiness: Double, maxConcurrency: Int?)
+    /// A trace at its recorded times divided by `speedup` (nil: as fast as `maxConcurrency` allows), optionally capped in flight.
+    case replay(speedup: Double?, maxConcurrency: Int?)
 
-    /// Short label such as `c=8` or `rate=5/s`.
+    /// Short label such as `c=8`, `rate=5/s` or `replay x10`.
     public var label: String {
         switch self {
         case let .concurrency(c): "c=\(c)"
         case let .rate(r, _, _, _): "rate=\(r.formatted(decimals: 2))/s"
+        case let .replay(speedup, cap):
+            "replay " + (speedup.map { "x\($0.formatted(decimals: 2))" } ?? "max") + (cap.map { " (≤\($0) in flight)" } ?? "")
+        }
+    }
+
+    /// Most requests (or conversations) in flight the mode allows, when it caps them.
+    public var cap: Int? {
+        switch self {
+        case let .concurrency(c): c
+        case let .rate(_, _, _, cap), let .replay(_, cap): cap
         }
     }
 }

@@ -90,6 +90,16 @@ final class PointSchedule: Sendable {
     /// When the measured requests started, and the end of a duration-bound measurement.
     var measurement: (start: UInt64?, deadline: UInt64?) { state.withLock { ($0.measureStart, $0.measureDeadline) } }
 
+    /// The measurement window of a point's records: first measured send to last measured end, cut at a duration bound.
+    func window(of records: [RequestRecord], origin: UInt64) -> MeasurementWindow {
+        let measured = records.filter { $0.phase == .measured }
+        let (measureStart, measureDeadline) = measurement
+        let start = measured.compactMap(\.sentNanoseconds).min() ?? measureStart ?? origin
+        var end = measured.compactMap(\.completedNanoseconds).max() ?? start
+        if let measureDeadline { end = min(end, measureDeadline) }
+        return MeasurementWindow(startNanoseconds: start, endNanoseconds: max(start, end))
+    }
+
     /// The request to send for `claim`: the plan is cycled, and the id goes out as `X-Request-Id`.
     static func request(_ claim: Claim, _ prepared: [PreparedRequest], _ idPrefix: String) -> ChainedRequest {
         ChainedRequest(request: prepared[claim.id % prepared.count], requestID: idPrefix + String(claim.id), tag: claim.id)

@@ -15,8 +15,22 @@ public enum TokenizeMode: String, Sendable, CaseIterable, Codable {
     case off
 }
 
+/// What a point sends: single requests, conversations that follow a program, or a trace.
+public enum WorkloadShape: Sendable {
+    /// Single requests from the plan's prompt source.
+    case requests
+    /// Sessions or tasks that follow a program (`--workload`).
+    case conversations(ConversationProgram)
+    /// A trace replayed (`--trace`): its requests at their recorded times, or its conversations as sessions.
+    case trace(Trace)
+}
+
 /// Prompts and their lengths.
 public struct WorkloadPlan: Sendable {
+    /// Single requests, conversations or a trace.
+    public var shape: WorkloadShape = .requests
+    /// Recorded times and waits (think, tool) are divided by this; nil replays as fast as the concurrency allows, with no waits.
+    public var speedup: Double? = 1
     /// Where prompts come from.
     public var source: PromptSource
     /// Input lengths.

@@ -15,8 +15,12 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The error for a key that is not among `known`, suggesting the closest known one.
     public static func unknownKey(_ key: String, known: some Collection<String>, in source: String) -> ConfigError {
-        let hint = known.min { editDistance($0, key) < editDistance($1, key) } ?? ""
-        return ConfigError(field: key, message: "unknown setting in \(source); did you mean '\(hint)'?")
+        ConfigError(field: key, message: "unknown setting in \(source); did you mean '\(closest(key, in: known) ?? "")'?")
+    }
+
+    /// The name among `known` closest to `name` (fewest edits).
+    public static func closest(_ name: String, in known: some Collection<String>) -> String? {
+        known.min { editDistance($0, name) < editDistance($1, name) }
     }
 
     /// Levenshtein distance between two strings.

@@ -49,6 +49,11 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var usageDecreased: Bool?
     /// Output tokens of the joined output text (content and reasoning) by the local tokenizer, when one was given.
     public var localOutputTokens: Int?
+    /// The conversation (a session, a task, or a trace's conversation) the request belongs to, numbered within its point;
+    /// nil for a request on its own.
+    public var conversation: Int?
+    /// Its place among the conversation's calls, 0 first (branches run in parallel share the numbering, in send order).
+    public var call: Int?
 
     /// Creates a record for a planned request.
     public init(
@@ -74,6 +79,7 @@ public struct RequestRecord: Codable, Sendable, Equatable {
         case maxTokens = "max_tokens", events, usage, finishReason = "finish_reason"
         case httpStatus = "http_status", failure = "error", connectionRetries = "connection_retries", streamed
         case usageFrames = "usage_frames", usageDecreased = "usage_decreased", localOutputTokens = "local_output_tokens"
+        case conversation, call
     }
 
     /// True when the request completed without a failure.

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import TokenMeterCore
 
@@ -9,19 +10,31 @@ public struct PreparedRequest: Sendable {
     public var uri: String
     /// Header fields (secrets included; never logged).
     public var headers: [(String, String)]
-    /// JSON body.
-    public var body: [UInt8]
+    /// The body, in the order written: one buffer, or the parts of a body assembled from pieces kept elsewhere (a
+    /// conversation's messages, encoded once and written again on every later turn without being copied).
+    public var bodyParts: [ByteBuffer]
     /// True when the response is expected as server-sent events.
     public var expectsEventStream: Bool
 
-    /// Creates a request.
+    /// Creates a request with a body of these bytes.
     public init(method: HTTPMethod = .POST, uri: String, headers: [(String, String)], body: [UInt8], expectsEventStream: Bool) {
+        self.init(method: method, uri: uri, headers: headers, bodyParts: [ByteBuffer(bytes: body)], expectsEventStream: expectsEventStream)
+    }
+
+    /// Creates a request whose body is these parts, written in order.
+    public init(method: HTTPMethod = .POST, uri: String, headers: [(String, String)], bodyParts: [ByteBuffer], expectsEventStream: Bool) {
         self.method = method
         self.uri = uri
         self.headers = headers
-        self.body = body
+        self.bodyParts = bodyParts
         self.expectsEventStream = expectsEventStream
     }
+
+    /// Bytes of the body.
+    public var bodyLength: Int { bodyParts.reduce(0) { $0 + $1.readableBytes } }
+
+    /// The body as one array of bytes (for tests and logs; sending writes the parts).
+    public var body: [UInt8] { bodyParts.flatMap { Array($0.readableBytesView) } }
 }
 
 /// Timeouts of one exchange.

@@ -49,12 +49,11 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
         for (name, value) in request.headers { head.headers.add(name: name, value: value) }
         if let requestID { head.headers.replaceOrAdd(name: "X-Request-Id", value: requestID) }
-        head.headers.replaceOrAdd(name: "Content-Length", value: String(request.body.count))
-        var body = context.channel.allocator.buffer(capacity: request.body.count)
-        body.writeBytes(request.body)
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(request.bodyLength))
         state.requestSent(settings: settings, now: MonotonicClock.nowNanoseconds())
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        // The parts are written as they are: NIO hands them to the socket without copying them into one buffer.
+        for part in request.bodyParts where part.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 

@@ -69,10 +69,11 @@ public final class StreamingHTTPClient: Sendable {
     /// Sends a request and collects its response; transport failures come back in `failure`, never thrown.
     ///
     /// `requestID`, when given, goes out as `X-Request-Id` so a server's log can be matched to the record.
-    public func execute(_ request: PreparedRequest, requestID: String? = nil) async -> RawResponse {
+    /// With `sendAt` (monotonic ns) its connection is readied at once and the request written at that time (see `runChain`).
+    public func execute(_ request: PreparedRequest, requestID: String? = nil, sendAt: UInt64? = nil) async -> RawResponse {
         let box = ResponseBox()
         await runChain(first: ChainedRequest(request: request, requestID: requestID, tag: 0),
-                       hooks: ChainHooks(next: { nil }, completed: { _, response in box.store(response) }))
+                       hooks: ChainHooks(next: { nil }, completed: { _, response in box.store(response) }), sendAt: sendAt)
         return box.load()
     }
 

@@ -58,7 +58,13 @@ public enum RequestBuilder {
                 members.append(("messages", .array(m)))
             }
         }
-        members.append(("max_tokens", .number(Double(maxTokens))))
+        let body = JSONValue.object(members + generationMembers(maxTokens: maxTokens, options: options))
+        return options.extraBody.map { body.merging($0) } ?? body
+    }
+
+    /// The body's members after the prompt: lengths, streaming and the engine hints.
+    static func generationMembers(maxTokens: Int, options: RequestOptions) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = [("max_tokens", .number(Double(maxTokens)))]
         if options.api == .chat { members.append(("max_completion_tokens", .number(Double(maxTokens)))) }
         members.append(("stream", .bool(options.stream)))
         if options.stream {
@@ -68,13 +74,16 @@ public enum RequestBuilder {
         }
         if options.ignoreEOS { members.append(("ignore_eos", .bool(true))) }
         if options.minTokens { members.append(("min_tokens", .number(Double(maxTokens)))) }
-        let body = JSONValue.object(members)
-        return options.extraBody.map { body.merging($0) } ?? body
+        return members
     }
 
-    /// The full request for a prompt against an endpoint.
-    public static func request(prompt: PromptContent, maxTokens: Int, options: RequestOptions, address: EndpointAddress) -> PreparedRequest {
-        let route = options.api == .completions ? "completions" : "chat/completions"
+    /// The route of the API.
+    static func route(_ options: RequestOptions, _ address: EndpointAddress) -> String {
+        address.path(options.api == .completions ? "completions" : "chat/completions")
+    }
+
+    /// The header fields of every request.
+    static func headers(_ options: RequestOptions, _ address: EndpointAddress) -> [(String, String)] {
         var headers: [(String, String)] = [
             ("Host", "\(address.host):\(address.port)"),
             ("Content-Type", "application/json"),
@@ -82,7 +91,13 @@ public enum RequestBuilder {
             ("User-Agent", "tokenmeter/\(ToolInfo.version)"),
         ]
         headers.append(contentsOf: options.headers)
+        return headers
+    }
+
+    /// The full request for a prompt against an endpoint.
+    public static func request(prompt: PromptContent, maxTokens: Int, options: RequestOptions, address: EndpointAddress) -> PreparedRequest {
         let text = body(prompt: prompt, maxTokens: maxTokens, options: options).serialized
-        return PreparedRequest(uri: address.path(route), headers: headers, body: Array(text.utf8), expectsEventStream: options.stream)
+        return PreparedRequest(uri: route(options, address), headers: headers(options, address), body: Array(text.utf8),
+                               expectsEventStream: options.stream)
     }
 }

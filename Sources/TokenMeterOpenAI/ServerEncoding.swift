@@ -30,9 +30,10 @@ public enum ServerEncoding {
     /// The end of an event stream.
     public static let done = "data: [DONE]\n\n"
 
-    /// The `usage` object.
-    public static func usage(prompt: Int, completion: Int) -> String {
-        "{\"prompt_tokens\":\(prompt),\"completion_tokens\":\(completion),\"total_tokens\":\(prompt + completion)}"
+    /// The `usage` object; with `cached`, the prompt tokens a prefix cache served in `prompt_tokens_details` (as vLLM does).
+    public static func usage(prompt: Int, completion: Int, cached: Int? = nil) -> String {
+        let details = cached.map { ",\"prompt_tokens_details\":{\"cached_tokens\":\($0)}" } ?? ""
+        return "{\"prompt_tokens\":\(prompt),\"completion_tokens\":\(completion),\"total_tokens\":\(prompt + completion)\(details)}"
     }
 
     /// The SSE frames of one token: for chat, the role chunk before the first; `finish` on the last; usage in the chunk when

@@ -18,13 +18,17 @@ public final class ResultFiles: Sendable {
     }
 
     /// Appends a point's header and request lines to the timeline.
-    public func appendTimeline(header: TimelinePointHeader, records: [RequestRecord]) throws {
+    public func appendTimeline(header: TimelinePointHeader, records: [RequestRecord], conversations: [ConversationRecord] = []) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(header)
         data.append(0x0A)
         for record in records {
             data.append(try encoder.encode(TimelineRequestLine(point: header.point, record: record)))
+            data.append(0x0A)
+        }
+        for conversation in conversations {
+            data.append(try encoder.encode(TimelineConversationLine(point: header.point, record: conversation)))
             data.append(0x0A)
         }
         let handle = try FileHandle(forWritingTo: timelineURL)

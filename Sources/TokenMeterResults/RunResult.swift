@@ -73,6 +73,10 @@ public struct PointResult: Codable, Sendable, Equatable {
     public var energy: MeasuredEnergy?
     /// The point's tokens counted by usage, the local tokenizer and the server's counters.
     public var tokens: TokenReconciliation?
+    /// Its sessions or tasks, per conversation and per turn, when the workload has them.
+    public var conversations: ConversationSummary?
+    /// The trace it replayed and that trace's own prefix reuse, when it replayed one.
+    public var trace: TraceSummary?
 
     /// Creates a point.
     public init(index: Int, label: String, concurrency: Int?, rate: Double?, arrival: ArrivalProcess?, maxConcurrency: Int?,
@@ -97,6 +101,7 @@ public struct PointResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case index, label, concurrency, rate, arrival, maxConcurrency = "max_concurrency", window, metrics, partial
         case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics", energy, tokens = "token_reconciliation"
+        case conversations, trace
     }
 }
 

@@ -44,6 +44,22 @@ public struct TimelineRequestLine: Codable, Sendable {
     public var record: RequestRecord
 }
 
+/// One conversation line of a timeline file.
+public struct TimelineConversationLine: Codable, Sendable {
+    /// Always `conversation`.
+    public var type: String = "conversation"
+    /// Point index.
+    public var point: Int
+    /// The conversation.
+    public var record: ConversationRecord
+
+    /// Creates a line.
+    public init(point: Int, record: ConversationRecord) {
+        self.point = point
+        self.record = record
+    }
+}
+
 /// Reads a timeline file back into points of records, for recomputing metrics.
 public enum TimelineReader {
     /// One point of a timeline: its header and records.
@@ -52,6 +68,8 @@ public enum TimelineReader {
         public var header: TimelinePointHeader
         /// Records in file order.
         public var records: [RequestRecord]
+        /// Conversations in file order (sessions, tasks).
+        public var conversations: [ConversationRecord] = []
     }
 
     /// Reads every point; a bad line is an error that names its number.
@@ -68,6 +86,13 @@ public enum TimelineReader {
             do {
                 if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
                     points.append(Point(header: header, records: []))
+                    continue
+                }
+                if let line = try? decoder.decode(TimelineConversationLine.self, from: bytes), line.type == "conversation" {
+                    guard let i = points.lastIndex(where: { $0.header.point == line.point }) else {
+                        throw ConfigError(field: "timeline", message: "conversation before its point header")
+                    }
+                    points[i].conversations.append(line.record)
                     continue
                 }
                 let request = try decoder.decode(TimelineRequestLine.self, from: bytes)

@@ -18,6 +18,11 @@ final class Sequence {
     let keepAlive: Bool
     let channel: any Channel
     let arrival: UInt64
+    /// The prompt's token ids, kept when the target has a prefix cache.
+    let promptIDs: [UInt32]
+    let prompt: String?
+    /// Prompt tokens the prefix cache served; nil when the target has none.
+    var cachedTokens: Int?
     var generated = 0
     var done = false
     var text = ""
@@ -39,9 +44,11 @@ final class Sequence {
         self.keepAlive = keepAlive
         self.channel = channel
         arrival = MonotonicClock.nowNanoseconds()
+        promptIDs = request.promptIDs
+        prompt = request.prompt
     }
 
-    var usage: String { ServerEncoding.usage(prompt: promptTokens, completion: generated) }
+    var usage: String { ServerEncoding.usage(prompt: promptTokens, completion: generated, cached: cachedTokens) }
 }
 
 /// The simulated engine on a real clock: the model's `ContinuousBatchingScheduler` plans each step, one timer per step
@@ -61,12 +68,15 @@ final class EngineLoop {
     private(set) var stepsTotal = 0
     private(set) var faultsInjected = 0
     private(set) var groundTruth: [GroundTruthRecord] = []
+    /// The simulated prefix cache, when the target has one.
+    private(set) var prefixCache: PrefixCache?
     private let created = Int(MonotonicClock.nowNanoseconds() / 1_000_000_000)
 
     init(loop: any EventLoop, configuration: TargetConfiguration) {
         self.loop = loop
         self.configuration = configuration
         scheduler = ContinuousBatchingScheduler(limits: configuration.limits)
+        prefixCache = configuration.prefixCache
         rng = configuration.seed | 1
     }
 
@@ -91,7 +101,10 @@ final class EngineLoop {
             if !sequence.keepAlive { head.headers.add(name: "Connection", value: "close") }
             sequence.channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
         }
-        scheduler.arrive(sequence, promptTokens: sequence.promptTokens, maxTokens: sequence.maxTokens)
+        let blockTokens = configuration.prefixBlockTokens
+        let cached = prefixCache?.lookUp(PrefixCache.blockHashes(sequence.promptIDs, blockTokens: blockTokens), promptTokens: sequence.promptTokens)
+        sequence.cachedTokens = cached
+        scheduler.arrive(sequence, promptTokens: sequence.promptTokens, maxTokens: sequence.maxTokens, cachedTokens: cached ?? 0)
         stepIfIdle()
     }
 
@@ -129,9 +142,16 @@ final class EngineLoop {
     /// Marks a sequence done (the scheduler no longer holds it) and logs its ground truth.
     private func end(_ sequence: Sequence, aborted: Bool) {
         sequence.done = true
+        if !aborted, prefixCache != nil {
+            // A finished sequence's output blocks join its prompt's, so the next turn that resends the answer finds them.
+            let ids = WordTokenizer.vocabularyIDs
+            let output = (0..<sequence.generated).map { ids[($0 + 1 + sequence.completion.number) % ids.count] }
+            prefixCache?.hold(PrefixCache.blockHashes(sequence.promptIDs + output, blockTokens: configuration.prefixBlockTokens))
+        }
         guard configuration.recordGroundTruth else { return }
         groundTruth.append(GroundTruthRecord(requestID: sequence.requestID, arrivalNanoseconds: sequence.arrival,
-                                             tokenNanoseconds: sequence.tokenTimes, promptTokens: sequence.promptTokens, aborted: aborted))
+                                             tokenNanoseconds: sequence.tokenTimes, promptTokens: sequence.promptTokens,
+                                             cachedTokens: sequence.cachedTokens ?? 0, aborted: aborted, prompt: sequence.prompt))
     }
 
     private func nextRandom() -> Double {
@@ -151,7 +171,7 @@ final class EngineLoop {
         }
         s.generated += 1
         generationTokensTotal += 1
-        let word = WordTokenizer.vocabulary[(s.generated + s.completion.number) % WordTokenizer.vocabulary.count]
+        let word = word(s, s.generated)
         let finish = finishReason(s)
         if s.stream {
             writeToken(word, of: s, finish: finish)
@@ -168,6 +188,11 @@ final class EngineLoop {
         if !leftTheBatch { _ = scheduler.remove { $0 === s } }  // stopped early (end of sequence)
         end(s, aborted: false)
         if !s.keepAlive { s.channel.close(promise: nil) }
+    }
+
+    /// The word a sequence generates as its `k`-th token.
+    private func word(_ s: Sequence, _ k: Int) -> String {
+        WordTokenizer.vocabulary[(k + s.completion.number) % WordTokenizer.vocabulary.count]
     }
 
     /// `length` at `max_tokens`, `stop` on a drawn end of sequence once `min_tokens` are out, else nil.

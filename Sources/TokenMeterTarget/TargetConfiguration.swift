@@ -25,6 +25,12 @@ public struct TargetConfiguration: Sendable {
     public var maxRequestBytes: Int
     /// Faults to inject into generation requests.
     public var faults: FaultPlan
+    /// Tokens the simulated prefix cache holds (0: no prefix cache).
+    public var prefixCacheTokens: Int
+    /// Tokens per prefix-cache block.
+    public var prefixBlockTokens: Int
+    /// Also keep each request's prompt text in the ground-truth log (for tests that check what was sent).
+    public var recordPrompts: Bool
 
     /// The model name the target reports by default.
     public static let defaultModelName = "tokenmeter-reference"
@@ -34,7 +40,8 @@ public struct TargetConfiguration: Sendable {
     /// Creates a configuration with defaults suited to a laptop-sized benchmark.
     public init(host: String = "127.0.0.1", port: Int = 0, modelName: String = defaultModelName, limits: BatchLimits = .default,
                 timing: any StepTiming = ParametricStepTime.default, eosProbability: Double = 0, recordGroundTruth: Bool = false,
-                groundTruthPath: String? = nil, seed: UInt64 = 1, maxRequestBytes: Int = 32 << 20, faults: FaultPlan = FaultPlan()) {
+                groundTruthPath: String? = nil, seed: UInt64 = 1, maxRequestBytes: Int = 32 << 20, faults: FaultPlan = FaultPlan(),
+                prefixCacheTokens: Int = BatchLimits.default.kvCapacityTokens, prefixBlockTokens: Int = 16, recordPrompts: Bool = false) {
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -46,6 +53,14 @@ public struct TargetConfiguration: Sendable {
         self.seed = seed
         self.maxRequestBytes = maxRequestBytes
         self.faults = faults
+        self.prefixCacheTokens = max(0, prefixCacheTokens)
+        self.prefixBlockTokens = max(1, prefixBlockTokens)
+        self.recordPrompts = recordPrompts
+    }
+
+    /// The prefix cache it starts with, nil when off.
+    var prefixCache: PrefixCache? {
+        prefixCacheTokens > 0 ? PrefixCache(blockTokens: prefixBlockTokens, capacityTokens: prefixCacheTokens) : nil
     }
 }
 
@@ -59,11 +74,15 @@ public struct GroundTruthRecord: Codable, Sendable, Equatable {
     public var tokenNanoseconds: [UInt64]
     /// Prompt tokens the target counted.
     public var promptTokens: Int
+    /// Of those, tokens its prefix cache served.
+    public var cachedTokens: Int
     /// Whether the client went away before the end.
     public var aborted: Bool
+    /// The prompt's text as the target read it (chat messages' contents joined by newlines), when prompts are recorded.
+    public var prompt: String?
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id", arrivalNanoseconds = "t_arrival_ns", tokenNanoseconds = "t_token_ns"
-        case promptTokens = "prompt_tokens", aborted
+        case promptTokens = "prompt_tokens", cachedTokens = "cached_tokens", aborted, prompt
     }
 }

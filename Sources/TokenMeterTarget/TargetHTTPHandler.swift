@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import TokenMeterCore
+import TokenMeterModel
 import TokenMeterOpenAI
 
 /// What a generation request asks for, read from its JSON body.
@@ -14,9 +15,13 @@ struct GenerateRequest {
     var stream: Bool
     var includeUsage: Bool
     var continuousUsage: Bool
+    /// The prompt's token ids, kept when the target has a prefix cache.
+    var promptIDs: [UInt32] = []
+    /// The prompt's text, kept when the target records prompts.
+    var prompt: String?
 
     /// Reads a `/v1/completions` or `/v1/chat/completions` body; the error message says what is wrong with it.
-    static func parse(_ json: JSONValue, chat: Bool) -> Result<GenerateRequest, TargetError> {
+    static func parse(_ json: JSONValue, chat: Bool, configuration: TargetConfiguration) -> Result<GenerateRequest, TargetError> {
         let promptText: String
         if chat {
             guard let text = TargetHTTPHandler.messagesText(json["messages"]) else {
@@ -30,11 +35,16 @@ struct GenerateRequest {
         let maxTokens = json["max_completion_tokens"]?.intValue ?? json["max_tokens"]?.intValue ?? (chat ? 256 : 16)
         guard maxTokens >= 1 else { return .failure(TargetError("max_tokens must be at least 1")) }
         let options = json["stream_options"]
-        return .success(GenerateRequest(
+        var request = GenerateRequest(
             chat: chat, model: json["model"]?.stringValue, promptTokens: WordTokenizer.count(promptText), maxTokens: maxTokens,
             minTokens: json["min_tokens"]?.intValue ?? 0, ignoreEOS: json["ignore_eos"]?.boolValue ?? false,
             stream: json["stream"]?.boolValue ?? false, includeUsage: options?["include_usage"]?.boolValue ?? false,
-            continuousUsage: options?["continuous_usage_stats"]?.boolValue ?? false))
+            continuousUsage: options?["continuous_usage_stats"]?.boolValue ?? false)
+        if configuration.prefixCacheTokens > 0 {
+            request.promptIDs = WordTokenizer.ids(promptText).map(UInt32.init)
+        }
+        if configuration.recordPrompts { request.prompt = promptText }
+        return .success(request)
     }
 }
 
@@ -142,7 +152,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
     private func generate(_ head: HTTPRequestHead, chat: Bool, channel: any Channel, keepAlive: Bool) {
         guard let json = parseBody(channel: channel, keepAlive: keepAlive) else { return }
         let request: GenerateRequest
-        switch GenerateRequest.parse(json, chat: chat) {
+        switch GenerateRequest.parse(json, chat: chat, configuration: configuration) {
         case let .success(parsed): request = parsed
         case let .failure(error):
             Self.respond(channel: channel, status: .badRequest, body: ServerEncoding.error(error.message), keepAlive: keepAlive)
@@ -203,6 +213,10 @@ final class TargetHTTPHandler: ChannelInboundHandler {
             + metric("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", Double(engine.generationTokensTotal))
             + metric("vllm:request_success_total", "counter", "Count of successfully processed requests.", Double(engine.successTotal))
             + metric("vllm:num_preemptions_total", "counter", "Cumulative number of preemptions.", Double(engine.preemptions))
+            + (engine.prefixCache.map { cache in
+                metric("vllm:prefix_cache_queries_total", "counter", "Prefix-cache queries, in prompt tokens.", Double(cache.queriedTokens))
+                    + metric("vllm:prefix_cache_hits_total", "counter", "Prefix-cache hits, in prompt tokens.", Double(cache.hitTokens))
+            } ?? "")
             + metric("tokenmeter_target_steps_total", "counter", "Engine steps executed.", Double(engine.stepsTotal))
             + metric("tokenmeter_target_aborted_total", "counter", "Requests whose client went away.", Double(engine.abortedTotal))
             + metric("tokenmeter_target_faults_total", "counter", "Faults injected on purpose.", Double(engine.faultsInjected))

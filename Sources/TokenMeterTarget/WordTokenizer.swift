@@ -24,6 +24,9 @@ public enum WordTokenizer {
         }
     }
 
+    /// The token ids of `vocabulary`'s words, in order.
+    static let vocabularyIDs: [UInt32] = vocabulary.map { UInt32(ids($0)[0]) }
+
     /// The words the target generates, in turn.
     static let vocabulary: [String] = [
         " the", " model", " serves", " tokens", " at", " a", " steady", " rate", " and", " each", " step", " adds", " one",

@@ -54,9 +54,11 @@ import Glibc
 @inline(__always) func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
 @inline(__always) func Foundation_cos(_ x: Double) -> Double { Glibc.cos(x) }
 @inline(__always) func Foundation_pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+@inline(__always) func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
 #else
 import Foundation
 @inline(__always) func Foundation_log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) func Foundation_cos(_ x: Double) -> Double { Foundation.cos(x) }
 @inline(__always) func Foundation_pow(_ x: Double, _ y: Double) -> Double { Foundation.pow(x, y) }
+@inline(__always) func Foundation_exp(_ x: Double) -> Double { Foundation.exp(x) }
 #endif

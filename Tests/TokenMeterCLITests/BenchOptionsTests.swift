@@ -125,10 +125,50 @@ import TokenMeterWorkloads
         ("ramp-up", "rate: 5\nramp-up: 2s"),
         ("ramp-up", "ramp-up: soon"),
         ("ramp-up", "max-point-duration: 10s\nramp-up: 20s"),
+        ("turns", "turns: 3"),
+        ("context-limit", "context-limit: 100"),
+        ("trace-offset", "trace-offset: 10s"),
+        ("trace-format", "trace: /nonexistent/trace.jsonl"),
+        ("workload", "workload: no-such-workload"),
+        ("workload", "workload: chat\ntrace: /nonexistent/trace.jsonl\ntrace-format: mooncake"),
+        ("sessions", "sessions: [2]"),
+        ("session-count", "session-count: 3"),
+        ("turns", "workload: chat\nturns: 0"),
+        ("context-limit", "workload: chat\ncontext-limit: 4"),
+        ("speedup", "workload: chat\nspeedup: fast"),
+        ("dataset", "workload: chat\ndataset: x.jsonl"),
+        ("sessions", "workload: chat\nsessions: [2]\nconcurrency: [2]"),
+        ("trace", "trace: /nonexistent/trace.jsonl\ntrace-format: mooncake"),
+        ("speedup", "trace: \(Self.mooncake)\ntrace-format: mooncake\nspeedup: max"),
+        ("trace", "trace: \(Self.mooncake)\ntrace-format: mooncake\nconcurrency: [2]"),
+        ("requests", "trace: \(Self.mooncake)\ntrace-format: mooncake\nrequests: 3"),
     ])
     func planValidationNamesTheBadField(field: String, yaml: String) throws {
         let error = try #require(throws: ConfigError.self) { try BenchArguments.plan(yaml: yaml, url: url) }
         #expect(error.field == field, "\(error)")
+    }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TokenMeterWorkloadsTests/Fixtures")
+    static let mooncake = fixtures.appendingPathComponent("mooncake.jsonl").path
+
+    @Test func conversationsAndTracesSetTheirOwnPoints() throws {
+        func modes(_ arguments: [String]) throws -> [LoadMode] { try BenchArguments.plan(["--url", url] + arguments).plan.load.modes }
+        #expect(try modes(["--workload", "chat"]) == [.concurrency(4)])
+        #expect(try modes(["--workload", "agentic-coding", "--sessions", "2,8"]) == [.concurrency(2), .concurrency(8)])
+        #expect(try modes(["--workload", "rag", "--rate", "0.5"]) == [.rate(0.5, .poisson, burstiness: 1, maxConcurrency: nil)])
+        #expect(try modes(["--trace", Self.mooncake, "--trace-format", "mooncake", "--speedup", "10"]) == [.replay(speedup: 10, maxConcurrency: nil)])
+        #expect(try modes(["--trace", Self.mooncake, "--trace-format", "mooncake", "--speedup", "max", "--max-concurrency", "8"])
+            == [.replay(speedup: nil, maxConcurrency: 8)])
+        let weka = Self.fixtures.appendingPathComponent("weka").path
+        #expect(try modes(["--trace", weka, "--trace-format", "weka"]) == [.concurrency(2)])
+        let plan = try BenchArguments.plan(["--url", url, "--workload", "chat", "--turns", "6", "--session-count", "9"]).plan
+        #expect(plan.load.conversations == 9 && plan.load.conversationBounds(for: .concurrency(4)).measuredRequests == 9)
+        guard case let .conversations(program) = plan.workload.shape, case let .loop(count, _, _) = program.steps[0] else {
+            Issue.record("a chat program")
+            return
+        }
+        #expect(count == .fixed(6))
     }
 
     @Test func defaultsScaleWithConcurrency() throws {

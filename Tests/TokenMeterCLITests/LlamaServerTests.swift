@@ -24,6 +24,35 @@ import TokenMeterTestSupport
         return (result, timeline, server)
     }
 
+    @Test func multiTurnSessionsShowTheServersOwnCachedTokens() async throws {
+        let workload = scratch().appendingPathExtension("yaml")
+        try """
+            name: tiny-chat
+            kind: session
+            system: 40
+            steps:
+              - loop:
+                  count: 3
+                  steps:
+                    - user: 20
+                    - llm: 8
+            """.write(to: workload, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: workload) }
+        let (result, timeline, _) = try await bench(["--workload", workload.path, "--sessions", "2", "--session-count", "2", "--api", "chat"])
+        let records = timeline[0].records
+        #expect(records.count == 6 && records.allSatisfy(\.succeeded))
+        let summary = try #require(result.points.first?.conversations)
+        #expect(summary.completed == 2 && summary.turns.count == 3)
+        #expect(summary.turns[2].meanPromptTokens > summary.turns[0].meanPromptTokens, "each turn resends the history")
+        if records.contains(where: { $0.usage?.cachedPromptTokens != nil }) {
+            // This llama.cpp reports its cached tokens: every later turn finds the earlier ones in its slot.
+            #expect(records.filter { $0.call! > 0 }.allSatisfy { ($0.usage?.cachedPromptTokens ?? 0) > 0 })
+            #expect((summary.turns[2].meanCachedTokens ?? 0) >= summary.turns[0].meanPromptTokens)
+        } else {
+            #expect(result.points[0].warnings.contains { $0.hasPrefix("the server reported no cached prompt tokens") })
+        }
+    }
+
     @Test func aStreamedCompletionsSweepLosesNoRequestAndCountsTokensThreeWays() async throws {
         let tokenizer = try #require(ProcessInfo.processInfo.environment["TOKENMETER_LLAMA_TOKENIZER"], "run scripts/llama-server (scripts/test does)")
         let (result, timeline, _) = try await bench(["--concurrency", "1,4", "--requests", "16", "--isl", "48", "--osl", "16",

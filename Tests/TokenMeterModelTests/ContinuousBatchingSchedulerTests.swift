@@ -112,3 +112,20 @@ import TokenMeterModel
         #expect(!s.stepInFlight)
     }
 }
+
+@Suite struct SchedulerPrefixCacheTests {
+    @Test func cachedTokensAreHeldButNotPrefilled() throws {
+        var s = ContinuousBatchingScheduler<Int>(limits: BatchLimits(maxRunning: 4, prefillTokensPerStep: 100, kvCapacityTokens: 10_000))
+        s.arrive(1, promptTokens: 1000, maxTokens: 2, cachedTokens: 960)
+        let planned = s.nextStep()
+        let step = try #require(planned)
+        #expect(step.shape.prefillTokens == 40, "only the uncached 40 tokens are computed")
+        #expect(s.kvTokensInUse == 1000, "the cached blocks' KV is held too")
+        let emitted = s.finish(step)
+        #expect(emitted.count == 1, "the first token comes at the end of the one prefill step")
+        s.arrive(2, promptTokens: 10, maxTokens: 1, cachedTokens: 10)
+        let again = s.nextStep()
+        let next = try #require(again)
+        #expect(next.shape.prefillTokens == 1, "at least one token is always computed")
+    }
+}

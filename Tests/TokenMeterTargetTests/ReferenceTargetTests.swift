@@ -76,7 +76,7 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             let r = await stream(client, maxTokens: 12)
             #expect(r.succeeded)
             #expect(r.tokenEvents.count == 12)
-            #expect(r.usage == Usage(promptTokens: 4, completionTokens: 12))
+            #expect(r.usage == Usage(promptTokens: 4, completionTokens: 12, cachedPromptTokens: 0))
             #expect(r.finishReason == "length")
         }
     }
@@ -135,6 +135,36 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
             #expect(text.contains(#"vllm:generation_tokens_total{model_name="tokenmeter-reference"} 10.0"#))
             #expect(text.contains(#"vllm:request_success_total{model_name="tokenmeter-reference"} 2.0"#))
             #expect(text.contains("# TYPE vllm:num_requests_running gauge"))
+            #expect(text.contains(#"vllm:prefix_cache_queries_total{model_name="tokenmeter-reference"} 5.0"#))
+        }
+    }
+
+    @Test func aRepeatedPrefixIsServedFromTheCacheAndCostsNoPrefill() async throws {
+        // 2 ms per prefilled token, nothing else: a prompt's TTFT is its prefill.
+        let model = ParametricStepTime(fixedMilliseconds: 0, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 2000)
+        let configuration = TargetConfiguration(timing: model, recordGroundTruth: true, prefixBlockTokens: 4, recordPrompts: true)
+        try await withTarget(configuration) { target, client in
+            let words = (0..<40).map { "w\($0)" }
+            let first = await stream(client, prompt: words.joined(separator: " "), maxTokens: 1, requestID: "first")
+            let second = await stream(client, prompt: (words + ["x", "y"]).joined(separator: " "), maxTokens: 1, requestID: "second")
+            let other = await stream(client, prompt: (["z"] + words).joined(separator: " "), maxTokens: 1, requestID: "other")
+            #expect(first.usage?.cachedPromptTokens == 0)
+            #expect(second.usage?.cachedPromptTokens == 40, "all 10 of the first prompt's blocks")
+            #expect(other.usage?.cachedPromptTokens == 0, "a different first word changes every block after it")
+            let truth = Dictionary(uniqueKeysWithValues: await target.groundTruth().map { ($0.requestID, $0) })
+            #expect(truth["second"]?.cachedTokens == 40 && truth["second"]?.prompt == (words + ["x", "y"]).joined(separator: " "))
+            func ttft(_ id: String) -> Double { Double(truth[id]!.tokenNanoseconds[0] - truth[id]!.arrivalNanoseconds) / 1e6 }
+            #expect(ttft("first") > 75, "40 tokens prefilled: 80 ms")
+            #expect(ttft("second") < 40, "2 tokens prefilled: 4 ms (the rest was cached)")
+            let text = String(decoding: await call(client, "/metrics", method: .GET).body, as: UTF8.self)
+            #expect(text.contains(#"vllm:prefix_cache_hits_total{model_name="tokenmeter-reference"} 40.0"#))
+        }
+    }
+
+    @Test func withoutAPrefixCacheUsageSaysNothingOfCachedTokens() async throws {
+        try await withTarget(TargetConfiguration(prefixCacheTokens: 0)) { _, client in
+            let r = await stream(client, maxTokens: 2)
+            #expect(r.usage == Usage(promptTokens: 4, completionTokens: 2))
         }
     }
 

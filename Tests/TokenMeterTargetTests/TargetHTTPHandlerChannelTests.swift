@@ -83,7 +83,7 @@ import TokenMeterModel
         loop.advanceTime(by: .milliseconds(21))
         let rest = try written(channel)
         #expect(rest.body.contains("\"finish_reason\":\"length\""))
-        #expect(rest.body.contains("\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":3,\"total_tokens\":6}"))
+        #expect(rest.body.contains("\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":3,\"total_tokens\":6,\"prompt_tokens_details\":{\"cached_tokens\":0}}"))
         #expect(rest.body.hasSuffix("data: [DONE]\n\n") && rest.ended)
     }
 

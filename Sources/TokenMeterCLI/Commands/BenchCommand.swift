@@ -34,7 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
     /// The plan, every option checked; the built-in target's address stands in for a missing `--url` until it runs.
     func plan(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BenchPlan {
         let endpoint = try self.endpoint.resolve(url: "http://127.0.0.1:1/v1", environment: environment)
-        return BenchPlan(endpoint: endpoint, load: try load.resolve(), workload: try workload.resolve(api: endpoint.api),
+        let workload = try self.workload.resolve(api: endpoint.api, seed: UInt64(bitPattern: Int64(load.seed)))
+        return BenchPlan(endpoint: endpoint, load: try load.resolve(for: workload), workload: workload,
                          telemetry: try telemetry.resolve(), gpus: try runOptions.gpus.count(), objective: try runOptions.slo.objective())
     }
 

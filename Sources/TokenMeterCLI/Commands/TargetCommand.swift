@@ -27,6 +27,10 @@ struct TargetCommand: AsyncParsableCommand {
     @Option(help: "Multiplier on every step time (0.1 = ten times faster).") var timeScale = 1.0
     @Option(help: "Chance per token of stopping early when a request does not set ignore_eos.") var eosProbability = 0.0
     @Option(help: "Write a JSONL log of when every token was flushed to its socket, on exit.") var groundTruth: String?
+    @Flag(help: "Also keep each request's prompt text in the ground-truth log.") var groundTruthPrompts = false
+    @Option(help: "Tokens the simulated prefix cache holds, least recently used evicted first (0: no prefix cache).")
+    var prefixCacheTokens = BatchLimits.default.kvCapacityTokens
+    @Option(help: "Tokens per prefix-cache block (vLLM's block size).") var prefixBlockTokens = 16
     @OptionGroup(title: "Step times from the performance model (instead of the --step-* parameters)") var model: ModelOption
     @OptionGroup var gpu: GPUOption
     @OptionGroup var gpus: GPUCountOption
@@ -42,6 +46,8 @@ struct TargetCommand: AsyncParsableCommand {
         if let kvCapacityTokens, kvCapacityTokens < 1 { throw ValidationError("--kv-capacity-tokens must be at least 1") }
         guard timeScale >= 0 else { throw ValidationError("--time-scale must not be negative") }
         guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
+        guard prefixCacheTokens >= 0 else { throw ValidationError("--prefix-cache-tokens must not be negative") }
+        guard (1...65536).contains(prefixBlockTokens) else { throw ValidationError("--prefix-block-tokens must be 1...65536") }
     }
 
     /// The roofline model of `--model` on `--gpu`, when asked for.
@@ -74,7 +80,8 @@ struct TargetCommand: AsyncParsableCommand {
         let host = listen.host, port = try listen.port(default: 8000)
         let configuration = TargetConfiguration(
             host: host, port: port, modelName: modelName, limits: limits, timing: timing, eosProbability: eosProbability, groundTruthPath: groundTruth,
-            faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan())
+            faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan(),
+            prefixCacheTokens: prefixCacheTokens, prefixBlockTokens: prefixBlockTokens, recordPrompts: groundTruthPrompts)
         let target: ReferenceTarget
         do {
             target = try await ReferenceTarget.start(configuration)

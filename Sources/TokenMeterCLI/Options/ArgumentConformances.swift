@@ -3,10 +3,12 @@ import TokenMeterBench
 import TokenMeterOpenAI
 import TokenMeterReport
 import TokenMeterResults
+import TokenMeterWorkloads
 
 extension APIKind: ExpressibleByArgument {}
 extension ArrivalProcess: ExpressibleByArgument {}
 extension DrainRule: ExpressibleByArgument {}
 extension TokenizeMode: ExpressibleByArgument {}
+extension TraceFormat: ExpressibleByArgument {}
 extension Exporter.Format: ExpressibleByArgument {}
 extension Importer.Format: ExpressibleByArgument {}

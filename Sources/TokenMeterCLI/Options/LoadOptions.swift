@@ -2,6 +2,7 @@ import ArgumentParser
 import TokenMeterBench
 import TokenMeterCore
 import TokenMeterResults
+import TokenMeterWorkloads
 
 /// The sweep `bench` runs, and the bounds of each point.
 struct LoadOptions: ParsableArguments {
@@ -18,9 +19,67 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Hard limit on one point, warm-up and drain included, e.g. 10m.") var maxPointDuration = "10m"
     @Option(help: "Closed loop: spread the slots' first requests evenly over this long, e.g. 2s (default: all at once).") var rampUp: String?
     @Option(help: "Seed of prompts, lengths and arrivals.") var seed = 42
+    @Option(help: "With --workload or a trace of conversations: users to sweep, each running one conversation after another, e.g. 4,16.")
+    var sessions: CommaList<Int>?
+    @Option(help: "With --workload: measured conversations per point (default two per user, or 10 s of arrivals; at least 4).")
+    var sessionCount: Int?
+
+    /// The load plan of a workload, every bound checked.
+    func resolve(for workload: WorkloadPlan) throws(ConfigError) -> LoadPlan {
+        var plan = try resolve(modes: try modes(for: workload))
+        if let n = sessionCount {
+            guard n >= 1 else { throw ConfigError(field: "session-count", message: "must be at least 1") }
+            guard case .conversations = workload.shape else { throw ConfigError(field: "session-count", message: "only applies with --workload") }
+            plan.conversations = n
+        }
+        if case .trace = workload.shape, requests != nil {
+            throw ConfigError(field: "requests", message: "a trace replays its own requests; cut it with --trace-max-requests")
+        }
+        return plan
+    }
+
+    /// The points of a workload: conversations swept by users (or arriving at a rate), a trace at its recorded times.
+    func modes(for workload: WorkloadPlan) throws(ConfigError) -> [LoadMode] {
+        let users = try sessions.map { s throws(ConfigError) in try ConcurrencyOption.check(s.values, field: "sessions") }
+        if users != nil, concurrency.concurrency != nil {
+            throw ConfigError(field: "sessions", message: "give either --sessions or --concurrency, not both")
+        }
+        switch workload.shape {
+        case .requests:
+            if users != nil { throw ConfigError(field: "sessions", message: "only applies with --workload or a trace of conversations") }
+            return try modes()
+        case .conversations:
+            if let users, rate == nil { return users.map { .concurrency($0) } }
+            return rate == nil ? try concurrency.levels(default: [4]).map { .concurrency($0) } : try modes()
+        case let .trace(trace):
+            guard trace.hasSessions else {
+                if users != nil || concurrency.concurrency != nil || rate != nil {
+                    throw ConfigError(field: "trace", message: "a trace brings its own arrival times; cap requests in flight with --max-concurrency")
+                }
+                return [try replay(workload.speedup)]
+            }
+            if rate != nil { throw ConfigError(field: "rate", message: "a trace's conversations start at their recorded times, or --sessions at a time") }
+            if let users { return users.map { .concurrency($0) } }
+            if let levels = concurrency.concurrency?.values { return try ConcurrencyOption.check(levels, field: "concurrency").map { .concurrency($0) } }
+            if trace.conversations.contains(where: { $0.start != nil }) { return [try replay(workload.speedup)] }
+            return [.concurrency(min(64, trace.conversations.count))]
+        }
+    }
+
+    /// A replay point, with its cap checked; `max` speed needs a cap.
+    func replay(_ speedup: Double?) throws(ConfigError) -> LoadMode {
+        if let cap = maxConcurrency, cap < 1 { throw ConfigError(field: "max-concurrency", message: "must be at least 1, got \(cap)") }
+        if speedup == nil, maxConcurrency == nil {
+            throw ConfigError(field: "speedup", message: "--speedup max replays as fast as a cap allows: give --max-concurrency too")
+        }
+        return .replay(speedup: speedup, maxConcurrency: maxConcurrency)
+    }
 
     /// The load plan, every bound checked.
-    func resolve() throws(ConfigError) -> LoadPlan {
+    func resolve() throws(ConfigError) -> LoadPlan { try resolve(modes: try modes()) }
+
+    /// The load plan of these points, every bound checked.
+    func resolve(modes: [LoadMode]) throws(ConfigError) -> LoadPlan {
         let (requests, durationSeconds) = try measurement()
         let (warmupRequests, warmupSeconds) = try warmups()
         let maxPointSeconds = try seconds(maxPointDuration, "max-point-duration")
@@ -35,7 +94,7 @@ struct LoadOptions: ParsableArguments {
                 throw ConfigError(field: "ramp-up", message: "must be shorter than max-point-duration (\(maxPointDuration))")
             }
         }
-        return LoadPlan(modes: try modes(), requests: requests, durationSeconds: durationSeconds, warmupRequests: warmupRequests,
+        return LoadPlan(modes: modes, requests: requests, durationSeconds: durationSeconds, warmupRequests: warmupRequests,
                         warmupSeconds: warmupSeconds, drain: drain, drainTimeoutSeconds: try seconds(drainTimeout, "drain-timeout"),
                         maxPointSeconds: maxPointSeconds, rampUpSeconds: rampUpSeconds, seed: UInt64(bitPattern: Int64(seed)))
     }

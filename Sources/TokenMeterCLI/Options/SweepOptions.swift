@@ -18,9 +18,13 @@ struct ConcurrencyOption: ParsableArguments {
 
     /// The levels, or `fallback`; each from 1 to 100,000.
     func levels(default fallback: [Int]) throws(ConfigError) -> [Int] {
-        let levels = concurrency?.values ?? fallback
+        try Self.check(concurrency?.values ?? fallback, field: "concurrency")
+    }
+
+    /// Levels from 1 to 100,000, or an error naming `field`.
+    static func check(_ levels: [Int], field: String) throws(ConfigError) -> [Int] {
         guard !levels.isEmpty, levels.allSatisfy({ $0 >= 1 && $0 <= 100_000 }) else {
-            throw ConfigError(field: "concurrency", message: "concurrencies must be whole numbers from 1 to 100000, e.g. --concurrency 1,2,4,8")
+            throw ConfigError(field: field, message: "must be whole numbers from 1 to 100000, e.g. --\(field) 1,2,4,8")
         }
         return levels
     }

@@ -23,7 +23,7 @@ enum OpenFileLimit {
         let peak = modes.compactMap { mode -> Int? in
             switch mode {
             case let .concurrency(c): c
-            case let .rate(_, _, _, cap): cap
+            case let .rate(_, _, _, cap), let .replay(_, cap): cap
             }
         }.max() ?? 0
         // Room for the store, the result files, the built-in target's own sockets and the scrapers.

@@ -34,8 +34,11 @@ public struct ContinuousBatchingScheduler<Request> {
         var generated = 0
         /// KV tokens held (computed, or reserved by the step in flight).
         var kv = 0
-        /// Tokens to prefill before it decodes: its prompt, or after a preemption its prompt and output so far.
+        /// Tokens to prefill before it decodes: its prompt less what the prefix cache held, or after a preemption its prompt
+        /// and output so far.
         var prefillRemaining: Int
+        /// Prompt tokens the prefix cache held, whose KV it takes on admission without computing them (0 after a preemption).
+        var cached = 0
         var removed = false
     }
 
@@ -63,10 +66,13 @@ public struct ContinuousBatchingScheduler<Request> {
     /// True when nothing is running or waiting.
     public var isIdle: Bool { running.isEmpty && waitingCount == 0 }
 
-    /// Queues a request of `promptTokens` that generates at most `maxTokens`.
-    public mutating func arrive(_ request: Request, promptTokens: Int, maxTokens: Int) {
-        waiting.append(Slot(request: request, promptTokens: max(1, promptTokens), maxTokens: max(1, maxTokens),
-                            prefillRemaining: max(1, promptTokens)))
+    /// Queues a request of `promptTokens` that generates at most `maxTokens`; `cachedTokens` of its prompt are in the prefix
+    /// cache and are not prefilled (at least one token always is).
+    public mutating func arrive(_ request: Request, promptTokens: Int, maxTokens: Int, cachedTokens: Int = 0) {
+        let prompt = max(1, promptTokens)
+        let cached = min(max(0, cachedTokens), prompt - 1)
+        waiting.append(Slot(request: request, promptTokens: prompt, maxTokens: max(1, maxTokens), prefillRemaining: prompt - cached,
+                            cached: cached))
     }
 
     /// Takes the first request that `matches` out (its client went away, or it stopped early); false when none did.
@@ -148,6 +154,7 @@ public struct ContinuousBatchingScheduler<Request> {
             kvUsed -= slot.kv
             slot.kv = 0
             slot.prefillRemaining = slot.promptTokens + slot.generated
+            slot.cached = 0
             preemptions += 1
             if waitingHead > 0 {
                 waitingHead -= 1
@@ -173,11 +180,12 @@ public struct ContinuousBatchingScheduler<Request> {
             }
             // Admitted only when its whole prefill fits beside a watermark (vLLM's 1%) left for the batch's growth, so that
             // admitting it does not force a preemption at the next decode.
-            guard running.isEmpty || slot.prefillRemaining + watermark <= limits.kvCapacityTokens - kvUsed else { break }
+            guard running.isEmpty || slot.prefillRemaining + slot.cached + watermark <= limits.kvCapacityTokens - kvUsed else { break }
             let size = min(slot.prefillRemaining, budget)
             waitingHead += 1
             running.append(slot)
             let i = running.count - 1
+            reserve(slot.cached, for: i)
             budget -= size
             add(size, of: i, to: &shape)
             entries.append(.init(index: i, request: slot.request, prefill: size))
