@@ -103,7 +103,7 @@ let package = Package(
         tests("TokenMeterCost", ["TokenMeterCore", propertyBased]),
         tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterOpenAI", "TokenMeterTestSupport", propertyBased, nioSSL, nioEmbedded] + nio),
         tests("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"]),
-        tests("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"]),
+        tests("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"], exclude: ["Fixtures"]),
         tests("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased]),
         tests("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", propertyBased]),
         tests("TokenMeterBench", [
@@ -123,7 +123,8 @@ let package = Package(
         .testTarget(
             name: "TokenMeterCLITests",
             dependencies: ["TokenMeterCLI", "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterBench", "TokenMeterWorkloads",
-                           "TokenMeterTestSupport", propertyBased, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "TokenMeterModel", "TokenMeterTarget", "TokenMeterTestSupport", propertyBased,
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -11,7 +11,8 @@ public enum ConversationText {
         return out
     }
 
-    static func conversation(_ label: String, _ c: ConversationSummary) -> [String] {
+    /// Lines for a point's sessions or tasks: per conversation, then a table by call index.
+    public static func conversation(_ label: String, _ c: ConversationSummary) -> [String] {
         func median(_ d: Distribution?, _ decimals: Int = 1) -> String { Format.number(d?.p50, decimals) }
         let rate = c.completedPerHour.map { ", \(Format.number($0, 1)) per hour" + (c.completedPerHourPerGPU.map { " (\(Format.number($0, 1)) per GPU)" } ?? "") }
         var out = ["\(label) \(c.kind)s: \(c.completed) of \(c.measured) completed\(rate ?? ""); median \(median(c.durationSeconds)) s "

@@ -11,8 +11,8 @@ import TokenMeterTestSupport
 /// last content chunk for completions and in a separate final chunk for chat.
 @Suite(.serialized) struct LlamaServerTests {
     /// Runs bench with `--json` against a fresh server and returns the result and the run's timeline.
-    func bench(_ arguments: [String], slots: Int = 4) async throws -> (RunResult, [TimelineReader.Point], LlamaServer) {
-        let server = try await LlamaServer.start(slots: slots)
+    func bench(_ arguments: [String], slots: Int = 4, contextPerSlot: Int = 2048) async throws -> (RunResult, [TimelineReader.Point], LlamaServer) {
+        let server = try await LlamaServer.start(slots: slots, contextPerSlot: contextPerSlot)
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try await tokenmeter(["bench", "--url", server.baseURL, "--model", server.model, "--json", "--quiet", "--no-store",
@@ -22,6 +22,44 @@ import TokenMeterTestSupport
         let result = try JSONDecoder().decode(RunResult.self, from: Data(r.stdout.utf8))
         let timeline = try TimelineReader.read(path: dir.appendingPathComponent("timeline.jsonl").path)
         return (result, timeline, server)
+    }
+
+    @Test func chatSessionsStayWithinTheServersContext() async throws {
+        let (result, timeline, _) = try await bench(["--workload", "chat", "--sessions", "8", "--turns", "3", "--session-count", "8",
+                                                     "--speedup", "max", "--context-limit", "12000", "--api", "chat"],
+                                                    contextPerSlot: 16384)
+        #expect(timeline[0].records.count == 24 && timeline[0].records.allSatisfy(\.succeeded))
+        let summary = try #require(result.points.first?.conversations)
+        #expect(summary.completed == 8 && summary.turns.count == 3)
+        let largest = timeline[0].records.map { $0.usage?.promptTokens ?? 0 }.max() ?? 0
+        #expect(largest <= 16384, "the context limit kept every request in a slot")
+    }
+
+    @Test func anAgenticTaskOnALongContextServer() async throws {
+        let (result, timeline, _) = try await bench(["--workload", "agentic-coding", "--sessions", "2", "--turns", "1", "--session-count", "2",
+                                                     "--speedup", "max", "--api", "chat", "--context-limit", "60000"],
+                                                    slots: 2, contextPerSlot: 65536)
+        let summary = try #require(result.points.first?.conversations)
+        #expect(summary.kind == "task" && summary.completed == 2, "\(result.points.first?.warnings ?? [])")
+        #expect(!timeline[0].records.isEmpty && timeline[0].records.allSatisfy(\.succeeded))
+        // Every call after a task's first resends its context, which the server's slot still holds.
+        let cached = timeline[0].records.filter { $0.call! > 0 }.map { $0.usage?.cachedPromptTokens ?? 0 }
+        #expect(!cached.isEmpty && cached.allSatisfy { $0 > 14000 }, "\(cached)")
+    }
+
+    @Test func aMooncakeAndAWekaTraceReplayAgainstARealEngine() async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TokenMeterWorkloadsTests/Fixtures")
+        let (mooncake, moonTimeline, _) = try await bench(["--trace", fixtures.appendingPathComponent("mooncake.jsonl").path,
+                                                           "--trace-format", "mooncake", "--speedup", "10"])
+        let records = moonTimeline[0].records.sorted { $0.id < $1.id }
+        #expect(records.count == 4 && records.allSatisfy(\.succeeded))
+        #expect(records.map { Double($0.scheduledNanoseconds - records[0].scheduledNanoseconds) / 1e9 } == [0, 0, 0.1, 0.3])
+        #expect(mooncake.points[0].trace?.tokenReuse != nil)
+        let (weka, wekaTimeline, _) = try await bench(["--trace", fixtures.appendingPathComponent("weka").path, "--trace-format", "weka",
+                                                       "--speedup", "10"])
+        #expect(wekaTimeline[0].records.count == 6 && wekaTimeline[0].records.allSatisfy(\.succeeded))
+        #expect(weka.points[0].conversations?.completed == 2)
     }
 
     @Test func multiTurnSessionsShowTheServersOwnCachedTokens() async throws {

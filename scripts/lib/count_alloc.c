@@ -1,11 +1,12 @@
 // Counts the bytes a process asks the allocator for (malloc, calloc, realloc, aligned allocations) and writes
-// "<bytes> <calls>" to $TM_ALLOC_REPORT at exit. Loaded with LD_PRELOAD by scripts/bench-workloads; never part of tokenmeter.
+// "<bytes> <calls>" to $TM_ALLOC_REPORT.<pid> at exit (one file per process: a wrapper such as time(1) gets its own). Loaded with LD_PRELOAD by scripts/bench-workloads; never part of tokenmeter.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static _Atomic unsigned long long bytes, calls;
 static void *(*real_malloc)(size_t);
@@ -53,8 +54,10 @@ int posix_memalign(void **p, size_t a, size_t n) { if (!real_posix_memalign) res
 void *aligned_alloc(size_t a, size_t n) { if (!real_aligned_alloc) resolve(); count(n); return real_aligned_alloc(a, n); }
 
 __attribute__((destructor)) static void report(void) {
-    const char *path = getenv("TM_ALLOC_REPORT");
-    if (!path) return;
+    const char *base = getenv("TM_ALLOC_REPORT");
+    if (!base) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%d", base, (int)getpid());
     FILE *out = fopen(path, "w");
     if (!out) return;
     fprintf(out, "%llu %llu\n", (unsigned long long)bytes, (unsigned long long)calls);

@@ -35,6 +35,11 @@ struct MetricsCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
         } else {
             print(TerminalTable.render(points: zip(points, metrics).map { ($0.header.label, $1) }))
+            for point in points {
+                guard let summary = ConversationSummary.compute(conversations: point.conversations, records: point.records,
+                                                                window: point.header.window, gpus: point.header.gpus) else { continue }
+                print(ConversationText.conversation(point.header.label, summary).joined(separator: "\n"))
+            }
         }
     }
 }
