@@ -149,8 +149,8 @@ extension BenchSession {
 
     /// The GPUs' energy over the point's window, from the power collector.
     func measureEnergy(_ power: PowerCollector, of point: inout PointResult) async {
-        // Readings just after the window's end bracket it; wait one interval for them.
-        try? await Task.sleep(nanoseconds: UInt64(plan.telemetry.powerIntervalSeconds * 1.5e9))
+        // Readings just after the window's end bracket it; wait for them (a loaded host may deliver them late).
+        _ = await power.waitForReading(atOrAfter: point.window.endNanoseconds, timeout: max(2, 4 * plan.telemetry.powerIntervalSeconds))
         let (samples, counters, problems) = power.collected
         let measurement = EnergyMeasurement(samples: samples, counters: counters, window: point.window, expectedGPUs: plan.gpus,
                                             source: power.source.label)

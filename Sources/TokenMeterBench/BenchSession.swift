@@ -132,7 +132,11 @@ public struct BenchSession: Sendable {
                                    options: plan.endpoint.requestOptions(model: model, reference: isReference),
                                    power: plan.telemetry.power.map { PowerCollector(source: $0) }, progress: progress,
                                    text: text.text, exactPrompts: isReference || text.matched)
-        context.power?.start(intervalSeconds: plan.telemetry.powerIntervalSeconds)
+        if let power = context.power {
+            power.start(intervalSeconds: plan.telemetry.powerIntervalSeconds)
+            // The first point's window must start after a reading, or its energy cannot be measured.
+            _ = await power.waitForReading(atOrAfter: 0, timeout: max(2, 4 * plan.telemetry.powerIntervalSeconds))
+        }
         defer { context.power?.stop() }
         for (index, mode) in plan.load.modes.enumerated() {
             if Task.isCancelled {

@@ -124,6 +124,21 @@ public final class PowerCollector: Sendable {
         }
     }
 
+    /// Waits (up to `timeout` seconds) until a reading taken at or after `time` (monotonic ns) has come in; false when none
+    /// did. A point's energy needs readings on both sides of its window, and a loaded host may deliver them late.
+    public func waitForReading(atOrAfter time: UInt64, timeout: Double) async -> Bool {
+        let deadline = MonotonicClock.nowNanoseconds() + UInt64(max(0, timeout) * 1e9)
+        while true {
+            let seen = samples.withLock { $0.last.map { $0.timeNanoseconds >= time } ?? false }
+                || counters.withLock { $0.last.map { $0.timeNanoseconds >= time } ?? false }
+            if seen { return true }
+            // A source that failed (no exporter, no sidecar) will not deliver: the measurement says so later.
+            let failing = !problems.withLock(\.isEmpty) && samples.withLock(\.isEmpty) && counters.withLock(\.isEmpty)
+            if failing || MonotonicClock.nowNanoseconds() >= deadline || Task.isCancelled { return false }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
     /// Everything collected so far, and what went wrong.
     public var collected: (samples: [PowerSample], counters: [EnergyCounterSample], problems: [String]) {
         (samples.withLock { $0 }, counters.withLock { $0 }, problems.withLock { $0 })
