@@ -34,7 +34,7 @@ let package = Package(
         .executable(name: "tokenmeter", targets: ["tokenmeter"]),
     ] + [
         "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterCost", "TokenMeterHTTP", "TokenMeterModel",
-        "TokenMeterWorkloads", "TokenMeterOpenAI", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
+        "TokenMeterWorkloads", "TokenMeterDialects", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
         "TokenMeterReport", "TokenMeterServer", "TokenMeterCLI",
     ].map { .library(name: $0, targets: [$0]) },
     dependencies: [
@@ -60,14 +60,14 @@ let package = Package(
         module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
         module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer", .product(name: "Yams", package: "Yams")],
                resources: [.copy("Resources/workloads")]),
-        module("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer", .product(name: "NIOHTTP1", package: "swift-nio")]),
+        module("TokenMeterDialects", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer", .product(name: "NIOHTTP1", package: "swift-nio")]),
         module("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Layer 3
         module("TokenMeterBench", [
-            "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterOpenAI",
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterDialects",
             "TokenMeterTelemetry",
         ]),
-        module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterOpenAI"] + nio),
+        module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterDialects"] + nio),
         module("TokenMeterStore", [
             "TokenMeterCore", "TokenMeterResults", nioSSL,
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -86,7 +86,7 @@ let package = Package(
         // Layer 5: every command, its options and the terminal
         module("TokenMeterCLI", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterCost", "TokenMeterHTTP", "TokenMeterModel",
-            "TokenMeterWorkloads", "TokenMeterOpenAI", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
+            "TokenMeterWorkloads", "TokenMeterDialects", "TokenMeterTelemetry", "TokenMeterBench", "TokenMeterTarget", "TokenMeterStore",
             "TokenMeterReport", "TokenMeterServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Layer 6
@@ -94,23 +94,23 @@ let package = Package(
 
         // Test helpers shared by test targets: real PostgreSQL and llama.cpp servers, child processes, a headless browser.
         .target(name: "TokenMeterTestSupport",
-                dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads",
+                dependencies: ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterDialects", "TokenMeterWorkloads",
                                "TokenMeterModel", "TokenMeterBench", "TokenMeterTarget", "TokenMeterCLI", nioSSL] + nio,
                 path: "Tests/TokenMeterTestSupport", swiftSettings: swiftSettings),
         tests("TokenMeterCore", []),
         tests("TokenMeterResults", ["TokenMeterCore"]),
         tests("TokenMeterTokenizer", ["TokenMeterCore", "TokenMeterTestSupport"], exclude: ["Fixtures"]),
         tests("TokenMeterCost", ["TokenMeterCore", propertyBased]),
-        tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterOpenAI", "TokenMeterTestSupport", propertyBased, nioSSL, nioEmbedded] + nio),
+        tests("TokenMeterHTTP", ["TokenMeterCore", "TokenMeterDialects", "TokenMeterTestSupport", propertyBased, nioSSL, nioEmbedded] + nio),
         tests("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost", "TokenMeterTestSupport"]),
         tests("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer"], exclude: ["Fixtures"]),
-        tests("TokenMeterOpenAI", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased]),
+        tests("TokenMeterDialects", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased]),
         tests("TokenMeterTelemetry", ["TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", propertyBased]),
         tests("TokenMeterBench", [
-            "TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterWorkloads", "TokenMeterTelemetry",
+            "TokenMeterCore", "TokenMeterResults", "TokenMeterHTTP", "TokenMeterDialects", "TokenMeterWorkloads", "TokenMeterTelemetry",
             "TokenMeterModel", "TokenMeterTarget", "TokenMeterCost", "TokenMeterCLI", "TokenMeterTestSupport", propertyBased,
         ]),
-        tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterOpenAI", "TokenMeterModel", "TokenMeterCost", nioEmbedded] + nio),
+        tests("TokenMeterTarget", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterDialects", "TokenMeterModel", "TokenMeterCost", nioEmbedded] + nio),
         tests("TokenMeterStore", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterBench", "TokenMeterTarget", "TokenMeterTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,6 +1,6 @@
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTelemetry
 import TokenMeterTokenizer
 import TokenMeterWorkloads
@@ -55,6 +55,12 @@ public struct EndpointPlan: Sendable {
     public var timeouts: ClientTimeouts
     /// TLS context for an https endpoint.
     public var tls: TLSContext?
+    /// The dialect's quirks (the provider preset's, or the flags'): stream options, the max-tokens field, Anthropic's
+    /// version and cache TTL, Responses chaining, a route of its own. Model, streaming and the engine hints come from the
+    /// fields above.
+    public var quirks = RequestOptions(api: .chat, model: "")
+    /// When refused requests are sent again; nil: never (the default).
+    public var retry: RetryPolicy?
 
     /// Creates an endpoint plan.
     public init(address: EndpointAddress, model: String?, api: APIKind, stream: Bool, headers: [(String, String)], extraBody: JSONValue?,
@@ -75,7 +81,9 @@ public struct EndpointPlan: Sendable {
     /// The request options of a run against `model`; `reference` when the endpoint is the built-in target.
     func requestOptions(model: String, reference: Bool) -> RequestOptions {
         RequestOptions(api: api, model: model, stream: stream, ignoreEOS: ignoreEOS, minTokens: minTokens,
-                       continuousUsage: continuousUsage ?? reference, headers: headers, extraBody: extraBody)
+                       continuousUsage: continuousUsage ?? reference, streamOptions: quirks.streamOptions, maxTokensField: quirks.maxTokensField,
+                       anthropicVersion: quirks.anthropicVersion, cacheTTL: quirks.cacheTTL, chainResponses: quirks.chainResponses,
+                       path: quirks.path, headers: headers, extraBody: extraBody)
     }
 }
 

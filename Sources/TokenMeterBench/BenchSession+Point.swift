@@ -1,7 +1,7 @@
 import Foundation
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterTelemetry
 import TokenMeterTokenizer
@@ -91,7 +91,7 @@ extension BenchSession {
             throw BenchError(message: "cannot build the workload: \(error)")
         }
         let prepared = planned.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: context.options, address: plan.endpoint.address) }
-        return await LoadRunner(client: context.client, streamed: plan.endpoint.stream).run(
+        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api).run(
             mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.load.seed &+ UInt64(index), requestIDPrefix: "p\(index)-",
             progress: context.progress)
     }
@@ -116,7 +116,7 @@ extension BenchSession {
             let request = RequestBuilder.request(prompt: .text(text.prompt(r.prompt)), maxTokens: r.outputTokens, options: options, address: address)
             return (RequestShape(promptTokens: r.prompt.tokens, exact: exact, maxTokens: r.outputTokens), request)
         }
-        return await LoadRunner(client: context.client, streamed: plan.endpoint.stream).run(
+        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api).run(
             mode: mode, source: .traced(source), bounds: plan.load.replayBounds(requests: requests.count), seed: plan.load.seed &+ UInt64(index),
             requestIDPrefix: "p\(index)-", progress: context.progress)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTelemetry
 import TokenMeterTokenizer
 

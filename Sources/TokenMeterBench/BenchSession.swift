@@ -1,7 +1,7 @@
 import Foundation
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterTelemetry
 import TokenMeterTokenizer
@@ -98,7 +98,7 @@ public struct BenchSession: Sendable {
     /// `CancellationError`: nothing was measured.
     public func run(progress: ProgressCounters? = nil, observer: Observer = Observer(), recorder: Recorder? = nil) async throws -> RunResult {
         let e = plan.endpoint
-        let client = StreamingHTTPClient(host: e.address.host, port: e.address.port, timeouts: e.timeouts, tls: e.tls)
+        let client = StreamingHTTPClient(host: e.address.host, port: e.address.port, timeouts: e.timeouts, tls: e.tls, retry: e.retry)
         do {
             let result = try await run(client: client, progress: progress, observer: observer, recorder: RecorderState(recorder))
             await client.shutdown()

@@ -1,7 +1,7 @@
 import Synchronization
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterWorkloads
 
 /// Plays conversations against an endpoint: each call at its time (the end of what came before plus the program's or the
@@ -11,6 +11,8 @@ struct ConversationDriver: Sendable {
     let client: StreamingHTTPClient
     /// Whether responses stream (a recorded call may say otherwise).
     let streamed: Bool
+    /// The dialect.
+    let api: APIKind
     /// True when prompt token counts are exact (synthetic words against the reference target or a matched tokenizer).
     let exactPrompts: Bool
     /// Waits are divided by this; nil: no waits.
@@ -58,7 +60,7 @@ struct ConversationDriver: Sendable {
                 records.append(record)
                 readyAt = record.completedNanoseconds ?? MonotonicClock.nowNanoseconds()
                 if record.succeeded {
-                    player.answered(record.joinedContent, tokens: Self.answerTokens(record))
+                    player.answered(record.joinedContent, tokens: record.answerTokens)
                 } else {
                     player.failed()
                 }
@@ -98,14 +100,9 @@ struct ConversationDriver: Sendable {
                                    promptTokensExact: exactPrompts, maxTokens: call.maxTokens)
         record.conversation = conversation
         record.call = index
-        ResponseInterpreter.apply(raw, streamed: call.stream ?? streamed, to: &record)
+        ResponseInterpreter.apply(raw, streamed: call.stream.map { $0 && api.generates } ?? streamed, api: api, to: &record)
+        if record.succeeded { encoder.answered(messages, responseID: record.responseID) }
         progress?.record(record)
         return record
-    }
-
-    /// The answer's tokens as they join the context: the server's output count less its reasoning (which is not resent).
-    static func answerTokens(_ record: RequestRecord) -> Int {
-        guard let usage = record.usage else { return record.tokenEvents.filter { !$0.content.isEmpty }.count }
-        return max(0, usage.completionTokens - (usage.reasoningTokens ?? 0))
     }
 }

@@ -1,6 +1,6 @@
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterWorkloads
 
@@ -51,7 +51,7 @@ public struct ConversationRunner: Sendable {
         let lead: UInt64 = 200_000_000
         let origin = MonotonicClock.nowNanoseconds() + lead
         let schedule = PointSchedule(bounds: bounds, origin: origin)
-        let driver = ConversationDriver(client: client, streamed: options.stream, exactPrompts: exactPrompts, speedup: speedup,
+        let driver = ConversationDriver(client: client, streamed: options.stream, api: options.api, exactPrompts: exactPrompts, speedup: speedup,
                                         requestIDPrefix: "p\(pointIndex)-", requestIDs: ConversationDriver.Counter(), progress: progress)
         let live = ConversationDriver.Counter()
         let outcomes = await withTaskCancellationHandler {

@@ -1,7 +1,7 @@
 import Synchronization
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterWorkloads
 
@@ -11,11 +11,14 @@ public struct LoadRunner: Sendable {
     public var client: StreamingHTTPClient
     /// Whether responses are streamed.
     public var streamed: Bool
+    /// The dialect the responses are in.
+    public var api: APIKind
 
     /// Creates a runner.
-    public init(client: StreamingHTTPClient, streamed: Bool) {
+    public init(client: StreamingHTTPClient, streamed: Bool, api: APIKind = .completions) {
         self.client = client
         self.streamed = streamed
+        self.api = api
     }
 
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
@@ -67,6 +70,7 @@ struct PointExecution: Sendable {
 
     let client: StreamingHTTPClient
     let streamed: Bool
+    let api: APIKind
     let mode: LoadMode
     let source: RequestSource
     let bounds: PointBounds
@@ -84,6 +88,7 @@ struct PointExecution: Sendable {
          requestIDPrefix: String, progress: ProgressCounters?) {
         client = runner.client
         streamed = runner.streamed
+        api = runner.api
         self.mode = mode
         self.source = source
         self.bounds = bounds
@@ -200,7 +205,8 @@ struct PointExecution: Sendable {
         let planned = shape(id)
         var record = RequestRecord(id: id, phase: claim.isWarmup ? .warmup : .measured, scheduledNanoseconds: claim.scheduled,
                                    promptTokensPlanned: planned.promptTokens, promptTokensExact: planned.exact, maxTokens: planned.maxTokens)
-        ResponseInterpreter.apply(raw, streamed: streamed, to: &record)
+        if !api.generates { record.maxTokens = 0 }
+        ResponseInterpreter.apply(raw, streamed: streamed, api: api, to: &record)
         progress?.record(record)
         return record
     }

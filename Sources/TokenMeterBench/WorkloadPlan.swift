@@ -1,6 +1,6 @@
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTelemetry
 import TokenMeterTokenizer
 import TokenMeterWorkloads
@@ -29,6 +29,9 @@ public enum WorkloadShape: Sendable {
 public struct WorkloadPlan: Sendable {
     /// Single requests, conversations or a trace.
     public var shape: WorkloadShape = .requests
+
+    /// True when the workload is single requests (no sessions, tasks or trace).
+    public var isSingleRequests: Bool { if case .requests = shape { true } else { false } }
     /// Recorded times and waits (think, tool) are divided by this; nil replays as fast as the concurrency allows, with no waits.
     public var speedup: Double? = 1
     /// Where prompts come from.

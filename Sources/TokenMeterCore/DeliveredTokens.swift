@@ -40,9 +40,11 @@ struct WindowTokens {
                 output += tokens
                 outputSlices[slice(event.timeNanoseconds)] += tokens
             }
-            if let first = record.tokenEvents.first, window.contains(first.timeNanoseconds) {
+            // Input counts when the first token came, or, for an answer without tokens (an embedding), when it arrived.
+            let prefilled = record.tokenEvents.first?.timeNanoseconds ?? (record.streamed ? nil : record.completedNanoseconds)
+            if let prefilled, window.contains(prefilled) {
                 input += Double(record.inputTokens)
-                inputSlices[slice(first.timeNanoseconds)] += Double(record.inputTokens)
+                inputSlices[slice(prefilled)] += Double(record.inputTokens)
             }
         }
     }
@@ -66,14 +68,16 @@ struct WindowTokens {
 struct SucceededTokens {
     var cached = 0
     var prompt = 0
+    var cacheWrite: Int?
     var reasoning = 0
     var output = 0
 
     init(_ succeeded: [RequestRecord]) {
         for record in succeeded {
             cached += record.usage?.cachedPromptTokens ?? 0
+            if let written = record.usage?.cacheWriteTokens { cacheWrite = (cacheWrite ?? 0) + written }
             prompt += record.inputTokens
-            reasoning += record.usage?.reasoningTokens ?? 0
+            reasoning += record.reasoningTokens
             output += record.outputTokens
         }
     }

@@ -103,6 +103,16 @@ public struct JSONParser {
     /// Skips one value of any kind, checking its syntax but building nothing.
     public mutating func skip() throws(JSONParseError) { try skipValue(depth: 0) }
 
+    /// Enters the value when it is an object and returns true; skips it (null, or anything else) and returns false.
+    public mutating func enterObjectOrSkip() throws(JSONParseError) -> Bool {
+        if peek() == UInt8(ascii: "{") {
+            try enterObject()
+            return true
+        }
+        try skip()
+        return false
+    }
+
     /// Parses one value of any kind.
     public mutating func value() throws(JSONParseError) -> JSONValue {
         let saved = first

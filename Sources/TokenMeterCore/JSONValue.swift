@@ -42,6 +42,8 @@ public enum JSONValue: Sendable, Equatable {
     }
     /// The boolean payload, else nil.
     public var boolValue: Bool? { if case let .bool(b) = self { b } else { nil } }
+    /// The elements of an array.
+    public var arrayValue: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
     /// True for `null`.
     public var isNull: Bool { if case .null = self { true } else { false } }
 

@@ -113,6 +113,14 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var reasoningTokens: Int?
     /// Output tokens of succeeded measured requests, the denominator of the reasoning share.
     public var outputTokensSucceeded: Int?
+    /// Prompt tokens the server reported as written to its cache (succeeded measured requests), where it reported any.
+    public var cacheWriteTokens: Int?
+    /// Measured requests the retry policy sent more than once, when there were any.
+    public var retriedRequests: Int?
+    /// Attempts of the measured requests beyond their first, when there were any.
+    public var retryAttempts: Int?
+    /// TTFT counted from each request's first send (it differs from `ttftMs` for retried requests only), when any was retried.
+    public var ttftFromFirstSendMs: Distribution?
     /// Output tok/s in each of `PointMetrics.sliceCount` equal slices of the window (window-to-window variation).
     public var outputTokensPerSecondSlices: [Double]?
     /// Total tok/s in each slice.
@@ -138,6 +146,8 @@ public struct PointMetrics: Codable, Sendable, Equatable {
         case failedRequestOutputTokens = "failed_request_output_tokens", goodput
         case outputTokensPerSecondSlices = "output_tok_s_slices", totalTokensPerSecondSlices = "total_tok_s_slices"
         case cachedPromptTokens = "cached_prompt_tokens", promptTokensSucceeded = "prompt_tokens_succeeded"
+        case cacheWriteTokens = "cache_write_tokens", retriedRequests = "retried_requests", retryAttempts = "retry_attempts"
+        case ttftFromFirstSendMs = "ttft_from_first_send_ms"
         case reasoningTokens = "reasoning_tokens", outputTokensSucceeded = "output_tokens_succeeded"
     }
 
@@ -162,15 +172,28 @@ public struct RequestLatency: Sendable, Equatable {
     /// Each gap divided by the tokens the later event carried, ms.
     public var itlMs: [Double]
 
-    /// Computes latencies of a succeeded request with at least one token event; nil otherwise.
+    /// TTFT from the first attempt's send, ms, when the request was retried (`ttftMs` counts from the last attempt's).
+    public var ttftFromFirstSendMs: Double?
+
+    /// Computes latencies of a succeeded request with at least one token event (or a whole answer without tokens, such as an
+    /// embedding, whose TTFT and E2E are its latency); nil otherwise.
     public init?(_ record: RequestRecord) {
         guard record.succeeded, let sent = record.sentNanoseconds else { return nil }
         let tokenEvents = record.tokenEvents
-        guard let first = tokenEvents.first, let last = tokenEvents.last else { return nil }
         func ms(_ t: UInt64) -> Double { Double(Int64(bitPattern: t &- sent)) / 1e6 }
+        guard let first = tokenEvents.first, let last = tokenEvents.last else {
+            guard !record.streamed, let done = record.completedNanoseconds else { return nil }
+            ttftMs = ms(done)
+            e2eMs = ttftMs
+            ttftFromFirstSendMs = record.firstSentNanoseconds.map { Double(Int64(bitPattern: done &- $0)) / 1e6 }
+            chunkGapsMs = []
+            itlMs = []
+            return
+        }
         ttftMs = ms(first.timeNanoseconds)
-        ttfoMs = record.events.first(where: { !$0.content.isEmpty }).map { ms($0.timeNanoseconds) }
+        ttfoMs = record.events.first(where: \.isAnswer).map { ms($0.timeNanoseconds) }
         e2eMs = ms(last.timeNanoseconds)
+        ttftFromFirstSendMs = record.firstSentNanoseconds.map { Double(Int64(bitPattern: first.timeNanoseconds &- $0)) / 1e6 }
         let output = record.outputTokens
         tpotMs = record.streamed && output >= 2 ? (e2eMs - ttftMs) / Double(output - 1) : nil
         let perEvent = TokenAttribution.tokensPerEvent(record)
@@ -254,6 +277,13 @@ extension PointMetrics {
             outputTokensPerSecondSlices: delivered.outputSliceRates(windowSeconds: windowSeconds),
             totalTokensPerSecondSlices: delivered.totalSliceRates(windowSeconds: windowSeconds)
         )
+        metrics.cacheWriteTokens = totals.cacheWrite
+        let retried = measured.filter { $0.attemptCount > 1 }
+        if !retried.isEmpty {
+            metrics.retriedRequests = retried.count
+            metrics.retryAttempts = retried.reduce(0) { $0 + $1.attemptCount - 1 }
+            metrics.ttftFromFirstSendMs = Distribution(latencies.map { $0.ttftFromFirstSendMs ?? $0.ttftMs })
+        }
         let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
         metrics.goodput = objective.map { goodput($0, timedInWindow: timedInWindow, metrics: metrics, rate: rate) }
         return metrics

@@ -2,15 +2,19 @@
 public enum ErrorKind: String, Codable, Sendable, CaseIterable, Comparable {
     /// The TCP connection could not be opened.
     case connect
-    /// The server answered with a non-2xx status.
+    /// The server answered with a non-2xx status other than the two below.
     case httpStatus = "http_status"
+    /// The server refused the request for the client's rate or quota: HTTP 429, or a dialect's rate-limit error.
+    case rateLimited = "rate_limited"
+    /// The server said it is overloaded: HTTP 529, 503 with `Retry-After`, or a dialect's overload error (in a stream too).
+    case overloaded
     /// No byte arrived within the read timeout, or the request exceeded its total timeout.
     case timeout
     /// The connection was closed or reset before the response completed.
     case reset
     /// The stream did not parse as server-sent events or as the expected JSON.
     case malformed
-    /// The server sent an error object inside a 2xx stream.
+    /// The server sent an error object inside a 2xx stream (other than a rate limit or an overload).
     case serverError = "server_error"
     /// The run was interrupted or drained with the request in flight.
     case cancelled

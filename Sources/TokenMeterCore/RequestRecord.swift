@@ -52,6 +52,15 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     /// The conversation (a session, a task, or a trace's conversation) the request belongs to, numbered within its point;
     /// nil for a request on its own.
     public var conversation: Int?
+    /// Times the request was sent, when the retry policy sent it more than once (each answer before the last was a rate
+    /// limit, an overload or a server error); nil when it was sent once.
+    public var attempts: Int?
+    /// When its first attempt was sent (monotonic ns), when it was retried; `sentNanoseconds` is the last attempt's.
+    public var firstSentNanoseconds: UInt64?
+    /// The rate-limit headers of the (last) response: `x-ratelimit-*`, `anthropic-ratelimit-*`, `retry-after`.
+    public var rateLimit: [String: String]?
+    /// The server's id of the response (`chatcmpl-…`, `resp_…`, `msg_…`), where it gave one.
+    public var responseID: String?
     /// Its place among the conversation's calls, 0 first (branches run in parallel share the numbering, in send order).
     public var call: Int?
 
@@ -79,7 +88,7 @@ public struct RequestRecord: Codable, Sendable, Equatable {
         case maxTokens = "max_tokens", events, usage, finishReason = "finish_reason"
         case httpStatus = "http_status", failure = "error", connectionRetries = "connection_retries", streamed
         case usageFrames = "usage_frames", usageDecreased = "usage_decreased", localOutputTokens = "local_output_tokens"
-        case conversation, call
+        case conversation, call, attempts, firstSentNanoseconds = "t_first_send_ns", rateLimit = "rate_limit", responseID = "response_id"
     }
 
     /// True when the request completed without a failure.
@@ -105,9 +114,22 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     /// Input tokens: the server's count when it gave one, else the planned count.
     public var inputTokens: Int { usage?.promptTokens ?? promptTokensPlanned }
 
+    /// Times it was sent (1 unless retried).
+    public var attemptCount: Int { attempts ?? 1 }
+
+    /// Reasoning tokens among the output: the server's count when it gave one, else the token-bearing events that carried
+    /// reasoning only (one token each, or what continuous usage said they carried).
+    public var reasoningTokens: Int {
+        if let reasoning = usage?.reasoningTokens { return reasoning }
+        return tokenEvents.reduce(0) { $0 + ($1.reasoning.isEmpty || $1.isAnswer ? 0 : ($1.tokens ?? 1)) }
+    }
+
+    /// Output tokens that are the answer (visible text and tool calls): the output less its reasoning.
+    public var answerTokens: Int { max(0, outputTokens - reasoningTokens) }
+
     /// The visible text joined in order.
     public var joinedContent: String { events.map(\.content).joined() }
 
     /// Everything the model generated as text, reasoning and visible, joined in order (what usage's completion tokens count).
-    public var joinedOutput: String { events.map { $0.reasoning + $0.content }.joined() }
+    public var joinedOutput: String { events.map { $0.reasoning + $0.content + $0.toolArguments }.joined() }
 }

@@ -16,13 +16,13 @@ final class ChainDriver: @unchecked Sendable {
     private var done = false
 
     init(connection: Connection, hooks: ChainHooks, reuse: ReuseHistory, current: ChainedRequest, retries: Int, reused: Bool,
-         settings: ExchangeSettings, promise: EventLoopPromise<ChainExit>) {
+         settings: ExchangeSettings, retry: RetryPolicy?, promise: EventLoopPromise<ChainExit>) {
         self.connection = connection
         self.hooks = hooks
         self.reuse = reuse
         self.settings = settings
         self.promise = promise
-        state = ChainStateMachine(current: current, retries: retries, reused: reused)
+        state = ChainStateMachine(current: current, retries: retries, reused: reused, retry: retry)
     }
 
     /// Writes the current request; a second call (a due send fired after a cancel already started it) does nothing.
@@ -55,10 +55,13 @@ final class ChainDriver: @unchecked Sendable {
 
     private func finished(_ result: RawResponse) {
         let response: RawResponse
-        switch state.responseEnded(result) {
+        switch state.responseEnded(result, jitter: Double.random(in: 0..<1)) {
         case let .retryOnFreshConnection(request):
             reuse.closedByServer()
             exit(.retry(request))
+            return
+        case let .retryLater(request, delay, refusal):
+            exit(.retryLater(request, delay: delay, response: refusal))
             return
         case let .deliver(request, delivered, noteKept):
             if noteKept { reuse.kept() }

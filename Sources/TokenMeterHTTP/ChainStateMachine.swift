@@ -8,6 +8,9 @@ enum ChainExit: Sendable {
     case retry(ChainedRequest)
     /// The next request is claimed but the server did not keep the connection open.
     case moveOn(ChainedRequest)
+    /// The server refused the request for now (a rate limit, an overload): send it again after `delay` ns; `response` is
+    /// the refusal, handed over instead if the wait is cut short.
+    case retryLater(ChainedRequest, delay: UInt64, response: RawResponse)
 }
 
 /// The decisions of a chain on one connection, as a value: write the current request, retry it on a fresh connection, hand
@@ -40,6 +43,8 @@ struct ChainStateMachine {
         case retryOnFreshConnection(ChainedRequest)
         /// Hand `response` over as the answer to `request`; when `noteKept`, a kept-alive connection served it.
         case deliver(ChainedRequest, RawResponse, noteKept: Bool)
+        /// The retry policy sends it again after `delay` ns (`request` counts the attempt), on this connection or another.
+        case retryLater(ChainedRequest, delay: UInt64, response: RawResponse)
     }
 
     /// What to do after a response was handed over.
@@ -58,10 +63,14 @@ struct ChainStateMachine {
     private var reused: Bool
     private(set) var cancelled = false
 
-    init(current: ChainedRequest, retries: Int, reused: Bool) {
+    /// When refused requests are sent again; nil: never.
+    private let retry: RetryPolicy?
+
+    init(current: ChainedRequest, retries: Int, reused: Bool, retry: RetryPolicy? = nil) {
         self.current = current
         self.retries = retries
         self.reused = reused
+        self.retry = retry
     }
 
     /// The current request is due (or cancelled before it was).
@@ -83,13 +92,22 @@ struct ChainStateMachine {
         return phase == .inFlight
     }
 
-    /// The current request's response (or failure) arrived.
-    mutating func responseEnded(_ response: RawResponse) -> ResponseAction {
+    /// The current request's response (or failure) arrived; `jitter` (uniform in [0, 1)) spreads a retry's backoff.
+    mutating func responseEnded(_ response: RawResponse, jitter: Double = 0.5) -> ResponseAction {
         var response = response
         response.connectionRetries = retries
         if reused, retries == 0, !cancelled, response.bytesReceived == 0, response.failure?.kind == .reset {
             phase = .exited
             return .retryOnFreshConnection(current)
+        }
+        response.attempts = current.attempt
+        if current.attempt > 1 { response.firstSentNanoseconds = current.firstSentNanoseconds }
+        if !cancelled, let delay = retry?.delay(after: response, attempt: current.attempt, jitter: jitter) {
+            var again = current
+            again.firstSentNanoseconds = current.firstSentNanoseconds ?? response.sentNanoseconds
+            again.attempt += 1
+            phase = .exited
+            return .retryLater(again, delay: delay, response: response)
         }
         return .deliver(current, response, noteKept: reused && response.bytesReceived > 0)
     }

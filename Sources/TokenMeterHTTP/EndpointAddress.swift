@@ -68,8 +68,20 @@ public struct EndpointAddress: Sendable, Equatable, CustomStringConvertible {
         return "\(secure ? "https" : "http")://\(h):\(port)\(basePath)"
     }
 
-    /// The path of an API route under the base (`completions` → `/v1/completions`).
-    public func path(_ route: String) -> String { basePath + "/" + route }
+    /// The path of an API route under the base (`completions` → `/v1/completions`). A base without a path gets `/v1`, so
+    /// `http://host:8000` and `http://host:8000/v1` reach the same route; so does any base not ending in a version segment
+    /// when `versionedBelow` (Anthropic's SDK appends `/v1/messages` to its base, e.g. `https://api.deepseek.com/anthropic`),
+    /// while OpenAI's SDK appends the route to the base as given.
+    public func path(_ route: String, versionedBelow: Bool = false) -> String {
+        if basePath.isEmpty || (versionedBelow && !Self.endsInVersion(basePath)) { return basePath + "/v1/" + route }
+        return basePath + "/" + route
+    }
+
+    /// True for a path whose last segment is an API version: `v1`, `v2`, `v1beta`.
+    static func endsInVersion(_ path: String) -> Bool {
+        guard let last = path.split(separator: "/").last, last.first == "v", last.count >= 2 else { return false }
+        return last.dropFirst().first?.isNumber ?? false
+    }
 
     /// The server-root path of a route outside the API base (`/tokenize`, `/metrics`).
     public func rootPath(_ route: String) -> String { "/" + route }

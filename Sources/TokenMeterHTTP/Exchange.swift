@@ -62,6 +62,10 @@ public struct ChainedRequest: Sendable {
     public var requestID: String?
     /// The caller's name for this request, handed back with its response.
     public var tag: Int
+    /// Which attempt this is (1 first; more when the retry policy sends it again).
+    public var attempt = 1
+    /// When the first attempt was sent, once it was retried.
+    public var firstSentNanoseconds: UInt64?
 
     /// Creates a chained request.
     public init(request: PreparedRequest, requestID: String?, tag: Int) {

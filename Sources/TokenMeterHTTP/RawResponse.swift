@@ -44,8 +44,25 @@ public struct RawResponse: Sendable {
     /// connections to the server were open (an overflowing accept queue).
     public var connectionRetries: Int = 0
 
+    /// The response head's rate-limit and retry headers (names lower-cased), in the order sent.
+    public var rateLimitHeaders: [(String, String)] = []
+    /// Times the request was sent, when the retry policy sent it again; 1 otherwise.
+    public var attempts: Int = 1
+    /// When the first attempt was sent, when there were several.
+    public var firstSentNanoseconds: UInt64?
+
     /// Creates an empty response.
     public init() {}
+
+    /// The value of a recorded header (`name` lower-case).
+    public func header(_ name: String) -> String? { rateLimitHeaders.first { $0.0 == name }?.1 }
+
+    /// Whether a response header is one a benchmark records: rate limits, retry hints and the server's request id.
+    static func isRecorded(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return n.hasPrefix("x-ratelimit-") || n.hasPrefix("anthropic-ratelimit-") || n.hasPrefix("anthropic-priority-")
+            || n == "retry-after" || n == "retry-after-ms" || n == "x-should-retry"
+    }
 }
 
 extension RawResponse {

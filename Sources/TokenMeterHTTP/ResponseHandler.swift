@@ -74,8 +74,10 @@ final class StreamingResponseHandler: ChannelInboundHandler {
         }
         switch unwrapInboundIn(data) {
         case let .head(head):
+            var recorded: [(String, String)] = []
+            for (name, value) in head.headers where RawResponse.isRecorded(name) { recorded.append((name.lowercased(), value)) }
             perform(state.headReceived(status: Int(head.status.code), keepAlive: head.isKeepAlive,
-                                       contentType: head.headers.first(name: "content-type"), now: now))
+                                       contentType: head.headers.first(name: "content-type"), recorded: recorded, now: now))
         case let .body(buffer):
             perform(buffer.withUnsafeReadableBytes { state.bodyReceived($0, now: now) })
         case .end:

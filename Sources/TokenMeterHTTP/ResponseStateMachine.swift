@@ -59,8 +59,9 @@ struct ResponseStateMachine {
     }
 
     /// The response head arrived.
-    mutating func headReceived(status: Int, keepAlive: Bool, contentType: String?, now: UInt64) -> Action {
+    mutating func headReceived(status: Int, keepAlive: Bool, contentType: String?, recorded: [(String, String)] = [], now: UInt64) -> Action {
         guard phase != .idle else { return .none }
+        response.rateLimitHeaders = recorded
         lastActivity = now
         response.headNanoseconds = now
         response.status = status

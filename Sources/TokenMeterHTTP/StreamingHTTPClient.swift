@@ -34,11 +34,14 @@ public final class StreamingHTTPClient: Sendable {
     private let perLoop: [ObjectIdentifier: (dueSends: DueSends, watchdog: ConnectionWatchdog)]
     /// The target's address when `host` is an IP literal.
     private let literal: SocketAddress?
+    /// When a refused request is sent again (rate limited, overloaded); nil: never.
+    private let retry: RetryPolicy?
 
     /// Creates a client with its own event-loop threads; with `tls` every connection is TLS (HTTPS).
     public init(host: String, port: Int, threads: Int = System.coreCount, timeouts: ClientTimeouts = ClientTimeouts(),
-                maxBodyBytes: Int = 16 << 20, maxEventBytes: Int = 8 << 20, tls: NIOSSLContext? = nil) {
+                maxBodyBytes: Int = 16 << 20, maxEventBytes: Int = 8 << 20, tls: NIOSSLContext? = nil, retry: RetryPolicy? = nil) {
         self.host = host
+        self.retry = retry
         self.port = port
         self.tls = tls
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -132,6 +135,17 @@ public final class StreamingHTTPClient: Sendable {
                 release(connection, reusable: false)
                 current = request
                 retries = 0
+            case let .retryLater(request, delay, refusal):
+                // The slot stays the request's while it waits, as a client that honours Retry-After holds its turn.
+                release(connection, reusable: refusal.keepAlive)
+                do {
+                    try await Task.sleep(nanoseconds: delay)
+                } catch {
+                    hooks.completed(request, refusal)
+                    return
+                }
+                current = request
+                retries = 0
             }
         }
     }
@@ -168,7 +182,7 @@ public final class StreamingHTTPClient: Sendable {
         let promise = loop.makePromise(of: ChainExit.self)
         let driver = ChainDriver(connection: connection, hooks: hooks, reuse: reuse, current: request, retries: retries, reused: reused,
                                  settings: ExchangeSettings(timeouts: timeouts, maxBodyBytes: maxBodyBytes, maxEventBytes: maxEventBytes),
-                                 promise: promise)
+                                 retry: retry, promise: promise)
         let due = perLoop[ObjectIdentifier(loop)]?.dueSends
         return await withTaskCancellationHandler {
             if let sendAt, let due {

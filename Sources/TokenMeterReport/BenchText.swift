@@ -9,6 +9,7 @@ public enum BenchText {
         var out = ["\(p.model) @ \(p.targetURL) [\(p.targetKind)], \(p.gpus) GPU(s), prompt lengths: \(p.promptLengthSource)",
                    TerminalTable.render(result)]
         out += result.points.flatMap(ConversationText.lines)
+        out += result.points.flatMap(DialectText.lines)
         out += result.points.compactMap(serverLine)
         out += result.points.flatMap(tokenLines)
         out += result.points.compactMap(energyLine)

@@ -2,54 +2,7 @@ import NIOCore
 import NIOHTTP1
 import TokenMeterCore
 import TokenMeterModel
-import TokenMeterOpenAI
-
-/// One request inside the target: what it asked for and the connection its tokens go to.
-final class Sequence {
-    let completion: ServerEncoding.Completion
-    let requestID: String
-    let promptTokens: Int
-    let maxTokens: Int
-    let minTokens: Int
-    let ignoreEOS: Bool
-    let stream: Bool
-    let includeUsage: Bool
-    let continuousUsage: Bool
-    let keepAlive: Bool
-    let channel: any Channel
-    let arrival: UInt64
-    /// The prompt's token ids, kept when the target has a prefix cache.
-    let promptIDs: [UInt32]
-    let prompt: String?
-    /// Prompt tokens the prefix cache served; nil when the target has none.
-    var cachedTokens: Int?
-    var generated = 0
-    var done = false
-    var text = ""
-    var tokenTimes: [UInt64] = []
-    /// A mid-stream fault to inject, and at which token.
-    var fault: Fault?
-    var faultAtToken = 0
-
-    init(completion: ServerEncoding.Completion, requestID: String, request: GenerateRequest, keepAlive: Bool, channel: any Channel) {
-        self.completion = completion
-        self.requestID = requestID
-        promptTokens = request.promptTokens
-        maxTokens = request.maxTokens
-        minTokens = request.minTokens
-        ignoreEOS = request.ignoreEOS
-        stream = request.stream
-        includeUsage = request.includeUsage
-        continuousUsage = request.continuousUsage
-        self.keepAlive = keepAlive
-        self.channel = channel
-        arrival = MonotonicClock.nowNanoseconds()
-        promptIDs = request.promptIDs
-        prompt = request.prompt
-    }
-
-    var usage: String { ServerEncoding.usage(prompt: promptTokens, completion: generated, cached: cachedTokens) }
-}
+import TokenMeterDialects
 
 /// The simulated engine on a real clock: the model's `ContinuousBatchingScheduler` plans each step, one timer per step
 /// stands for its duration (`TargetConfiguration.timing`), and at its end every emitted token is written to its socket.
@@ -70,6 +23,12 @@ final class EngineLoop {
     private(set) var groundTruth: [GroundTruthRecord] = []
     /// The simulated prefix cache, when the target has one.
     private(set) var prefixCache: PrefixCache?
+    /// The request-rate limit, when the target has one.
+    private var limiter: RateLimiter?
+    /// Requests refused by the rate limit.
+    private(set) var rateLimitedTotal = 0
+    /// Stored Responses answers (prompt and answer text) by id, for `previous_response_id`.
+    private var stored = StoredResponses(capacityBytes: 64 << 20)
     private let created = Int(MonotonicClock.nowNanoseconds() / 1_000_000_000)
 
     init(loop: any EventLoop, configuration: TargetConfiguration) {
@@ -77,6 +36,7 @@ final class EngineLoop {
         self.configuration = configuration
         scheduler = ContinuousBatchingScheduler(limits: configuration.limits)
         prefixCache = configuration.prefixCache
+        limiter = configuration.rateLimit.map(RateLimiter.init)
         rng = configuration.seed | 1
     }
 
@@ -85,25 +45,48 @@ final class EngineLoop {
     var kvCacheUsage: Double { Double(scheduler.kvTokensInUse) / Double(configuration.limits.kvCapacityTokens) }
     var preemptions: Int { scheduler.preemptions }
 
-    /// A new completion's number and identity.
-    func makeCompletion(chat: Bool, model: String) -> ServerEncoding.Completion {
+    /// A new answer's number and identity.
+    func makeCompletion(api: APIKind, model: String) -> ServerEncoding.Completion {
         nextNumber += 1
-        return ServerEncoding.Completion(number: nextNumber, chat: chat, model: model, created: created)
+        return ServerEncoding.Completion(number: nextNumber, api: api, model: model, created: created, reasoningField: configuration.reasoningField)
     }
+
+    /// The rate limit's verdict on a request arriving now in dialect `api`, with the headers its answer carries (none
+    /// without a limit); a refusal is counted.
+    func admit(api: APIKind) -> (admitted: Bool, headers: [(String, String)]) {
+        guard var limiter else { return (true, []) }
+        let verdict = limiter.admit(now: MonotonicClock.nowNanoseconds())
+        self.limiter = limiter
+        if !verdict.admitted { rateLimitedTotal += 1 }
+        let headers = RateLimiter.headers(limit: limiter.limit, remaining: verdict.remaining, resetSeconds: verdict.resetSeconds, api: api,
+                                          retry: !verdict.admitted)
+        return (verdict.admitted, headers)
+    }
+
+    /// The prompt and answer of a stored Responses answer.
+    func storedResponse(_ id: String) -> String? { stored.text(id) }
 
     /// Queues a sequence; a streamed one gets its response head at once.
     func submit(_ sequence: Sequence) {
         promptTokensTotal += sequence.promptTokens
-        if sequence.stream {
+        if sequence.request.stream {
             var head = HTTPResponseHead(version: .http1_1, status: .ok)
             head.headers.add(name: "Content-Type", value: "text/event-stream")
             head.headers.add(name: "Cache-Control", value: "no-cache")
+            for (name, value) in sequence.headers { head.headers.add(name: name, value: value) }
             if !sequence.keepAlive { head.headers.add(name: "Connection", value: "close") }
             sequence.channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
         }
-        let blockTokens = configuration.prefixBlockTokens
-        let cached = prefixCache?.lookUp(PrefixCache.blockHashes(sequence.promptIDs, blockTokens: blockTokens), promptTokens: sequence.promptTokens)
-        sequence.cachedTokens = cached
+        // Anthropic reads and writes its cache only where a request marks a breakpoint.
+        let reads = sequence.request.api != .anthropic || sequence.request.cacheTTL != nil
+        let hashes = PrefixCache.blockHashes(sequence.request.promptIDs, blockTokens: configuration.prefixBlockTokens)
+        let cached = reads ? prefixCache?.lookUp(hashes, promptTokens: sequence.promptTokens) : nil
+        sequence.cachedTokens = cached ?? (sequence.request.api == .anthropic && prefixCache != nil ? 0 : nil)
+        if sequence.request.cacheTTL != nil, prefixCache != nil {
+            // What a breakpoint writes: the whole blocks of the prompt that were not read.
+            let whole = sequence.promptTokens / configuration.prefixBlockTokens * configuration.prefixBlockTokens
+            sequence.cacheWriteTokens = max(0, whole - (cached ?? 0))
+        }
         scheduler.arrive(sequence, promptTokens: sequence.promptTokens, maxTokens: sequence.maxTokens, cachedTokens: cached ?? 0)
         stepIfIdle()
     }
@@ -146,12 +129,16 @@ final class EngineLoop {
             // A finished sequence's output blocks join its prompt's, so the next turn that resends the answer finds them.
             let ids = WordTokenizer.vocabularyIDs
             let output = (0..<sequence.generated).map { ids[($0 + 1 + sequence.completion.number) % ids.count] }
-            prefixCache?.hold(PrefixCache.blockHashes(sequence.promptIDs + output, blockTokens: configuration.prefixBlockTokens))
+            prefixCache?.hold(PrefixCache.blockHashes(sequence.request.promptIDs + output, blockTokens: configuration.prefixBlockTokens))
+        }
+        if !aborted, sequence.request.store, let prompt = sequence.request.prompt {
+            stored.keep(sequence.completion.id, text: prompt + "\n" + sequence.reasoningText + sequence.answerText + sequence.toolText)
         }
         guard configuration.recordGroundTruth else { return }
         groundTruth.append(GroundTruthRecord(requestID: sequence.requestID, arrivalNanoseconds: sequence.arrival,
                                              tokenNanoseconds: sequence.tokenTimes, promptTokens: sequence.promptTokens,
-                                             cachedTokens: sequence.cachedTokens ?? 0, aborted: aborted, prompt: sequence.prompt))
+                                             cachedTokens: sequence.cachedTokens ?? 0, aborted: aborted,
+                                             prompt: configuration.recordPrompts ? sequence.request.prompt : nil))
     }
 
     private func nextRandom() -> Double {
@@ -166,28 +153,60 @@ final class EngineLoop {
         if let fault = s.fault, s.generated >= s.faultAtToken {
             if !leftTheBatch { _ = scheduler.remove { $0 === s } }
             end(s, aborted: true)
-            fault.inject(into: s.channel, oversizedEventBytes: configuration.faults.oversizedEventBytes)
+            fault.inject(into: s.channel, api: s.request.api, oversizedEventBytes: configuration.faults.oversizedEventBytes)
             return
         }
         s.generated += 1
-        generationTokensTotal += 1
-        let word = word(s, s.generated)
         let finish = finishReason(s)
-        if s.stream {
-            writeToken(word, of: s, finish: finish)
-        } else {
-            s.text += word
+        if s.request.api == .embeddings {
+            // An embedding is its prefill: the one step's "token" is the vector.
+            let body = ServerEncoding.embeddings(model: s.request.model ?? configuration.modelName, inputs: s.request.inputs,
+                                                 promptTokens: s.promptTokens, seed: s.completion.number)
+            TargetHTTPHandler.respond(channel: s.channel, status: .ok, body: body, keepAlive: s.keepAlive, extraHeaders: s.headers)
+            successTotal += 1
+            finished(s, leftTheBatch: leftTheBatch)
+            return
+        }
+        generationTokensTotal += 1
+        let k = s.generated
+        let part = s.part(k)
+        let piece = s.piece(word(s, k), k, last: finish != nil)
+        let finishWord = finish.map { part == .tool && $0 == "length" ? "tool_calls" : $0 }
+        if s.request.stream {
+            writeToken(piece, part: part, of: s, finish: finishWord)
+        }
+        if !s.request.stream || s.request.store {
+            switch part {
+            case .reasoning: s.reasoningText += piece
+            case .answer: s.answerText += piece
+            case .tool: s.toolText += piece
+            }
         }
         if configuration.recordGroundTruth { s.tokenTimes.append(MonotonicClock.nowNanoseconds()) }
-        guard let finish else { return }
-        if !s.stream {
-            TargetHTTPHandler.respond(channel: s.channel, status: .ok,
-                                      body: ServerEncoding.whole(s.completion, text: s.text, finish: finish, usage: s.usage), keepAlive: s.keepAlive)
+        guard let finishWord else { return }
+        if !s.request.stream {
+            TargetHTTPHandler.respond(channel: s.channel, status: .ok, body: wholeAnswer(s, finish: finishWord), keepAlive: s.keepAlive,
+                                      extraHeaders: s.headers)
         }
         successTotal += 1
+        finished(s, leftTheBatch: leftTheBatch)
+    }
+
+    /// A sequence that answered in full leaves the batch (if it stopped early) and the target.
+    private func finished(_ s: Sequence, leftTheBatch: Bool) {
         if !leftTheBatch { _ = scheduler.remove { $0 === s } }  // stopped early (end of sequence)
         end(s, aborted: false)
         if !s.keepAlive { s.channel.close(promise: nil) }
+    }
+
+    /// A whole (non-streamed) answer in the sequence's dialect.
+    private func wholeAnswer(_ s: Sequence, finish: String) -> String {
+        let c = s.completion
+        switch s.request.api {
+        case .anthropic: return ServerEncoding.wholeMessage(c, reasoning: s.reasoningText, answer: s.answerText, tool: s.toolText, finish: finish, usage: s.usage)
+        case .responses: return ServerEncoding.wholeResponse(c, reasoning: s.reasoningText, answer: s.answerText, tool: s.toolText, finish: finish, usage: s.usage)
+        default: return ServerEncoding.whole(c, reasoning: s.reasoningText, answer: s.answerText, tool: s.toolText, finish: finish, usage: s.usage)
+        }
     }
 
     /// The word a sequence generates as its `k`-th token.
@@ -198,19 +217,16 @@ final class EngineLoop {
     /// `length` at `max_tokens`, `stop` on a drawn end of sequence once `min_tokens` are out, else nil.
     private func finishReason(_ s: Sequence) -> String? {
         if s.generated >= s.maxTokens { return "length" }
-        if !s.ignoreEOS, configuration.eosProbability > 0, s.generated >= s.minTokens, nextRandom() < configuration.eosProbability {
+        if !s.request.ignoreEOS, configuration.eosProbability > 0, s.generated >= s.request.minTokens, s.generated > s.reasoningTokens,
+           nextRandom() < configuration.eosProbability {
             return "stop"
         }
         return nil
     }
 
-    private func writeToken(_ word: String, of s: Sequence, finish: String?) {
-        var frames = ServerEncoding.tokenFrames(s.completion, piece: word, first: s.generated == 1, finish: finish,
-                                                usage: s.continuousUsage ? s.usage : nil)
-        if finish != nil {
-            if s.includeUsage { frames += ServerEncoding.usageFrame(s.completion, usage: s.usage) }
-            frames += ServerEncoding.done
-        }
+    private func writeToken(_ piece: String, part: OutputPart, of s: Sequence, finish: String?) {
+        var frames = s.stream.token(piece, part: part, finish: finish, usage: s.usage, everyChunk: s.request.continuousUsage)
+        if let finish { frames += s.stream.finish(finish, usage: s.usage, includeUsage: s.request.includeUsage) }
         var buffer = s.channel.allocator.buffer(capacity: frames.utf8.count)
         buffer.writeString(frames)
         s.channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)

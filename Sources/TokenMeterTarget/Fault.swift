@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import TokenMeterCore
-import TokenMeterOpenAI
+import TokenMeterDialects
 
 /// A fault the reference target can inject into a generation request, on purpose, to test clients.
 public enum Fault: String, Sendable, CaseIterable, Codable {
@@ -9,8 +9,10 @@ public enum Fault: String, Sendable, CaseIterable, Codable {
     case http429 = "http-429"
     /// HTTP 500.
     case http500 = "http-500"
-    /// HTTP 503.
+    /// HTTP 503 with `Retry-After` (an overload).
     case http503 = "http-503"
+    /// HTTP 529, Anthropic's overload (`overloaded_error`), without `Retry-After`.
+    case http529 = "http-529"
     /// The connection is closed before any response byte.
     case resetBeforeHeaders = "reset-before-headers"
     /// The connection is closed halfway through the stream.
@@ -81,8 +83,8 @@ public struct FaultPlan: Sendable, Equatable {
 }
 
 extension Fault {
-    /// Carries out a mid-stream fault on a streamed response's connection.
-    func inject(into channel: any Channel, oversizedEventBytes: Int) {
+    /// Carries out a mid-stream fault on a streamed response's connection, in the stream's dialect.
+    func inject(into channel: any Channel, api: APIKind, oversizedEventBytes: Int) {
         let frame: String
         switch self {
         case .resetMidStream:
@@ -92,7 +94,7 @@ extension Fault {
             channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
             return
         case .malformedFrame: frame = "data: {\"choices\": [{\"text\": unquoted\n\n"
-        case .errorMidStream: frame = ServerEncoding.errorFrame("engine crashed (injected)", code: 500)
+        case .errorMidStream: frame = ServerEncoding.errorFrame("engine crashed (injected)", code: 500, api: api)
         case .oversizedEvent: frame = "data: {\"choices\":[{\"text\":\"" + String(repeating: "x", count: oversizedEventBytes) + "\"}]}\n\n"
         default: return  // a stall keeps the connection open and silent until the client gives up
         }

@@ -31,6 +31,15 @@ public struct TargetConfiguration: Sendable {
     public var prefixBlockTokens: Int
     /// Also keep each request's prompt text in the ground-truth log (for tests that check what was sent).
     public var recordPrompts: Bool
+    /// Output tokens of each answer that are reasoning, before the answer (capped one below `max_tokens`).
+    public var reasoningTokens: Int
+    /// Chat's delta field for reasoning: `reasoning_content` (SGLang, llama.cpp) or `reasoning` (vLLM).
+    public var reasoningField: String
+    /// The request rate the target admits before it answers 429 with `retry-after` (a token bucket); nil: no limit.
+    public var rateLimit: RateLimit?
+    /// The API key generation requests must carry, in their dialect's header (`x-api-key` or `Authorization: Bearer` for
+    /// Anthropic, `Authorization: Bearer` otherwise); nil: none needed. Never logged.
+    public var apiKey: String?
 
     /// The model name the target reports by default.
     public static let defaultModelName = "tokenmeter-reference"
@@ -41,7 +50,8 @@ public struct TargetConfiguration: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 0, modelName: String = defaultModelName, limits: BatchLimits = .default,
                 timing: any StepTiming = ParametricStepTime.default, eosProbability: Double = 0, recordGroundTruth: Bool = false,
                 groundTruthPath: String? = nil, seed: UInt64 = 1, maxRequestBytes: Int = 32 << 20, faults: FaultPlan = FaultPlan(),
-                prefixCacheTokens: Int = BatchLimits.default.kvCapacityTokens, prefixBlockTokens: Int = 16, recordPrompts: Bool = false) {
+                prefixCacheTokens: Int = BatchLimits.default.kvCapacityTokens, prefixBlockTokens: Int = 16, recordPrompts: Bool = false,
+                reasoningTokens: Int = 0, reasoningField: String = "reasoning_content", rateLimit: RateLimit? = nil, apiKey: String? = nil) {
         self.host = host
         self.port = port
         self.modelName = modelName
@@ -56,6 +66,10 @@ public struct TargetConfiguration: Sendable {
         self.prefixCacheTokens = max(0, prefixCacheTokens)
         self.prefixBlockTokens = max(1, prefixBlockTokens)
         self.recordPrompts = recordPrompts
+        self.reasoningTokens = max(0, reasoningTokens)
+        self.reasoningField = reasoningField
+        self.rateLimit = rateLimit
+        self.apiKey = apiKey
     }
 
     /// The prefix cache it starts with, nil when off.

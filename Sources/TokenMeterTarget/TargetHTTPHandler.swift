@@ -2,57 +2,7 @@ import NIOCore
 import NIOHTTP1
 import TokenMeterCore
 import TokenMeterModel
-import TokenMeterOpenAI
-
-/// What a generation request asks for, read from its JSON body.
-struct GenerateRequest {
-    var chat: Bool
-    var model: String?
-    var promptTokens: Int
-    var maxTokens: Int
-    var minTokens: Int
-    var ignoreEOS: Bool
-    var stream: Bool
-    var includeUsage: Bool
-    var continuousUsage: Bool
-    /// The prompt's token ids, kept when the target has a prefix cache.
-    var promptIDs: [UInt32] = []
-    /// The prompt's text, kept when the target records prompts.
-    var prompt: String?
-
-    /// Reads a `/v1/completions` or `/v1/chat/completions` body; the error message says what is wrong with it.
-    static func parse(_ json: JSONValue, chat: Bool, configuration: TargetConfiguration) -> Result<GenerateRequest, TargetError> {
-        let promptText: String
-        if chat {
-            guard let text = TargetHTTPHandler.messagesText(json["messages"]) else {
-                return .failure(TargetError("'messages' must be an array of {role, content}"))
-            }
-            promptText = text
-        } else {
-            guard let text = json["prompt"]?.stringValue else { return .failure(TargetError("'prompt' must be a string")) }
-            promptText = text
-        }
-        let maxTokens = json["max_completion_tokens"]?.intValue ?? json["max_tokens"]?.intValue ?? (chat ? 256 : 16)
-        guard maxTokens >= 1 else { return .failure(TargetError("max_tokens must be at least 1")) }
-        let options = json["stream_options"]
-        var request = GenerateRequest(
-            chat: chat, model: json["model"]?.stringValue, promptTokens: WordTokenizer.count(promptText), maxTokens: maxTokens,
-            minTokens: json["min_tokens"]?.intValue ?? 0, ignoreEOS: json["ignore_eos"]?.boolValue ?? false,
-            stream: json["stream"]?.boolValue ?? false, includeUsage: options?["include_usage"]?.boolValue ?? false,
-            continuousUsage: options?["continuous_usage_stats"]?.boolValue ?? false)
-        if configuration.prefixCacheTokens > 0 {
-            request.promptIDs = WordTokenizer.ids(promptText).map(UInt32.init)
-        }
-        if configuration.recordPrompts { request.prompt = promptText }
-        return .success(request)
-    }
-}
-
-/// A request the target refuses, in words for the client.
-struct TargetError: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
-}
+import TokenMeterDialects
 
 /// Routes HTTP requests to the engine and the informational endpoints.
 final class TargetHTTPHandler: ChannelInboundHandler {
@@ -96,7 +46,9 @@ final class TargetHTTPHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    static let routes: Set<String> = ["/v1/models", "/health", "/metrics", "/tokenize", "/v1/completions", "/v1/chat/completions"]
+    /// The generation routes, by dialect.
+    static let dialects: [String: APIKind] = Dictionary(uniqueKeysWithValues: APIKind.allCases.map { ("/v1/" + $0.route, $0) })
+    static let routes: Set<String> = Set(["/v1/models", "/health", "/metrics", "/tokenize"] + dialects.keys)
 
     private func route(_ head: HTTPRequestHead, channel: any Channel) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
@@ -116,8 +68,8 @@ final class TargetHTTPHandler: ChannelInboundHandler {
             Self.respond(channel: channel, status: .ok, body: prometheus(), keepAlive: keepAlive, contentType: "text/plain; version=0.0.4")
         case (.POST, "/tokenize"):
             tokenize(channel: channel, keepAlive: keepAlive)
-        case (.POST, "/v1/completions"), (.POST, "/v1/chat/completions"):
-            generate(head, chat: path == "/v1/chat/completions", channel: channel, keepAlive: keepAlive)
+        case (.POST, _) where Self.dialects[path] != nil:
+            generate(head, api: Self.dialects[path]!, channel: channel, keepAlive: keepAlive)
         case (_, _) where Self.routes.contains(path):
             let message = "method \(head.method) not allowed on \(path)"
             Self.respond(channel: channel, status: .methodNotAllowed, body: ServerEncoding.error(message), keepAlive: keepAlive)
@@ -139,30 +91,38 @@ final class TargetHTTPHandler: ChannelInboundHandler {
 
     private func tokenize(channel: any Channel, keepAlive: Bool) {
         guard let json = parseBody(channel: channel, keepAlive: keepAlive) else { return }
-        let text = json["prompt"]?.stringValue ?? json["content"]?.stringValue ?? Self.messagesText(json["messages"]) ?? ""
+        let text = json["prompt"]?.stringValue ?? json["content"]?.stringValue ?? GenerateRequest.messagesText(json["messages"]) ?? ""
         let body = ServerEncoding.tokenized(WordTokenizer.ids(text), maxModelLength: TargetConfiguration.maxModelLength)
         Self.respond(channel: channel, status: .ok, body: body, keepAlive: keepAlive)
     }
 
-    static func messagesText(_ messages: JSONValue?) -> String? {
-        guard case let .array(items)? = messages else { return nil }
-        return items.compactMap { $0["content"]?.stringValue }.joined(separator: "\n")
-    }
-
-    private func generate(_ head: HTTPRequestHead, chat: Bool, channel: any Channel, keepAlive: Bool) {
+    private func generate(_ head: HTTPRequestHead, api: APIKind, channel: any Channel, keepAlive: Bool) {
+        if let key = configuration.apiKey, !Self.carries(key, head.headers, api: api) {
+            let body = ServerEncoding.error("invalid or missing API key", type: api == .anthropic ? "authentication_error" : "invalid_api_key", api: api)
+            Self.respond(channel: channel, status: .unauthorized, body: body, keepAlive: keepAlive)
+            return
+        }
         guard let json = parseBody(channel: channel, keepAlive: keepAlive) else { return }
         let request: GenerateRequest
-        switch GenerateRequest.parse(json, chat: chat, configuration: configuration) {
+        switch GenerateRequest.parse(json, api: api, configuration: configuration, stored: { self.engine.storedResponse($0) }) {
         case let .success(parsed): request = parsed
         case let .failure(error):
-            Self.respond(channel: channel, status: .badRequest, body: ServerEncoding.error(error.message), keepAlive: keepAlive)
+            Self.respond(channel: channel, status: .badRequest, body: ServerEncoding.error(error.message, api: api), keepAlive: keepAlive)
+            return
+        }
+        let (admitted, headers) = engine.admit(api: api)
+        guard admitted else {
+            let type = api == .anthropic ? "rate_limit_error" : "rate_limit_exceeded"
+            Self.respond(channel: channel, status: .tooManyRequests, body: ServerEncoding.error("request rate limit exceeded", type: type, api: api),
+                         keepAlive: keepAlive, extraHeaders: headers)
             return
         }
         let fault = engine.drawFault()
-        if let fault, answeredBeforeTheEngine(fault, channel: channel, keepAlive: keepAlive) { return }
-        let completion = engine.makeCompletion(chat: chat, model: request.model ?? configuration.modelName)
+        if let fault, answeredBeforeTheEngine(fault, api: api, channel: channel, keepAlive: keepAlive) { return }
+        let completion = engine.makeCompletion(api: api, model: request.model ?? configuration.modelName)
         let sequence = Sequence(completion: completion, requestID: head.headers.first(name: "x-request-id") ?? String(completion.number),
-                                request: request, keepAlive: keepAlive, channel: channel)
+                                request: request, reasoningTokens: configuration.reasoningTokens, keepAlive: keepAlive, channel: channel)
+        sequence.headers = headers
         current = sequence
         if let fault, fault.midStream, request.stream {
             sequence.fault = fault
@@ -179,17 +139,29 @@ final class TargetHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    /// Answers a request whose fault strikes before any token (an HTTP error, a reset, the wrong content type); false for the
-    /// others, which the engine carries out.
-    private func answeredBeforeTheEngine(_ fault: Fault, channel: any Channel, keepAlive: Bool) -> Bool {
+    /// Whether the request carries `key` in its dialect's header.
+    static func carries(_ key: String, _ headers: HTTPHeaders, api: APIKind) -> Bool {
+        if headers.first(name: "authorization") == "Bearer \(key)" { return true }
+        return api == .anthropic && headers.first(name: "x-api-key") == key
+    }
+
+    /// Answers a request whose fault strikes before any token (an HTTP error, a reset, the wrong content type), with the
+    /// dialect's error body; false for the others, which the engine carries out.
+    private func answeredBeforeTheEngine(_ fault: Fault, api: APIKind, channel: any Channel, keepAlive: Bool) -> Bool {
+        let anthropic = api == .anthropic
         switch fault {
         case .http429:
-            Self.respond(channel: channel, status: .tooManyRequests, body: ServerEncoding.error("rate limited (injected)"), keepAlive: keepAlive,
-                         extraHeaders: [("Retry-After", "1")])
+            let body = ServerEncoding.error("rate limited (injected)", type: anthropic ? "rate_limit_error" : "rate_limit_exceeded", api: api)
+            Self.respond(channel: channel, status: .tooManyRequests, body: body, keepAlive: keepAlive, extraHeaders: [("Retry-After", "1")])
         case .http500:
-            Self.respond(channel: channel, status: .internalServerError, body: ServerEncoding.error("internal error (injected)"), keepAlive: keepAlive)
+            let body = ServerEncoding.error("internal error (injected)", type: anthropic ? "api_error" : "server_error", api: api)
+            Self.respond(channel: channel, status: .internalServerError, body: body, keepAlive: keepAlive)
         case .http503:
-            Self.respond(channel: channel, status: .serviceUnavailable, body: ServerEncoding.error("overloaded (injected)"), keepAlive: keepAlive)
+            let body = ServerEncoding.error("overloaded (injected)", type: anthropic ? "overloaded_error" : "server_error", api: api)
+            Self.respond(channel: channel, status: .serviceUnavailable, body: body, keepAlive: keepAlive, extraHeaders: [("Retry-After", "1")])
+        case .http529:
+            let body = ServerEncoding.error("overloaded (injected)", type: "overloaded_error", api: api)
+            Self.respond(channel: channel, status: HTTPResponseStatus(statusCode: 529, reasonPhrase: "Overloaded"), body: body, keepAlive: keepAlive)
         case .resetBeforeHeaders:
             channel.close(promise: nil)
         case .wrongContentType:
@@ -220,6 +192,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
             + metric("tokenmeter_target_steps_total", "counter", "Engine steps executed.", Double(engine.stepsTotal))
             + metric("tokenmeter_target_aborted_total", "counter", "Requests whose client went away.", Double(engine.abortedTotal))
             + metric("tokenmeter_target_faults_total", "counter", "Faults injected on purpose.", Double(engine.faultsInjected))
+            + metric("tokenmeter_target_rate_limited_total", "counter", "Requests refused by the rate limit.", Double(engine.rateLimitedTotal))
     }
 
     /// Writes a whole JSON (or text) response.

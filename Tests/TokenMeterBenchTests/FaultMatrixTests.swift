@@ -4,7 +4,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterModel
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTarget
 import TokenMeterWorkloads
 
@@ -12,7 +12,7 @@ import TokenMeterWorkloads
 /// with the right error class, and the metrics count failures where they belong.
 @Suite(.serialized) struct FaultMatrixTests {
     static let cases: [(Fault, Set<ErrorKind>)] = [
-        (.http429, [.httpStatus]), (.http500, [.httpStatus]), (.http503, [.httpStatus]),
+        (.http429, [.rateLimited]), (.http500, [.httpStatus]), (.http503, [.overloaded]), (.http529, [.overloaded]),
         (.resetBeforeHeaders, [.reset]), (.resetMidStream, [.reset]), (.malformedFrame, [.malformed]),
         (.cutWithoutDone, [.malformed]), (.stall, [.timeout]), (.slowHeaders, []), (.wrongContentType, [.malformed]),
         (.oversizedEvent, [.malformed]), (.errorMidStream, [.serverError]),
@@ -56,6 +56,45 @@ import TokenMeterWorkloads
             #expect(metrics.failedRequestOutputTokens > 0, "\(fault): tokens streamed before the fault are paid for, not delivered")
         }
         if fault == .slowHeaders { #expect((metrics.ttftMs?.p90 ?? 0) >= 100) }
+    }
+
+    /// The same faults in the other streaming dialects, each written as that dialect writes it (an Anthropic `error` event,
+    /// a Responses `response.failed`, error bodies in the dialect's shape), with fewer requests each.
+    static let dialectCases: [(Fault, APIKind)] = Fault.allCases.flatMap { fault in [APIKind.chat, .responses, .anthropic].map { (fault, $0) } }
+
+    @Test(.serialized, arguments: dialectCases)
+    func faultInEveryDialect(_ fault: Fault, _ api: APIKind) async throws {
+        let total = 120
+        var expected = Set(Self.cases.first { $0.0 == fault }!.1)
+        if fault == .errorMidStream, api == .anthropic { expected = [.overloaded] }  // Anthropic's mid-stream error is overloaded_error
+        let plan = FaultPlan(probabilities: [fault: 0.3], slowHeadersMilliseconds: 100, oversizedEventBytes: 256 << 10)
+        let target = try await ReferenceTarget.start(TargetConfiguration(
+            timing: ParametricStepTime(fixedMilliseconds: 2, perSequenceMilliseconds: 0.005), faults: plan, reasoningTokens: 2))
+        let client = StreamingHTTPClient(host: "127.0.0.1", port: target.port,
+                                         timeouts: ClientTimeouts(readSeconds: fault == .stall ? 1 : 10, totalSeconds: 30), maxEventBytes: 64 << 10)
+        let address = EndpointAddress(host: "127.0.0.1", port: target.port)
+        let options = RequestOptions(api: api, model: "m")
+        let workload = try await WorkloadGenerator(source: .synthetic, inputLength: .fixed(16), outputLength: .fixed(8), seed: 3).plan(count: total)
+        let prepared = workload.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: options, address: address) }
+        let run = await LoadRunner(client: client, streamed: true, api: api).run(
+            mode: .concurrency(40), plan: workload, prepared: prepared,
+            bounds: PointBounds(warmupRequests: 0, measuredRequests: total, drainTimeoutSeconds: 30, maxPointSeconds: 60), seed: 1)
+        await client.shutdown()
+        await target.stop()
+
+        #expect(run.records.map(\.id) == Array(0..<total), "\(fault) \(api): every request exactly once")
+        let failed = run.records.filter { !$0.succeeded }
+        let kinds = Set(failed.compactMap { $0.failure?.kind })
+        #expect(kinds.isSubset(of: expected), "\(fault) \(api): unexpected classes \(kinds.subtracting(expected))")
+        if !expected.isEmpty { #expect(failed.count > 10, "\(fault) \(api): only \(failed.count) failures at p=0.3 of \(total)") }
+        for record in run.records where record.succeeded {
+            #expect(record.outputTokens == 8 && record.reasoningTokens == 2, "\(fault) \(api)")
+        }
+        let metrics = PointMetrics.compute(records: run.records, window: run.window)
+        #expect(metrics.requestsSucceeded + metrics.requestsFailed == total)
+        if [.resetMidStream, .malformedFrame, .errorMidStream, .cutWithoutDone].contains(fault) {
+            #expect(metrics.failedRequestOutputTokens > 0, "\(fault) \(api): tokens streamed before the fault are kept as undelivered")
+        }
     }
 
     @Test func faultPlansParseAndNameBadInput() throws {

@@ -4,7 +4,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterModel
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterTarget
 import TokenMeterWorkloads

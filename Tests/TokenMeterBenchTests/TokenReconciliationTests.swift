@@ -4,7 +4,7 @@ import Testing
 import TokenMeterCLI
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterTelemetry
 import TokenMeterTestSupport

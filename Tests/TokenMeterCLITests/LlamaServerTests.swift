@@ -11,11 +11,13 @@ import TokenMeterTestSupport
 /// last content chunk for completions and in a separate final chunk for chat.
 @Suite(.serialized) struct LlamaServerTests {
     /// Runs bench with `--json` against a fresh server and returns the result and the run's timeline.
-    func bench(_ arguments: [String], slots: Int = 4, contextPerSlot: Int = 2048) async throws -> (RunResult, [TimelineReader.Point], LlamaServer) {
-        let server = try await LlamaServer.start(slots: slots, contextPerSlot: contextPerSlot)
+    func bench(_ arguments: [String], slots: Int = 4, contextPerSlot: Int = 2048, serverArguments: [String] = [],
+               withoutV1: Bool = false) async throws -> (RunResult, [TimelineReader.Point], LlamaServer) {
+        let server = try await LlamaServer.start(slots: slots, contextPerSlot: contextPerSlot, extraArguments: serverArguments)
         let dir = scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try await tokenmeter(["bench", "--url", server.baseURL, "--model", server.model, "--json", "--quiet", "--no-store",
+        let url = withoutV1 ? String(server.baseURL.dropLast(3)) : server.baseURL
+        let r = try await tokenmeter(["bench", "--url", url, "--model", server.model, "--json", "--quiet", "--no-store",
                                       "--output", dir.path, "--read-timeout", "60s"] + arguments, timeout: 300)
         await server.stop()
         #expect(r.status == 0, "\(r.stderr)")
@@ -140,6 +142,43 @@ import TokenMeterTestSupport
         #expect(point.serverMetrics?.serverCachedPromptTokens ?? 0 > 0)
         #expect(t.findings.contains { $0.contains("which it counts apart; with them it agrees with usage") }, "\(t.findings) \(t.warnings)")
         #expect(!t.warnings.contains { $0.contains("prompt tokens") }, "\(t.warnings)")
+    }
+
+    /// llama.cpp serves Anthropic's `/v1/messages` and OpenAI's `/v1/responses` by converting to chat: the same tokens, counted
+    /// by the same template, in the other dialects' events and usage. Anthropic's base URL is given without `/v1`, as its SDK
+    /// takes it.
+    @Test(arguments: ["anthropic", "responses"])
+    func theMessagesAndResponsesDialectsReconcileTheirTokens(_ api: String) async throws {
+        let tokenizer = try #require(ProcessInfo.processInfo.environment["TOKENMETER_LLAMA_TOKENIZER"], "run scripts/llama-server (scripts/test does)")
+        let (result, timeline, _) = try await bench(["--api", api, "--concurrency", "2", "--requests", "8", "--isl", "32", "--osl", "12",
+                                                     "--tokenizer", tokenizer, "--scrape-interval", "200ms"], withoutV1: api == "anthropic")
+        let point = try #require(result.points.first)
+        #expect(point.metrics.requestsFailed == 0 && point.metrics.requestsSucceeded == 8, "\(api): \(point.metrics.errorsByKind)")
+        let records = timeline[0].records
+        // This llama.cpp leaves out message_start when the first token is part of a UTF-8 character (the random tiny model
+        // emits such tokens): that answer has no input usage and no id, and its output is counted from its events.
+        let withUsage = records.filter { $0.usage != nil }
+        #expect(withUsage.count >= records.count / 2 && withUsage.allSatisfy { $0.usage?.completionTokens == 12 && $0.responseID != nil }, "\(api)")
+        #expect(records.allSatisfy { $0.outputTokens == 12 && !$0.joinedContent.isEmpty }, "\(api)")
+        let t = try #require(point.tokens)
+        #expect(t.promptMismatches == 0, "\(api): \(t.discrepancies)")
+        #expect((t.promptOffsetPerRequest ?? 0) > 0, "\(api): the chat template's tokens, as in chat")
+        let server = try #require(t.serverOutputTokens)
+        #expect(server == Double(records.reduce(0) { $0 + $1.outputTokens }), "\(api): the server's counter and the client's count agree")
+    }
+
+    /// Embeddings from a server started for them: no output tokens, the input counted exactly, latency per request.
+    @Test func embeddingsOnAnEmbeddingServer() async throws {
+        let tokenizer = try #require(ProcessInfo.processInfo.environment["TOKENMETER_LLAMA_TOKENIZER"], "run scripts/llama-server (scripts/test does)")
+        let (result, timeline, _) = try await bench(["--api", "embeddings", "--concurrency", "2", "--requests", "8", "--isl", "32",
+                                                     "--tokenizer", tokenizer], serverArguments: ["--embeddings", "--pooling", "mean"])
+        let point = try #require(result.points.first)
+        #expect(point.metrics.requestsFailed == 0 && point.metrics.requestsSucceeded == 8, "\(point.metrics.errorsByKind)")
+        let records = timeline[0].records.filter { $0.phase == .measured }
+        #expect(records.allSatisfy { $0.outputTokens == 0 && $0.usage != nil && !$0.streamed })
+        let offsets = Set(records.map { ($0.usage?.promptTokens ?? -1) - $0.promptTokensPlanned })
+        #expect(offsets.count == 1 && offsets.first! >= 0 && offsets.first! <= 2, "the server counts the text (and its special tokens): \(offsets)")
+        #expect(point.metrics.inputTokensPerSecond > 0 && (point.metrics.e2eMs?.p50 ?? 0) > 0)
     }
 
     @Test func withoutALocalTokenizerTheServersTokenizeGivesExactPromptLengths() async throws {

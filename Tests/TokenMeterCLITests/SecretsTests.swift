@@ -1,5 +1,9 @@
 import Foundation
 import Testing
+import TokenMeterCore
+import TokenMeterModel
+import TokenMeterResults
+import TokenMeterTarget
 import TokenMeterTestSupport
 
 /// A benchmark run with an API key, an extra auth header and a database password: the secrets reach the server, but no file
@@ -55,6 +59,33 @@ import TokenMeterTestSupport
         // The header was recorded, with its value redacted.
         let result = try String(contentsOf: dir.appendingPathComponent("run/result.json"), encoding: .utf8)
         #expect(result.contains("Authorization-Extra"))
+    }
+
+    /// In every dialect the key goes in that dialect's header (the target refuses a request without it: every request
+    /// succeeding proves it arrived), from the variable the dialect's SDK reads, and nothing the run wrote or printed holds it.
+    @Test(arguments: ["chat", "completions", "responses", "anthropic", "embeddings"])
+    func everyDialectSendsTheKeyAndWritesItNowhere(_ api: String) async throws {
+        let key = "sk-\(api)-\(UUID().uuidString)"
+        let target = try await ReferenceTarget.start(TargetConfiguration(timing: ParametricStepTime(fixedMilliseconds: 1), apiKey: key))
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let variable = api == "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"
+        let env = ["TOKENMETER_STORE": dir.appendingPathComponent("store/runs.sqlite").path, variable: key]
+        let bench = try await tokenmeter(["bench", "--url", target.baseURL, "--api", api, "--concurrency", "2", "--requests", "4", "--isl", "8",
+                                          "--osl", "4", "--output", dir.appendingPathComponent("run").path], environment: env)
+        let refused = try await tokenmeter(["bench", "--url", target.baseURL, "--api", api, "--concurrency", "1", "--requests", "2", "--isl", "8",
+                                            "--osl", "4", "--no-store", "--output", dir.appendingPathComponent("refused").path],
+                                           environment: [variable: key + "-wrong"])
+        await target.stop()
+        #expect(bench.status == 0, "\(bench.stderr)")
+        func metrics(_ run: String) throws -> PointMetrics? {
+            try JSONDecoder().decode(RunResult.self, from: Data(contentsOf: dir.appendingPathComponent("\(run)/result.json"))).points.first?.metrics
+        }
+        let taken = try #require(try metrics("run"))
+        #expect(taken.requestsFailed == 0 && taken.requestsSucceeded == 4, "\(api): the target took the key")
+        #expect(try metrics("refused")?.errorsByKind["http_status"] == 2, "\(api): a wrong key is refused (HTTP 401)")
+        for file in files(under: dir) { #expect(try Data(contentsOf: file).range(of: Data(key.utf8)) == nil, "\(api): \(file.path) holds the key") }
+        for text in [bench.stdout, bench.stderr, refused.stdout, refused.stderr] { #expect(!text.contains(key), "\(api)") }
     }
 
     /// A password in TOKENMETER_DATABASE_URL is used to connect but never printed, not even in an error.

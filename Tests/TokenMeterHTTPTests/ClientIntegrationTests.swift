@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 import TokenMeterCore
 @testable import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTestSupport
 
 /// The client against a scripted loopback server: quirks of real engines and the faults a load generator must survive.

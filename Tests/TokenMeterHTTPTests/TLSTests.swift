@@ -3,7 +3,7 @@ import NIOSSL
 import Testing
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTestSupport
 
 /// A self-signed certificate for 127.0.0.1, made with the openssl command line for this test run.

@@ -4,7 +4,7 @@ import TokenMeterCore
 import TokenMeterCost
 import TokenMeterHTTP
 import TokenMeterModel
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTarget
 
 /// Starts a target, runs `body` with a client pointed at it, stops both.

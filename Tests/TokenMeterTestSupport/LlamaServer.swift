@@ -34,7 +34,7 @@ public final class LlamaServer: Sendable {
 
     /// Starts a server with `slots` parallel slots of `contextPerSlot` tokens each and waits until it answers `/health` (60 s at
     /// most).
-    public static func start(slots: Int = 4, contextPerSlot: Int = 2048) async throws -> LlamaServer {
+    public static func start(slots: Int = 4, contextPerSlot: Int = 2048, extraArguments: [String] = []) async throws -> LlamaServer {
         let env = ProcessInfo.processInfo.environment
         guard let binary = env["TOKENMETER_LLAMA_SERVER"], let model = env["TOKENMETER_LLAMA_MODEL"], let tokenizer = env["TOKENMETER_LLAMA_TOKENIZER"] else {
             throw TestServerError(message: "TOKENMETER_LLAMA_SERVER/_MODEL/_TOKENIZER are not set: run eval \"$(scripts/llama-server)\" (scripts/test does)")
@@ -45,7 +45,7 @@ public final class LlamaServer: Sendable {
         let port = TestPostgres.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("llama-server-\(port)-\(UUID().uuidString).log").path
         let argv = [binary, "-m", model, "--host", "127.0.0.1", "--port", String(port), "-np", String(slots), "-c", String(slots * contextPerSlot),
-                    "-t", "1", "--metrics", "--alias", "tiny-qwen2"]
+                    "-t", "1", "--metrics", "--alias", "tiny-qwen2"] + extraArguments
         let process = try ChildProcess.spawn(argv, stdout: .file(log, append: false), stderr: .sameAsOutput)
         let server = LlamaServer(port: port, tokenizer: tokenizer, log: log, process: process)
         Running.add(process.pid)

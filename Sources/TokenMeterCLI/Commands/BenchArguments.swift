@@ -17,7 +17,7 @@ public enum BenchArguments {
         }
         var plan = try command.plan(environment: environment)
         var settings = command.settings
-        if command.endpoint.url == nil, let url {
+        if command.endpoint.effectiveURL == nil, let url {
             plan.endpoint.address = try EndpointAddress(parsing: url)
             settings["url"] = .string(url)
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TokenMeterBench
 import TokenMeterCore
+import TokenMeterDialects
 import TokenMeterHTTP
 import TokenMeterReport
 import TokenMeterResults
@@ -35,6 +36,9 @@ struct BenchCommand: AsyncParsableCommand {
     func plan(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> BenchPlan {
         let endpoint = try self.endpoint.resolve(url: "http://127.0.0.1:1/v1", environment: environment)
         let workload = try self.workload.resolve(api: endpoint.api, seed: UInt64(bitPattern: Int64(load.seed)))
+        if endpoint.api == .embeddings, !workload.isSingleRequests {
+            throw ConfigError(field: "api", message: "embeddings are single requests: sessions, tasks and traces need a generating dialect")
+        }
         return BenchPlan(endpoint: endpoint, load: try load.resolve(for: workload), workload: workload,
                          telemetry: try telemetry.resolve(), gpus: try runOptions.gpus.count(), objective: try runOptions.slo.objective())
     }
@@ -51,7 +55,7 @@ struct BenchCommand: AsyncParsableCommand {
         var plan = try plan()
         try OpenFileLimit.check(plan.load.modes, limit: OpenFileLimit.raise())
         var target: ReferenceTarget?
-        if endpoint.url == nil {
+        if endpoint.effectiveURL == nil {
             do { target = try await ReferenceTarget.start(TargetConfiguration()) } catch {
                 throw BenchError(message: "cannot start the built-in reference target: \(error)")
             }

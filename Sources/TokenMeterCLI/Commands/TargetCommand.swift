@@ -10,7 +10,7 @@ import TokenMeterTarget
 struct TargetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "target",
-        abstract: "Run the OpenAI-compatible reference target (a simulated continuous-batching engine)."
+        abstract: "Run the reference target: every API dialect over a simulated continuous-batching engine."
     )
 
     @OptionGroup var listen: ListenOptions
@@ -38,6 +38,15 @@ struct TargetCommand: AsyncParsableCommand {
     @OptionGroup var precision: PrecisionOption
     @Option(help: "Inject faults, e.g. http-503=0.05,stall=0.01 (kinds: \(Fault.allCases.map(\.rawValue).joined(separator: ", "))).")
     var fault: String?
+    @Option(help: "Output tokens of every answer that are reasoning, streamed before the answer in each dialect's reasoning field.")
+    var reasoningTokens = 0
+    @Option(help: "Chat's delta field for reasoning: reasoning_content (SGLang, llama.cpp) or reasoning (vLLM).")
+    var reasoningField = "reasoning_content"
+    @Option(help: "Admit at most this many requests per minute (a token bucket); past it answer 429 with retry-after and rate-limit headers.")
+    var rateLimitRpm: Double?
+    @Option(help: "Requests the rate limit admits at once from a full bucket (default: one second's worth).") var rateLimitBurst: Double?
+    @Option(help: "Environment variable holding an API key every generation request must carry (x-api-key or Bearer); default: none.")
+    var apiKeyEnv: String?
 
     func validate() throws {
         guard (0...65535).contains(listen.port ?? 8000) else { throw ValidationError("--port must be 0...65535") }
@@ -48,6 +57,10 @@ struct TargetCommand: AsyncParsableCommand {
         guard (0...1).contains(eosProbability) else { throw ValidationError("--eos-probability must be within 0...1") }
         guard prefixCacheTokens >= 0 else { throw ValidationError("--prefix-cache-tokens must not be negative") }
         guard (1...65536).contains(prefixBlockTokens) else { throw ValidationError("--prefix-block-tokens must be 1...65536") }
+        guard reasoningTokens >= 0 else { throw ValidationError("--reasoning-tokens must not be negative") }
+        guard ["reasoning_content", "reasoning"].contains(reasoningField) else { throw ValidationError("--reasoning-field must be reasoning_content or reasoning") }
+        if let rateLimitRpm, rateLimitRpm <= 0 { throw ValidationError("--rate-limit-rpm must be above 0") }
+        if let rateLimitBurst, rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be at least 1") }
     }
 
     /// The roofline model of `--model` on `--gpu`, when asked for.
@@ -78,10 +91,19 @@ struct TargetCommand: AsyncParsableCommand {
     func run() async throws {
         let (timing, limits) = try engine()
         let host = listen.host, port = try listen.port(default: 8000)
+        var key: String?
+        if let apiKeyEnv {
+            guard let value = ProcessInfo.processInfo.environment[apiKeyEnv], !value.isEmpty else {
+                throw ConfigError(field: "api-key-env", message: "environment variable \(apiKeyEnv) is not set or empty")
+            }
+            key = value
+        }
         let configuration = TargetConfiguration(
             host: host, port: port, modelName: modelName, limits: limits, timing: timing, eosProbability: eosProbability, groundTruthPath: groundTruth,
             faults: try fault.map { f throws(ConfigError) in try FaultPlan(parsing: f) } ?? FaultPlan(),
-            prefixCacheTokens: prefixCacheTokens, prefixBlockTokens: prefixBlockTokens, recordPrompts: groundTruthPrompts)
+            prefixCacheTokens: prefixCacheTokens, prefixBlockTokens: prefixBlockTokens, recordPrompts: groundTruthPrompts,
+            reasoningTokens: reasoningTokens, reasoningField: reasoningField,
+            rateLimit: rateLimitRpm.map { RateLimit(requestsPerMinute: $0, burst: rateLimitBurst) }, apiKey: key)
         let target: ReferenceTarget
         do {
             target = try await ReferenceTarget.start(configuration)

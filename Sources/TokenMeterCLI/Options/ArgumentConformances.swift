@@ -1,11 +1,12 @@
 import ArgumentParser
 import TokenMeterBench
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterReport
 import TokenMeterResults
 import TokenMeterWorkloads
 
 extension APIKind: ExpressibleByArgument {}
+extension MaxTokensField: ExpressibleByArgument {}
 extension ArrivalProcess: ExpressibleByArgument {}
 extension DrainRule: ExpressibleByArgument {}
 extension TokenizeMode: ExpressibleByArgument {}

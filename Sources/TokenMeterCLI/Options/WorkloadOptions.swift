@@ -1,7 +1,7 @@
 import ArgumentParser
 import TokenMeterBench
 import TokenMeterCore
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTokenizer
 import TokenMeterWorkloads
 

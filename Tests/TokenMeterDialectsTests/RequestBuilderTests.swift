@@ -1,7 +1,7 @@
 import Testing
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 
 @Suite struct RequestBuilderTests {
     @Test func completionsBodyAsksForUsageAndExactLength() throws {

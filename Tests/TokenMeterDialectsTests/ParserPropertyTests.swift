@@ -2,7 +2,7 @@ import PropertyBased
 import Testing
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 import TokenMeterTestSupport
 
 /// Generated and random inputs for the parsers that read what a server sends: none may crash, and where the input is well

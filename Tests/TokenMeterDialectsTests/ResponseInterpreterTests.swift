@@ -1,7 +1,7 @@
 import Testing
 import TokenMeterCore
 import TokenMeterHTTP
-import TokenMeterOpenAI
+import TokenMeterDialects
 
 @Suite struct ResponseInterpreterTests {
     func raw(_ payloads: [String], status: Int = 200, failure: RequestFailure? = nil) -> RawResponse {

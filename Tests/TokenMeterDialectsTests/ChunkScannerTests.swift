@@ -1,6 +1,6 @@
 import Testing
 import TokenMeterCore
-import TokenMeterOpenAI
+import TokenMeterDialects
 
 @Suite struct ChunkScannerTests {
     /// The slow path: the same fields read from a full JSON tree.
@@ -16,8 +16,18 @@ import TokenMeterOpenAI
             f.usage = Usage(promptTokens: p, completionTokens: c, reasoningTokens: u["completion_tokens_details"]?["reasoning_tokens"]?.intValue,
                             cachedPromptTokens: u["prompt_tokens_details"]?["cached_tokens"]?.intValue)
         }
-        if let e = json["error"], !e.isNull { f.error = e["message"]?.stringValue ?? e.stringValue ?? e.serialized }
-        if json["object"]?.stringValue == "error", f.error == nil { f.error = json["message"]?.stringValue ?? "error object" }
+        if let e = json["error"], !e.isNull {
+            let name = e["type"]?.stringValue ?? e["code"]?.stringValue
+            let kind: ErrorKind = name?.contains("rate_limit") == true || e["code"]?.intValue == 429 ? .rateLimited
+                : name?.contains("overloaded") == true || e["code"]?.intValue == 529 ? .overloaded : .serverError
+            f.failure = RequestFailure(kind: kind, message: e["message"]?.stringValue ?? e.stringValue ?? e.serialized)
+        }
+        if json["object"]?.stringValue == "error", f.failure == nil {
+            f.failure = RequestFailure(kind: json["code"]?.intValue == 429 ? .rateLimited : .serverError, message: json["message"]?.stringValue ?? "error object")
+        }
+        if let calls = json["choices"]?[0]?["delta"]?["tool_calls"], case let .array(items) = calls {
+            f.toolArguments = items.compactMap { $0["function"]?["arguments"]?.stringValue }.joined()
+        }
         return f
     }
 
@@ -30,6 +40,9 @@ import TokenMeterOpenAI
         #"{"choices":[{"text":"a"}],"usage":null}"#,
         #"{"error":{"message":"boom","type":"server_error","code":500}}"#,
         #"{"error":"plain"}"#,
+        #"{"error":{"message":"slow down","type":"rate_limit_error"}}"#,
+        #"{"error":{"message":"busy","code":529}}"#,
+        #"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}},{"index":1,"function":{"name":"f","arguments":"\"Oslo\"}"}}]}}]}"#,
         #"{"object":"error","message":"vllm style","code":400}"#,
         #"{"choices":[{"text":"x","finish_reason":null}],"usage":{"prompt_tokens":1.5,"completion_tokens":2}}"#,
         #"{}"#,

@@ -6,12 +6,16 @@ public struct ChunkFields: Sendable, Equatable {
     public var content = ""
     /// Reasoning text (`delta.reasoning_content` or `delta.reasoning`).
     public var reasoning = ""
+    /// Tool-call argument fragments (`delta.tool_calls[].function.arguments`, legacy `delta.function_call.arguments`).
+    public var toolArguments = ""
     /// `choices[0].finish_reason` when set.
     public var finishReason: String?
     /// `usage` when present and not null.
     public var usage: Usage?
-    /// The error message when the chunk is an error object.
-    public var error: String?
+    /// The failure when the chunk is an error object (classed: a rate limit, an overload, or a server error).
+    public var failure: RequestFailure?
+    /// The chunk's `id`, when asked for.
+    public var id: String?
 
     /// Creates empty fields.
     public init() {}
@@ -20,11 +24,11 @@ public struct ChunkFields: Sendable, Equatable {
 /// Reads the needed fields of a chunk without building a JSON tree; everything else is skipped (but syntax-checked).
 public enum ChunkScanner {
     /// Scans one event payload; throws when it is not valid JSON.
-    public static func scan(_ data: [UInt8]) throws(JSONParseError) -> ChunkFields {
+    public static func scan(_ data: [UInt8], wantID: Bool = false) throws(JSONParseError) -> ChunkFields {
         let result: Result<ChunkFields, JSONParseError> = data.withUnsafeBufferPointer { buffer in
             do throws(JSONParseError) {
                 var p = JSONParser(bytes: buffer)
-                return .success(try scanObject(&p))
+                return .success(try scanObject(&p, wantID: wantID))
             } catch {
                 return .failure(error)
             }
@@ -32,10 +36,11 @@ public enum ChunkScanner {
         return try result.get()
     }
 
-    private static func scanObject(_ p: inout JSONParser) throws(JSONParseError) -> ChunkFields {
+    private static func scanObject(_ p: inout JSONParser, wantID: Bool) throws(JSONParseError) -> ChunkFields {
         var fields = ChunkFields()
         var isErrorObject = false
         var topMessage: String?
+        var topCode: Int?
         try p.enterObject()
         while try p.nextMember() {
             if p.keyIs("choices") {
@@ -57,8 +62,12 @@ public enum ChunkScanner {
                     try p.skip()
                 } else {
                     let value = try p.value()
-                    fields.error = value["message"]?.stringValue ?? value.stringValue ?? value.serialized
+                    if value.boolValue != false { fields.failure = ErrorClassifier.failure(value) }
                 }
+            } else if wantID, p.keyIs("id") {
+                fields.id = try p.stringOrSkip()
+            } else if p.keyIs("code") {
+                topCode = try p.intOrSkip()
             } else if p.keyIs("object") {
                 isErrorObject = try p.stringOrSkip() == "error"
             } else if p.keyIs("message") {
@@ -68,7 +77,9 @@ public enum ChunkScanner {
             }
         }
         try p.expectEnd()
-        if isErrorObject, fields.error == nil { fields.error = topMessage ?? "error object" }
+        if isErrorObject, fields.failure == nil {
+            fields.failure = RequestFailure(kind: ErrorClassifier.kind(name: nil, code: topCode), message: topMessage ?? "error object")
+        }
         return fields
     }
 
@@ -85,6 +96,12 @@ public enum ChunkScanner {
                         fields.content += try p.stringOrSkip() ?? ""
                     } else if p.keyIs("reasoning_content") || p.keyIs("reasoning") {
                         fields.reasoning += try p.stringOrSkip() ?? ""
+                    } else if p.keyIs("tool_calls") {
+                        guard p.peek() == UInt8(ascii: "[") else { try p.skip(); continue }
+                        try p.enterArray()
+                        while try p.nextElement() { try scanFunction(&p, into: &fields, nested: true) }
+                    } else if p.keyIs("function_call") {
+                        try scanFunction(&p, into: &fields, nested: false)
                     } else {
                         try p.skip()
                     }
@@ -97,26 +114,50 @@ public enum ChunkScanner {
         }
     }
 
+    /// A tool call (`{"function": {"arguments": …}}`) or a legacy `function_call` (`{"arguments": …}`): its arguments.
+    private static func scanFunction(_ p: inout JSONParser, into fields: inout ChunkFields, nested: Bool) throws(JSONParseError) {
+        guard try p.enterObjectOrSkip() else { return }
+        while try p.nextMember() {
+            if nested, p.keyIs("function") {
+                try scanFunction(&p, into: &fields, nested: false)
+            } else if !nested, p.keyIs("arguments") {
+                if p.peek() == UInt8(ascii: "\"") {
+                    fields.toolArguments += try p.stringOrSkip() ?? ""
+                } else {
+                    fields.toolArguments += try p.value().serialized  // Ollama-style arguments as an object
+                }
+            } else {
+                try p.skip()
+            }
+        }
+    }
+
     private static func scanUsage(_ p: inout JSONParser) throws(JSONParseError) -> Usage? {
         var prompt: Int?
         var completion: Int?
         var reasoning: Int?
         var cached: Int?
+        var cacheWrite: Int?
         try p.enterObject()
         while try p.nextMember() {
             if p.keyIs("prompt_tokens") {
                 prompt = try p.intOrSkip()
             } else if p.keyIs("completion_tokens") {
                 completion = try p.intOrSkip()
+            } else if p.keyIs("reasoning_tokens") {
+                reasoning = try p.intOrSkip() ?? reasoning  // SGLang puts it at the top
+            } else if p.keyIs("prompt_cache_hit_tokens") {
+                cached = try p.intOrSkip() ?? cached  // DeepSeek
             } else if p.keyIs("completion_tokens_details") || p.keyIs("prompt_tokens_details") {
                 let isCompletion = p.keyIs("completion_tokens_details")
-                guard p.peek() == UInt8(ascii: "{") else { try p.skip(); continue }
-                try p.enterObject()
+                guard try p.enterObjectOrSkip() else { continue }
                 while try p.nextMember() {
                     if isCompletion, p.keyIs("reasoning_tokens") {
                         reasoning = try p.intOrSkip()
                     } else if !isCompletion, p.keyIs("cached_tokens") {
                         cached = try p.intOrSkip()
+                    } else if !isCompletion, p.keyIs("cache_write_tokens") {
+                        cacheWrite = try p.intOrSkip()
                     } else {
                         try p.skip()
                     }
@@ -126,6 +167,7 @@ public enum ChunkScanner {
             }
         }
         guard let prompt, let completion else { return nil }
-        return Usage(promptTokens: prompt, completionTokens: completion, reasoningTokens: reasoning, cachedPromptTokens: cached)
+        return Usage(promptTokens: prompt, completionTokens: completion, reasoningTokens: reasoning, cachedPromptTokens: cached,
+                     cacheWriteTokens: cacheWrite)
     }
 }
