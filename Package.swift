@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "TokenMeterCLITests",
             dependencies: ["TokenMeterCLI", "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterBench", "TokenMeterWorkloads",
-                           "TokenMeterModel", "TokenMeterTarget", "TokenMeterTestSupport", propertyBased,
+                           "TokenMeterModel", "TokenMeterTarget", "TokenMeterDialects", "TokenMeterHTTP", "TokenMeterTestSupport", propertyBased,
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

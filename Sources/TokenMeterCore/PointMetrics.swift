@@ -273,20 +273,23 @@ extension PointMetrics {
             cachedPromptTokens: totals.cached,
             promptTokensSucceeded: totals.prompt,
             reasoningTokens: totals.reasoning,
-            outputTokensSucceeded: totals.output,
+            outputTokensSucceeded: totals.output, cacheWriteTokens: totals.cacheWrite,
             outputTokensPerSecondSlices: delivered.outputSliceRates(windowSeconds: windowSeconds),
             totalTokensPerSecondSlices: delivered.totalSliceRates(windowSeconds: windowSeconds)
         )
-        metrics.cacheWriteTokens = totals.cacheWrite
-        let retried = measured.filter { $0.attemptCount > 1 }
-        if !retried.isEmpty {
-            metrics.retriedRequests = retried.count
-            metrics.retryAttempts = retried.reduce(0) { $0 + $1.attemptCount - 1 }
-            metrics.ttftFromFirstSendMs = Distribution(latencies.map { $0.ttftFromFirstSendMs ?? $0.ttftMs })
-        }
+        metrics.countRetries(measured, latencies: latencies)
         let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
         metrics.goodput = objective.map { goodput($0, timedInWindow: timedInWindow, metrics: metrics, rate: rate) }
         return metrics
+    }
+
+    /// The retried requests, their extra attempts and the TTFT from each request's first send, when any was retried.
+    mutating func countRetries(_ measured: [RequestRecord], latencies: [RequestLatency]) {
+        let retried = measured.filter { $0.attemptCount > 1 }
+        guard !retried.isEmpty else { return }
+        retriedRequests = retried.count
+        retryAttempts = retried.reduce(0) { $0 + $1.attemptCount - 1 }
+        ttftFromFirstSendMs = Distribution(latencies.map { $0.ttftFromFirstSendMs ?? $0.ttftMs })
     }
 
     /// Send rate actually achieved: measured requests sent per second between the first and the last send.

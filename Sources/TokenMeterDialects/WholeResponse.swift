@@ -23,50 +23,9 @@ enum WholeResponse {
         record.responseID = json["id"]?.stringValue
         var answer = StreamEvent(timeNanoseconds: raw.endNanoseconds ?? 0, readIndex: 0)
         switch api {
-        case .chat, .completions:
-            let choice = json["choices"]?[0]
-            answer.content = choice?["text"]?.stringValue ?? choice?["message"]?["content"]?.stringValue ?? ""
-            answer.reasoning = choice?["message"]?["reasoning_content"]?.stringValue ?? choice?["message"]?["reasoning"]?.stringValue ?? ""
-            answer.toolArguments = (choice?["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { $0["function"]?["arguments"]?.stringValue }.joined()
-            record.finishReason = choice?["finish_reason"]?.stringValue
-            record.usage = json["usage"].flatMap(ResponseInterpreter.decodeUsage)
-        case .anthropic:
-            for block in json["content"]?.arrayValue ?? [] {
-                answer.content += block["text"]?.stringValue ?? ""
-                answer.reasoning += block["thinking"]?.stringValue ?? ""
-                if block["type"]?.stringValue == "tool_use" { answer.toolArguments += block["input"]?.serialized ?? "" }
-            }
-            record.finishReason = json["stop_reason"]?.stringValue.map(MessagesStreamDecoder.finishReason)
-            if let usage = json["usage"] {
-                var counts = AnthropicUsage()
-                let bytes = Array(usage.serialized.utf8)
-                bytes.withUnsafeBufferPointer { buffer in
-                    var p = JSONParser(bytes: buffer)
-                    try? counts.scan(&p)
-                }
-                record.usage = counts.usage
-            }
-        case .responses:
-            for item in json["output"]?.arrayValue ?? [] {
-                for part in item["content"]?.arrayValue ?? [] {
-                    if item["type"]?.stringValue == "reasoning" { answer.reasoning += part["text"]?.stringValue ?? "" } else {
-                        answer.content += part["text"]?.stringValue ?? ""
-                    }
-                }
-                for part in item["summary"]?.arrayValue ?? [] { answer.reasoning += part["text"]?.stringValue ?? "" }
-                if item["type"]?.stringValue == "function_call" { answer.toolArguments += item["arguments"]?.stringValue ?? "" }
-            }
-            let status = json["status"]?.stringValue
-            record.finishReason = status == "incomplete" ? "length" : (answer.toolArguments.isEmpty ? "stop" : "tool_calls")
-            if let usage = json["usage"] {
-                let bytes = Array(usage.serialized.utf8)
-                var counts = ResponsesUsage()
-                bytes.withUnsafeBufferPointer { buffer in
-                    var p = JSONParser(bytes: buffer)
-                    try? counts.scan(&p)
-                }
-                record.usage = counts.usage
-            }
+        case .chat, .completions: chat(json, into: &record, answer: &answer)
+        case .anthropic: message(json, into: &record, answer: &answer)
+        case .responses: response(json, into: &record, answer: &answer)
         case .embeddings:
             guard let data = json["data"]?.arrayValue, !data.isEmpty else {
                 failure = RequestFailure(kind: .malformed, message: "an embeddings answer without data[]")
@@ -78,5 +37,53 @@ enum WholeResponse {
         }
         record.events = [answer]
         if answer.isTokenBearing, let completion = record.usage?.completionTokens { record.events[0].tokens = completion }
+    }
+
+    static func chat(_ json: JSONValue, into record: inout RequestRecord, answer: inout StreamEvent) {
+        let choice = json["choices"]?[0]
+        answer.content = choice?["text"]?.stringValue ?? choice?["message"]?["content"]?.stringValue ?? ""
+        answer.reasoning = choice?["message"]?["reasoning_content"]?.stringValue ?? choice?["message"]?["reasoning"]?.stringValue ?? ""
+        answer.toolArguments = (choice?["message"]?["tool_calls"]?.arrayValue ?? []).compactMap { $0["function"]?["arguments"]?.stringValue }.joined()
+        record.finishReason = choice?["finish_reason"]?.stringValue
+        record.usage = json["usage"].flatMap(ResponseInterpreter.decodeUsage)
+    }
+
+    static func message(_ json: JSONValue, into record: inout RequestRecord, answer: inout StreamEvent) {
+        for block in json["content"]?.arrayValue ?? [] {
+            answer.content += block["text"]?.stringValue ?? ""
+            answer.reasoning += block["thinking"]?.stringValue ?? ""
+            if block["type"]?.stringValue == "tool_use" { answer.toolArguments += block["input"]?.serialized ?? "" }
+        }
+        record.finishReason = json["stop_reason"]?.stringValue.map(MessagesStreamDecoder.finishReason)
+        if let usage = json["usage"] {
+            var counts = AnthropicUsage()
+            scan(usage) { p throws(JSONParseError) in try counts.scan(&p) }
+            record.usage = counts.usage
+        }
+    }
+
+    static func response(_ json: JSONValue, into record: inout RequestRecord, answer: inout StreamEvent) {
+        for item in json["output"]?.arrayValue ?? [] {
+            let reasoning = item["type"]?.stringValue == "reasoning"
+            for part in item["content"]?.arrayValue ?? [] {
+                if reasoning { answer.reasoning += part["text"]?.stringValue ?? "" } else { answer.content += part["text"]?.stringValue ?? "" }
+            }
+            for part in item["summary"]?.arrayValue ?? [] { answer.reasoning += part["text"]?.stringValue ?? "" }
+            if item["type"]?.stringValue == "function_call" { answer.toolArguments += item["arguments"]?.stringValue ?? "" }
+        }
+        record.finishReason = json["status"]?.stringValue == "incomplete" ? "length" : (answer.toolArguments.isEmpty ? "stop" : "tool_calls")
+        if let usage = json["usage"] {
+            var counts = ResponsesUsage()
+            scan(usage) { p throws(JSONParseError) in try counts.scan(&p) }
+            record.usage = counts.usage
+        }
+    }
+
+    /// Runs a scanner over a value already parsed (a whole answer's usage), so whole and streamed answers read usage alike.
+    static func scan(_ value: JSONValue, _ body: (inout JSONParser) throws(JSONParseError) -> Void) {
+        Array(value.serialized.utf8).withUnsafeBufferPointer { buffer in
+            var p = JSONParser(bytes: buffer)
+            try? body(&p)
+        }
     }
 }

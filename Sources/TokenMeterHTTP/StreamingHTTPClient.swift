@@ -136,17 +136,23 @@ public final class StreamingHTTPClient: Sendable {
                 current = request
                 retries = 0
             case let .retryLater(request, delay, refusal):
-                // The slot stays the request's while it waits, as a client that honours Retry-After holds its turn.
                 release(connection, reusable: refusal.keepAlive)
-                do {
-                    try await Task.sleep(nanoseconds: delay)
-                } catch {
-                    hooks.completed(request, refusal)
-                    return
-                }
+                guard await waitToRetry(request, delay: delay, refusal: refusal, hooks: hooks) else { return }
                 current = request
                 retries = 0
             }
+        }
+    }
+
+    /// Waits before a refused request's next attempt; the slot stays the request's meanwhile, as a client that honours
+    /// Retry-After holds its turn. Cancelled while waiting, the refusal is its answer and the chain ends (false).
+    private func waitToRetry(_ request: ChainedRequest, delay: UInt64, refusal: RawResponse, hooks: ChainHooks) async -> Bool {
+        do {
+            try await Task.sleep(nanoseconds: delay)
+            return true
+        } catch {
+            hooks.completed(request, refusal)
+            return false
         }
     }
 

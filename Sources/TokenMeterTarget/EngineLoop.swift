@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import TokenMeterCore
@@ -29,7 +30,8 @@ final class EngineLoop {
     private(set) var rateLimitedTotal = 0
     /// Stored Responses answers (prompt and answer text) by id, for `previous_response_id`.
     private var stored = StoredResponses(capacityBytes: 64 << 20)
-    private let created = Int(MonotonicClock.nowNanoseconds() / 1_000_000_000)
+    /// Unix seconds, for the `created` fields.
+    private let created = Int(Date().timeIntervalSince1970)
 
     init(loop: any EventLoop, configuration: TargetConfiguration) {
         self.loop = loop
