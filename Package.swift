@@ -54,7 +54,7 @@ let package = Package(
         // Layer 1
         module("TokenMeterResults", ["TokenMeterCore"]),
         module("TokenMeterTokenizer", ["TokenMeterCore"]),
-        module("TokenMeterCost", ["TokenMeterCore"], resources: [.copy("Resources/gpus.json")]),
+        module("TokenMeterCost", ["TokenMeterCore"], resources: [.copy("Resources/gpus.json"), .copy("Resources/price-cards.json")]),
         module("TokenMeterHTTP", ["TokenMeterCore", nioSSL, .product(name: "NIOTLS", package: "swift-nio")] + nio),
         // Layer 2
         module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
@@ -65,7 +65,7 @@ let package = Package(
         // Layer 3
         module("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterDialects",
-            "TokenMeterTelemetry",
+            "TokenMeterTelemetry", "TokenMeterCost",
         ]),
         module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterDialects"] + nio),
         module("TokenMeterStore", [

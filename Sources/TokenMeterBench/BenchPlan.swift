@@ -1,4 +1,5 @@
 import TokenMeterCore
+import TokenMeterCost
 import TokenMeterHTTP
 import TokenMeterDialects
 import TokenMeterTelemetry
@@ -19,6 +20,10 @@ public struct BenchPlan: Sendable {
     public var gpus: Int
     /// Objective for goodput.
     public var objective: ServiceLevelObjective?
+    /// How each point is priced; nil: not priced.
+    public var pricing: PricingSource?
+    /// Today's date (`YYYY-MM-DD`), against which a price card's dates are checked.
+    public var pricingDate = "1970-01-01"
 
     /// Creates a plan.
     public init(endpoint: EndpointPlan, load: LoadPlan, workload: WorkloadPlan, telemetry: TelemetryPlan, gpus: Int, objective: ServiceLevelObjective?) {

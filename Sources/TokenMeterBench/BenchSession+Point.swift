@@ -1,5 +1,6 @@
 import Foundation
 import TokenMeterCore
+import TokenMeterCost
 import TokenMeterHTTP
 import TokenMeterDialects
 import TokenMeterResults
@@ -61,6 +62,8 @@ extension BenchSession {
         point.conversations = ConversationSummary.compute(conversations: measured.conversations, records: records, window: run.window, gpus: plan.gpus)
         point.warnings += Self.warnings(point.conversations)
         point.trace = measured.trace.map { traceSummary($0, records: records) }
+        point.price = plan.pricing.map { PointPricing.price($0, records: records, conversations: measured.conversations, metrics: point.metrics,
+                                                           today: plan.pricingDate) }
         do {
             try context.files.appendTimeline(
                 header: TimelinePointHeader(point: index, label: mode.label, window: run.window, gpus: plan.gpus, slo: plan.objective,

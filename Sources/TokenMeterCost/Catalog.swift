@@ -95,17 +95,10 @@ public struct HardwareCatalog: Sendable {
         }
         var catalog = HardwareCatalog(gpus: [], tiers: [:])
         try catalog.merge(data, source: "built-in gpus.json")
-        for directory in [environment["TOKENMETER_CATALOG"], extraDirectory].compactMap({ $0 }) {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-                throw ConfigError(field: "catalog", message: "cannot read catalog folder '\(directory)'")
-            }
-            for name in names.sorted() where name.hasSuffix(".json") {
-                let path = (directory as NSString).appendingPathComponent(name)
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConfigError(field: "catalog", message: "cannot read '\(path)'")
-                }
-                try catalog.merge(data, source: path)
-            }
+        // A catalog folder may hold price-card files too; a file without `gpus` is not this catalog's.
+        for (path, data) in try CatalogFolders.files(extraDirectory: extraDirectory, environment: environment)
+            where !CatalogFolders.holds("cards", in: data) || CatalogFolders.holds("gpus", in: data) {
+            try catalog.merge(data, source: path)
         }
         return catalog
     }

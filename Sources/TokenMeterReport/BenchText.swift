@@ -13,6 +13,7 @@ public enum BenchText {
         out += result.points.compactMap(serverLine)
         out += result.points.flatMap(tokenLines)
         out += result.points.compactMap(energyLine)
+        out += PriceText.lines(result)
         return out.joined(separator: "\n")
     }
 
@@ -37,7 +38,8 @@ public enum BenchText {
             ? " — \(t.outputMismatches) output and \(t.promptMismatches) prompt counts differ" : ""
         return ["\(point.label) tokens over \(t.requests) requests: output \(three(t.usageOutputTokens, t.localOutputTokens, t.serverOutputTokens)); "
                 + "prompt \(three(t.usagePromptTokens, t.localPromptTokens, t.serverPromptTokens))" + differ]
-            + t.findings.map { "\(point.label) tokens: \($0)" }
+            + t.findings.prefix(1).map { "\(point.label) tokens: \($0)" }
+            + (t.findings.count > 1 ? ["\(point.label) tokens: \(t.findings.count - 1) more notes in result.json"] : [])
     }
 
     static func energyLine(_ point: PointResult) -> String? {

@@ -27,6 +27,19 @@ public enum Format {
     /// A count in plain digits (no separators, so that tools can read it back), or "-".
     public static func count(_ v: Double?) -> String { v.map { $0.isFinite ? String(Int64($0.rounded())) : "-" } ?? "-" }
 
+    /// Dollars: cents above a dollar, three significant digits below (`$0.000412`), or "-".
+    public static func usd(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        if abs(v) >= 1 || v == 0 { return "$" + number(v, 2) }
+        var decimals = 2
+        var scaled = abs(v) * 100
+        while scaled < 100, decimals < 12 {
+            scaled *= 10
+            decimals += 1
+        }
+        return "$" + number(v, decimals)
+    }
+
     /// A fraction as a percentage (`0.25` → `25%`), or "-".
     public static func percent(_ fraction: Double?, _ decimals: Int = 0) -> String { fraction.map { number($0 * 100, decimals) + "%" } ?? "-" }
 

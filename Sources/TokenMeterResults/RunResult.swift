@@ -77,6 +77,8 @@ public struct PointResult: Codable, Sendable, Equatable {
     public var conversations: ConversationSummary?
     /// The trace it replayed and that trace's own prefix reuse, when it replayed one.
     public var trace: TraceSummary?
+    /// What it cost: from a GPU profile or a price card, with what was assumed.
+    public var price: PointPrice?
 
     /// Creates a point.
     public init(index: Int, label: String, concurrency: Int?, rate: Double?, arrival: ArrivalProcess?, maxConcurrency: Int?,
@@ -101,7 +103,7 @@ public struct PointResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case index, label, concurrency, rate, arrival, maxConcurrency = "max_concurrency", window, metrics, partial
         case stoppedBy = "stopped_by", warnings, serverMetrics = "server_metrics", energy, tokens = "token_reconciliation"
-        case conversations, trace
+        case conversations, trace, price
     }
 }
 

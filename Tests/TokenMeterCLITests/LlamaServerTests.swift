@@ -156,15 +156,19 @@ import TokenMeterTestSupport
         #expect(point.metrics.requestsFailed == 0 && point.metrics.requestsSucceeded == 8, "\(api): \(point.metrics.errorsByKind)")
         let records = timeline[0].records
         // This llama.cpp leaves out message_start when the first token is part of a UTF-8 character (the random tiny model
-        // emits such tokens): that answer has no input usage and no id, and its output is counted from its events.
+        // emits such tokens): that answer has no usage and no id; its output is counted from its events, which can hold
+        // several held-back tokens, so it is flagged as counted rather than trusted.
         let withUsage = records.filter { $0.usage != nil }
+        let counted = records.filter { $0.usage == nil }
         #expect(withUsage.count >= records.count / 2 && withUsage.allSatisfy { $0.usage?.completionTokens == 12 && $0.responseID != nil }, "\(api)")
-        #expect(records.allSatisfy { $0.outputTokens == 12 && !$0.joinedContent.isEmpty }, "\(api)")
+        #expect(counted.allSatisfy { (1...12).contains($0.outputTokens) } && records.allSatisfy { !$0.joinedContent.isEmpty }, "\(api)")
+        #expect(point.metrics.requestsWithoutUsage == counted.filter { $0.phase == .measured }.count)
         let t = try #require(point.tokens)
         #expect(t.promptMismatches == 0, "\(api): \(t.discrepancies)")
         #expect((t.promptOffsetPerRequest ?? 0) > 0, "\(api): the chat template's tokens, as in chat")
         let server = try #require(t.serverOutputTokens)
-        #expect(server == Double(records.reduce(0) { $0 + $1.outputTokens }), "\(api): the server's counter and the client's count agree")
+        #expect(server == Double(12 * records.count), "\(api): the server generated what every request asked for")
+        #expect(Double(t.usageOutputTokens) == Double(12 * withUsage.count), "\(api): usage agrees with the server where it was given")
     }
 
     /// Embeddings from a server started for them: no output tokens, the input counted exactly, latency per request.

@@ -28,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Workload") var workload: WorkloadOptions
     @OptionGroup(title: "Telemetry") var telemetry: TelemetryOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
+    @OptionGroup(title: "Price") var price: BenchPriceOptions
     @Flag(help: "Do not keep the run in the run store (TOKENMETER_DATABASE_URL or TOKENMETER_STORE); result files only.") var noStore = false
     @OptionGroup var output: OutputOptions
     @Flag(help: "No progress line.") var quiet = false
@@ -39,13 +40,17 @@ struct BenchCommand: AsyncParsableCommand {
         if endpoint.api == .embeddings, !workload.isSingleRequests {
             throw ConfigError(field: "api", message: "embeddings are single requests: sessions, tasks and traces need a generating dialect")
         }
-        return BenchPlan(endpoint: endpoint, load: try load.resolve(for: workload), workload: workload,
-                         telemetry: try telemetry.resolve(), gpus: try runOptions.gpus.count(), objective: try runOptions.slo.objective())
+        let gpus = try runOptions.gpus.count()
+        var plan = BenchPlan(endpoint: endpoint, load: try load.resolve(for: workload), workload: workload,
+                             telemetry: try telemetry.resolve(), gpus: gpus, objective: try runOptions.slo.objective())
+        plan.pricing = try price.source(gpu: runOptions.gpu.gpu, gpus: gpus, endpoint: endpoint, provider: try self.endpoint.preset())
+        plan.pricingDate = BenchPriceOptions.today
+        return plan
     }
 
     /// The settings the run keeps: every option as given or defaulted, and the lengths it used.
     var settings: RunSettings {
-        var settings = RecordedSettings.of([endpoint, load, workload, telemetry, runOptions])
+        var settings = RecordedSettings.of([endpoint, load, workload, telemetry, runOptions, price])
         settings["isl"] = settings["isl"] ?? .string("256")
         settings["osl"] = settings["osl"] ?? .string("128")
         return settings

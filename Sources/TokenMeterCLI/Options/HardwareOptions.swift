@@ -22,7 +22,7 @@ struct GPUCountOption: ParsableArguments {
 
 /// `--catalog`: a folder of the user's GPU catalog files.
 struct CatalogOption: ParsableArguments {
-    @Option(help: "Folder of extra GPU catalog JSON files (also TOKENMETER_CATALOG).") var catalog: String?
+    @Option(help: "Folder of extra catalog JSON files: GPUs and price cards (also TOKENMETER_CATALOG).") var catalog: String?
 }
 
 /// `--engine`: the serving engine.
