@@ -116,6 +116,8 @@ public struct LoadPlan: Sendable {
     public var seed: UInt64
     /// Measured conversations per point (sessions, tasks), when counted.
     public var conversations: Int?
+    /// Search for the highest load that meets the objective (`--find-max`) instead of sweeping `modes`.
+    public var search: CapacitySearch?
 
     /// Creates a load plan.
     public init(modes: [LoadMode], requests: Int?, durationSeconds: Double?, warmupRequests: Int?, warmupSeconds: Double?, drain: DrainRule,

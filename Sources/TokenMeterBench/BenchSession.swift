@@ -138,29 +138,50 @@ public struct BenchSession: Sendable {
             _ = await power.waitForReading(atOrAfter: 0, timeout: max(2, 4 * plan.telemetry.powerIntervalSeconds))
         }
         defer { context.power?.stop() }
-        for (index, mode) in plan.load.modes.enumerated() {
+        var search = plan.load.search
+        var sweep = plan.load.modes.makeIterator()
+        var index = 0
+        while let mode = search != nil ? search!.next() : sweep.next() {
             if Task.isCancelled {
                 result.partial = true
                 break
             }
             observer.pointStarted(index, mode)
-            guard let (point, records, stopSweep) = try await measurePoint(index: index, mode: mode, context) else {
+            guard var (point, records, stopSweep) = try await measurePoint(index: index, mode: mode, context) else {
                 result.partial = true
                 break
             }
+            if search != nil { note(&search!, point: &point, records: records, in: &result) }
             result.points.append(point)
             if point.partial { result.partial = true }
-            let soFar = result, kept = records
-            await recorder.call(&result.warnings) { try await $0.pointMeasured(soFar, point, kept) }
+            let soFar = result, kept = records, measured = point
+            await recorder.call(&result.warnings) { try await $0.pointMeasured(soFar, measured, kept) }
             if let stopSweep { result.warnings.append(stopSweep) }
             try write(result, to: files)
             observer.pointFinished(point)
-            if point.partial || stopSweep != nil { break }
+            if point.partial || (stopSweep != nil && search == nil) { break }
+            index += 1
         }
+        if let search { result.search?.stopReason = search.stopReason }
         let final = result
         await recorder.call(&result.warnings) { try await $0.finished(final) }
         if recorder.failed { try write(result, to: files) }
         return result
+    }
+
+    /// Tells the search whether a probe met the objective, and keeps its verdict in the result.
+    func note(_ search: inout CapacitySearch, point: inout PointResult, records: [RequestRecord], in result: inout RunResult) {
+        let verdict = CapacitySearch.verdict(point, records: records)
+        search.record(passed: verdict.passed)
+        let load = search.probes.last ?? 0
+        if result.search == nil {
+            result.search = SearchSummary(axis: search.axis == .concurrency ? "concurrency" : "rate", probes: [], bestPoint: nil,
+                                          stopReason: "", tolerance: search.tolerance)
+        }
+        result.search?.probes.append(.init(point: point.index, load: load, passed: verdict.passed, why: verdict.why))
+        if verdict.passed, load >= (result.search?.bestPoint.flatMap { i in result.search?.probes.first { $0.point == i }?.load } ?? 0) {
+            result.search?.bestPoint = point.index
+        }
     }
 
     /// The words of synthetic conversation and trace prompts: narrowed to the local tokenizer's one-token words when there is

@@ -1,3 +1,4 @@
+import Foundation
 import TokenMeterCore
 
 /// Where a run's prices come from: a provider's price card (an API, billed request by request from its usage), or a cost
@@ -117,5 +118,5 @@ public enum PointPricing {
 
 /// Dollar amounts in notes.
 enum DollarText {
-    static func usd(_ v: Double) -> String { "$" + v.formatted(decimals: v < 10 ? 2 : 0) }
+    static func usd(_ v: Double) -> String { "$" + String(format: v < 10 ? "%.2f" : "%.0f", v) }
 }

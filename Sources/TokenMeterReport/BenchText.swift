@@ -13,6 +13,7 @@ public enum BenchText {
         out += result.points.compactMap(serverLine)
         out += result.points.flatMap(tokenLines)
         out += result.points.compactMap(energyLine)
+        out += SearchText.lines(result)
         out += PriceText.lines(result)
         return out.joined(separator: "\n")
     }

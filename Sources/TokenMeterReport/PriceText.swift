@@ -5,7 +5,9 @@ import TokenMeterResults
 /// then what was assumed and the fallbacks, kept short.
 enum PriceText {
     static func lines(_ result: RunResult) -> [String] {
-        let priced = result.points.compactMap { point in point.price.map { (point.label, $0) } }
+        // A search prices its answer, the highest load that met the objective; a sweep prices every point.
+        let shown = result.search.map { s in result.points.filter { $0.index == s.bestPoint } } ?? result.points
+        let priced = shown.compactMap { point in point.price.map { (point.label, $0) } }
         guard let first = priced.first?.1 else { return [] }
         var out = priced.map { label, price in line(label, price) }
         if let assumed = first.assumed { out.append("assumed: \(assumed)") }

@@ -145,6 +145,8 @@ public struct RunResult: Codable, Sendable, Equatable {
     public var partial: Bool
     /// Run-level notes (approximate lengths, stopped sweeps).
     public var warnings: [String]
+    /// The search for the highest load under the objective, when the run was one (`--find-max`).
+    public var search: SearchSummary?
 
     /// Creates a result.
     public init(schema: String, provenance: Provenance, config: RunSettings, points: [PointResult], partial: Bool, warnings: [String]) {
@@ -167,4 +169,45 @@ public struct RunResult: Codable, Sendable, Equatable {
             throw ConfigError(field: "result", message: "'\(path)' is not a tokenmeter result: \(error)")
         }
     }
+}
+
+/// What a search for the highest load under the objective found (`bench --find-max`).
+public struct SearchSummary: Codable, Sendable, Equatable {
+    /// `concurrency` or `rate`.
+    public var axis: String
+    /// The probes in the order measured: the point's index, its load, and whether it met the objective and why.
+    public var probes: [Probe]
+    /// The index of the highest-load point that met it, nil when none did.
+    public var bestPoint: Int?
+    /// Why the search stopped.
+    public var stopReason: String
+    /// The bracket's relative width it stops at.
+    public var tolerance: Double
+
+    /// One probe.
+    public struct Probe: Codable, Sendable, Equatable {
+        public var point: Int
+        public var load: Double
+        public var passed: Bool
+        public var why: String
+
+        /// Creates a probe.
+        public init(point: Int, load: Double, passed: Bool, why: String) {
+            self.point = point
+            self.load = load
+            self.passed = passed
+            self.why = why
+        }
+    }
+
+    /// Creates a summary.
+    public init(axis: String, probes: [Probe], bestPoint: Int?, stopReason: String, tolerance: Double) {
+        self.axis = axis
+        self.probes = probes
+        self.bestPoint = bestPoint
+        self.stopReason = stopReason
+        self.tolerance = tolerance
+    }
+
+    enum CodingKeys: String, CodingKey { case axis, probes, bestPoint = "best_point", stopReason = "stop_reason", tolerance }
 }

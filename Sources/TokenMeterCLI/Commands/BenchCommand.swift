@@ -29,6 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Telemetry") var telemetry: TelemetryOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
     @OptionGroup(title: "Price") var price: BenchPriceOptions
+    @OptionGroup(title: "Search") var search: SearchOptions
     @Flag(help: "Do not keep the run in the run store (TOKENMETER_DATABASE_URL or TOKENMETER_STORE); result files only.") var noStore = false
     @OptionGroup var output: OutputOptions
     @Flag(help: "No progress line.") var quiet = false
@@ -43,6 +44,7 @@ struct BenchCommand: AsyncParsableCommand {
         let gpus = try runOptions.gpus.count()
         var plan = BenchPlan(endpoint: endpoint, load: try load.resolve(for: workload), workload: workload,
                              telemetry: try telemetry.resolve(), gpus: gpus, objective: try runOptions.slo.objective())
+        plan.load.search = try search.resolve(plan.load, objective: plan.objective)
         plan.pricing = try price.source(gpu: runOptions.gpu.gpu, gpus: gpus, endpoint: endpoint, provider: try self.endpoint.preset())
         plan.pricingDate = BenchPriceOptions.today
         return plan
@@ -50,7 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The settings the run keeps: every option as given or defaulted, and the lengths it used.
     var settings: RunSettings {
-        var settings = RecordedSettings.of([endpoint, load, workload, telemetry, runOptions, price])
+        var settings = RecordedSettings.of([endpoint, load, workload, telemetry, runOptions, price, search])
         settings["isl"] = settings["isl"] ?? .string("256")
         settings["osl"] = settings["osl"] ?? .string("128")
         return settings
