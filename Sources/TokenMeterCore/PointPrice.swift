@@ -6,6 +6,8 @@ public struct PointPrice: Codable, Sendable, Equatable {
     public var kind: String
     /// When no cost source was given: what the run assumed instead.
     public var assumed: String?
+    /// A GPU profile's price of a used GPU-hour (what buyers compare inputs by).
+    public var usdPerGPUHour: Double?
     /// The point's cost in dollars: the sum of its requests' bills (card), or its GPUs' hours over the window (GPU).
     public var usdTotal: Double?
     /// $ per 1M input tokens (card: the billed input at the measured cache mix; GPU: the cost charged to input).
@@ -35,7 +37,7 @@ public struct PointPrice: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, kind, assumed, usdTotal = "usd_total", usdPerMtokInput = "usd_per_mtok_input", usdPerMtokOutput = "usd_per_mtok_output"
+        case source, kind, assumed, usdPerGPUHour = "usd_per_gpu_hour", usdTotal = "usd_total", usdPerMtokInput = "usd_per_mtok_input", usdPerMtokOutput = "usd_per_mtok_output"
         case usdPerMtokBlended = "usd_per_mtok_blended", usdPerMtokAnswer = "usd_per_mtok_answer", usdPerRequest = "usd_per_request"
         case usdPerConversation = "usd_per_conversation", conversationKind = "conversation_kind", breakdown, notes
     }

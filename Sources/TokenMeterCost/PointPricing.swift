@@ -85,6 +85,7 @@ public enum PointPricing {
             return price
         }
         let perHour = cost.gpuHour?.usdPerUsedGPUHour
+        price.usdPerGPUHour = perHour
         price.usdTotal = perHour.map { $0 * Double(metrics.gpus) * metrics.windowSeconds / 3600 }
         price.usdPerMtokInput = cost.usdPerMtokInput
         price.usdPerMtokOutput = cost.usdPerMtokOutput

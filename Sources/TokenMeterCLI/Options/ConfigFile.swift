@@ -33,6 +33,11 @@ enum ConfigFile {
         guard let map = node as? [String: Any] else {
             throw ConfigError(field: "config", message: "\(source) must be a mapping of settings (key: value)")
         }
+        return try arguments(map: map, source: source, command: command)
+    }
+
+    /// The arguments a mapping of settings (YAML read untyped) stands for.
+    static func arguments(map: [String: Any], source: String, command: any ParsableCommand.Type) throws(ConfigError) -> [String] {
         let declared = try Declarations.of(command).arguments ?? []
         let byName = Dictionary(declared.flatMap { a in a.longNames.map { ($0, a) } }, uniquingKeysWith: { a, _ in a })
         var arguments: [String] = []
