@@ -86,19 +86,29 @@ public struct Pricer: Sendable {
         sharedProfile = try policy.profilePath.map { path throws(ConfigError) in try CostProfile.load(path: path, catalog: catalog) }
     }
 
+    /// The GPU a run is priced on when neither it nor the user named one: said wherever it is used (`assumption`).
+    public static let assumedGPU = "h100"
+
     /// The profile of a run that recorded `hardware` (nil: none): the shared profile, else the policy's tier of that GPU (or
-    /// of the fallback GPU); unpriced, with the reason, when there is none.
+    /// of the fallback GPU, or of `assumedGPU`); unpriced, with the reason, when the catalog has no such GPU or tier.
     public func profile(forHardware hardware: String?) -> Result<CostProfile, Unpriced> {
         if let sharedProfile { return .success(sharedProfile) }
-        guard let name = hardware ?? policy.fallbackGPU else {
-            return .failure(Unpriced("the run recorded no hardware; pass --gpu ID or --profile FILE (or bench --hardware next time)"))
-        }
+        let name = hardware ?? policy.fallbackGPU ?? Self.assumedGPU
         do {
             return .success(try CostProfile.tier(policy.tier, gpu: try catalog.gpu(name)))
         } catch {
             return .failure(Unpriced(error.message))
         }
     }
+
+    /// What pricing a run that recorded `hardware` assumes, in words; nil when nothing is assumed.
+    public func assumption(hardware: String?) -> String? {
+        guard sharedProfile == nil, hardware == nil, policy.fallbackGPU == nil else { return nil }
+        return "no GPU recorded or given: priced as \(Self.assumedGPU.uppercased()) at the \(policy.tier) tier (pass --gpu, --tier or --profile)"
+    }
+
+    /// True when the user chose how to price (a profile, a GPU, a tier other than the default), overriding what runs recorded.
+    public var overrides: Bool { sharedProfile != nil || policy.fallbackGPU != nil || policy.tier != PricingPolicy.defaultTier }
 
     /// The profiles a user names for `cost`: profile files, a catalog GPU at a tier, a rental price; a GPU alone is priced
     /// at the default tier.

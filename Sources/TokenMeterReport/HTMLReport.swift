@@ -17,7 +17,7 @@ public enum HTMLReport {
         let e = HTMLPage.escape
         return "<h1>\(e(title))</h1>\n<p class=\"note\">Generated \(e(generatedAt)) by tokenmeter \(e(ToolInfo.version)). "
             + "Metrics are defined in docs/metrics.md, costs in docs/cost-model.md.</p>\n"
-            + runsTable(runs) + frontCharts(runs) + latencyCharts(runs) + overTimeChart(runs) + serverQueueChart(runs)
+            + AnswerSection.html(runs) + runsTable(runs) + frontCharts(runs) + latencyCharts(runs) + overTimeChart(runs) + serverQueueChart(runs)
             + icebergChart(runs) + telemetryTable(runs) + tokenTable(runs) + warningsList(runs)
     }
 
@@ -43,15 +43,17 @@ public enum HTMLReport {
         var costNotes: [String] = []
         var costSeries: [ChartSeries] = []
         for (run, points) in measured {
-            switch run.pricing {
-            case let .failure(unpriced):
-                costNotes.append("\(run.name): not priced (\(unpriced.reason))")
-            case let .success(profile):
-                costSeries.append(ChartSeries(name: run.name, points: points.compactMap { point in
-                    run.costs[point.index]?.usdPerMtokTotal.map { (point.metrics.interactivityMedian!, $0) }
-                }.sorted { $0.x < $1.x }))
-                costNotes.append("\(run.name): " + assumptions(profile, hour: run.gpuHour))
+            let priced = points.compactMap { point in run.prices[point.index]?.usdPerMtokBlended.map { (point.metrics.interactivityMedian!, $0) } }
+            if !priced.isEmpty { costSeries.append(ChartSeries(name: run.name, points: priced.sorted { $0.0 < $1.0 })) }
+            if let source = points.lazy.compactMap({ run.prices[$0.index] }).first, source.kind == "card" {
+                costNotes.append("\(run.name): billed request by request from its usage by the \(source.source) price card")
+            } else {
+                switch run.pricing {
+                case let .failure(unpriced): costNotes.append("\(run.name): not priced (\(unpriced.reason))")
+                case let .success(profile): costNotes.append("\(run.name): " + assumptions(profile, hour: run.gpuHour))
+                }
             }
+            if let assumed = run.assumption { costNotes.append("\(run.name): assumed — \(assumed)") }
         }
         return "<h2>Throughput per GPU against interactivity</h2>"
             + SVGChart(id: "chart-throughput", title: "Output tok/s per GPU vs tok/s per user (median)", xLabel: "interactivity (tok/s/user, median)",

@@ -22,6 +22,11 @@ public struct ReportRun: Sendable {
     public var costs: [Int: PointCost]
     /// The requests of each point (the timeline), by point index; empty when not available.
     public var requests: [Int: [RequestRecord]]
+    /// What each point cost: the price bench recorded (its card or GPU profile), unless the user priced the report
+    /// otherwise; then through the same function, `PointPricing.price`, with the report's profile.
+    public var prices: [Int: PointPrice]
+    /// What the pricing assumed, when it assumed anything.
+    public var assumption: String?
 
     /// Creates a run, pricing each point that delivered through `pricer`.
     public init(id: String, name: String, result: RunResult, status: String, hardware: String?, engine: String?, pricer: Pricer,
@@ -41,6 +46,19 @@ public struct ReportRun: Sendable {
             }
         }
         self.costs = costs
+        var prices: [Int: PointPrice] = [:]
+        var assumption = pricer.assumption(hardware: hardware)
+        for point in result.points where point.metrics.requestsSucceeded > 0 {
+            if !pricer.overrides, let recorded = point.price {
+                prices[point.index] = recorded
+                assumption = recorded.assumed
+            } else if case let .success(profile) = pricing {
+                prices[point.index] = PointPricing.price(.profile(profile, assumed: assumption), records: requests[point.index] ?? [], conversations: [],
+                                                         metrics: point.metrics, blend: pricer.policy.blend, today: "")
+            }
+        }
+        self.prices = prices
+        self.assumption = assumption
     }
 
     /// A stored run as the report draws it: every point's requests read from `store`, named by its label and id, priced

@@ -52,4 +52,31 @@ import TokenMeterTestSupport
         let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
         #expect(size > 20_000, "screenshot \(shot) is \(size) bytes")
     }
+
+    /// The default run (no GPU, no price given) opens its report with the answer and draws its cost, saying what it assumed.
+    @Test func theDefaultRunsReportOpensWithThePriceItAssumed() async throws {
+        let dir = scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["TOKENMETER_STORE": dir.appendingPathComponent("runs.sqlite").path]
+        let bench = try await tokenmeter(["bench", "--concurrency", "1,4", "--requests", "12", "--isl", "32", "--osl", "16", "--quiet",
+                                          "--output", dir.appendingPathComponent("run").path], environment: env)
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(bench.stdout.contains("price (h100-hyperscaler)") && bench.stdout.contains("assumed: no cost source given"))
+        let lines = bench.stdout.split(separator: "\n")
+        #expect(lines.last?.hasPrefix("price note:") == true || lines.last?.hasPrefix("assumed:") == true, "the summary ends with the price")
+        let file = dir.appendingPathComponent("report.html")
+        let list = try await tokenmeter(["runs", "list", "--json"], environment: env)
+        let ids = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        let report = try await tokenmeter(["report"] + ids + ["-o", file.path], environment: env)
+        #expect(report.status == 0, "\(report.stderr)")
+        let dom = try await HeadlessBrowser.dom(file.absoluteString)
+        let answer = try #require(dom.range(of: "id=\"answer\""))
+        let runsTable = try #require(dom.range(of: "id=\"runs\""))
+        #expect(answer.lowerBound < runsTable.lowerBound, "the answer comes first")
+        #expect(dom.contains("/Mtok</b>") && dom.contains("output tok/s/GPU") && dom.contains("tok/s/MW") && dom.contains("per request"))
+        #expect(dom.contains("assumed: no cost source given"))
+        let cost = try #require(dom.range(of: "id=\"chart-cost\""))
+        let chart = dom[cost.lowerBound...].prefix(20_000)
+        #expect(chart.contains("<polyline") && !chart.contains("no data to draw"), "the cost chart is drawn")
+    }
 }

@@ -13,9 +13,6 @@ struct BenchPriceOptions: ParsableArguments {
     @Option(help: "Price with a provider's card: an id such as anthropic/claude-sonnet-4-6 (list them with tokenmeter prices) or a card JSON file.")
     var priceCard: String?
 
-    /// The GPU a run is priced on when nothing else is named.
-    static let assumedGPU = "h100"
-
     /// The pricing source of a run against `endpoint` on `gpu` (`--gpu`), checked before any request is sent.
     func source(gpu: String?, gpus: Int, endpoint: EndpointPlan, provider: ProviderPreset?) throws(ConfigError) -> PricingSource {
         let policy = try pricing.policy(fallbackGPU: gpu)
@@ -39,10 +36,10 @@ struct BenchPriceOptions: ParsableArguments {
         if let provider, provider.url != nil, let model = endpoint.model, let card = try? cards.card("\(provider.name)/\(model)") {
             return .card(card)
         }
-        guard case let .success(profile) = pricer.profile(forHardware: Self.assumedGPU) else {
-            throw ConfigError(field: "gpu", message: "the catalog has no \(Self.assumedGPU) to assume; pass --gpu, --profile or --price-card")
+        guard case let .success(profile) = pricer.profile(forHardware: Pricer.assumedGPU) else {
+            throw ConfigError(field: "gpu", message: "the catalog has no \(Pricer.assumedGPU) to assume; pass --gpu, --profile or --price-card")
         }
-        return .profile(profile, assumed: "no cost source given: priced as \(gpus) × \(Self.assumedGPU.uppercased()) at the \(policy.tier) tier "
+        return .profile(profile, assumed: "no cost source given: priced as \(gpus) × \(Pricer.assumedGPU.uppercased()) at the \(policy.tier) tier "
             + "(\(DollarAmount.text(profile.hourlyUSD ?? 0))/GPU-hour); pass --gpu and --tier, --profile, or --price-card for an API")
     }
 
