@@ -97,3 +97,13 @@ public struct CostInterval: Codable, Sendable, Equatable {
     /// Samples (window slices or repeated runs) behind the interval.
     public var samples: Int
 }
+
+extension PointCost {
+    /// The price bench recorded for a point from a provider's card, as a cost row (a card has no GPU-hour, power or interval).
+    public init(recorded price: PointPrice, inputPerOutput: Double) {
+        self.init(profile: price.source, gpuHour: nil, usdPerMtokTotal: price.usdPerMtokBlended, usdPerMtokInput: price.usdPerMtokInput,
+                  usdPerMtokOutput: price.usdPerMtokOutput, inputPerOutput: inputPerOutput, usdPerMtokBlendedCard: nil,
+                  tokensPerDollar: price.usdPerMtokBlended.map { 1e6 / $0 }, usdPerMtokGoodOutput: nil, wastedOutputFraction: 0,
+                  usdPerMtokTotalInterval: nil, usdPerMtokOutputInterval: nil, power: nil, measuredPower: nil, teraflopPerDollar: nil, margin: nil)
+    }
+}

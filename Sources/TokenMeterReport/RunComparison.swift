@@ -1,3 +1,4 @@
+import Foundation
 import TokenMeterCore
 import TokenMeterCost
 import TokenMeterResults
@@ -18,6 +19,8 @@ public struct RunComparison: Sendable {
         public var isPrediction: Bool
         /// Its points.
         public var points: [(label: String, delivery: Delivery)]
+        /// The prices bench recorded for its points, by label (a card-priced run is compared at its card's price).
+        public var recorded: [String: PointPrice] = [:]
     }
 
     /// One entry, read at its operating point and priced (when it can be).
@@ -32,6 +35,8 @@ public struct RunComparison: Sendable {
         public var delivery: Delivery
         /// What that costs (nil when unpriced).
         public var cost: PointCost?
+        /// What priced it, in the table.
+        public var pricedAs: String
         /// Its front.
         public var front: [FrontPoint]
     }
@@ -61,7 +66,8 @@ public struct RunComparison: Sendable {
             let m = run.metadata
             entries.append(Entry(id: m.id, name: "\(m.id) (\(run.result.provenance.model)" + (m.hardware.map { " on \($0)" } ?? "")
                                      + (m.engine.map { ", \($0)" } ?? "") + ")",
-                                 hardware: m.hardware, isPrediction: false, points: measured.map { ($0.label, Delivery(metrics: $0.metrics)) }))
+                                 hardware: m.hardware, isPrediction: false, points: measured.map { ($0.label, Delivery(metrics: $0.metrics)) },
+                                 recorded: Dictionary(measured.compactMap { p in p.price.map { (p.label, $0) } }, uniquingKeysWith: { a, _ in a })))
         }
         return entries
     }
@@ -79,11 +85,23 @@ public struct RunComparison: Sendable {
                 cost = pricer.cost(of: chosen.delivery, p)
                 cost?.profile = entry.id
             }
-            if case let .failure(unpriced) = profile { notes.append("\(entry.id) is not priced: \(unpriced.reason)") }
+            var pricedAs = (try? profile.get())?.name ?? "not priced"
+            let label = chosen.label.replacingOccurrences(of: " (best throughput)", with: "")
+            if !pricer.overrides, let card = entry.recorded[label], card.kind == "card" {
+                // The one pricing path: a run bench priced by a card keeps that card's price here.
+                cost = PointCost(recorded: card, inputPerOutput: chosen.delivery.outputPerGPU > 0 ? chosen.delivery.inputPerGPU / chosen.delivery.outputPerGPU : 0)
+                cost?.profile = entry.id
+                pricedAs = card.source
+            } else if case let .failure(unpriced) = profile {
+                notes.append("\(entry.id) is not priced: \(unpriced.reason)")
+            }
+            if !pricer.overrides, entry.hardware == nil, pricedAs != "not priced", let assumed = pricer.assumption(hardware: nil), entry.recorded[label]?.kind != "card" {
+                notes.append("\(entry.id): \(assumed)")
+            }
             let front = ParetoFront(entry.points.compactMap { p in
                 p.delivery.interactivity.map { FrontPoint(interactivity: $0, throughputPerGPU: p.delivery.outputPerGPU, label: p.label) }
             }).points
-            return Row(entry: entry, profile: profile, operating: chosen.label, delivery: chosen.delivery, cost: cost, front: front)
+            return Row(entry: entry, profile: profile, operating: chosen.label, delivery: chosen.delivery, cost: cost, pricedAs: pricedAs, front: front)
         }
         table = ThreeMetricComparison(rows.compactMap(\.cost))
         if let note = Pricer.boundaryNote(rows.compactMap { try? $0.profile.get() }) { notes.append(note) }
@@ -119,7 +137,7 @@ public struct RunComparison: Sendable {
         var main: [[String]] = [["run", "priced as", "operating point", "out tok/s/GPU", "tok/s/user", "$/Mtok", "95% interval", "Δ vs first"]]
         for (i, row) in rows.enumerated() {
             let interval = row.cost?.usdPerMtokTotalInterval
-            main.append([row.entry.name, (try? row.profile.get())?.name ?? "not priced", row.operating, Format.number(row.delivery.outputPerGPU, 1),
+            main.append([row.entry.name, row.pricedAs, row.operating, Format.number(row.delivery.outputPerGPU, 1),
                          Format.number(row.delivery.interactivity, 1), Format.number(row.cost?.usdPerMtokTotal, 3),
                          Format.interval(low: interval?.low, high: interval?.high), deltaText(i)])
         }
