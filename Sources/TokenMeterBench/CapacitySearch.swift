@@ -104,16 +104,21 @@ public struct CapacitySearch: Sendable, Equatable {
         if let offered = m.offeredRequestsPerSecond, offered > 0, m.requestsPerSecond < 0.9 * offered {
             return (false, "saturated: completed \(m.requestsPerSecond.formatted(decimals: 2)) of \(offered.formatted(decimals: 2)) req/s offered")
         }
-        if let rising = ttftTrend(records), rising.last > 1.5 * rising.first, rising.last - rising.first > 50 {
+        if let rising = trend(records, { RequestLatency($0)?.ttftMs }), rising.last > 1.5 * rising.first, rising.last - rising.first > 50 {
             return (false, "saturated: TTFT p50 rose from \(rising.first.formatted(decimals: 0)) to \(rising.last.formatted(decimals: 0)) ms across the window")
+        }
+        // Requests held back by the in-flight cap (or a client that cannot keep up) wait longer and longer to be sent.
+        let queued: (RequestRecord) -> Double? = { r in r.sentNanoseconds.map { Double(Int64(bitPattern: $0 &- r.scheduledNanoseconds)) / 1e6 } }
+        if let rising = trend(records, queued), rising.last > 1.5 * rising.first, rising.last - rising.first > 50 {
+            return (false, "saturated: queue time p50 rose from \(rising.first.formatted(decimals: 0)) to \(rising.last.formatted(decimals: 0)) ms")
         }
         return (true, "met every bound")
     }
 
-    /// TTFT p50 of the first and the last third of the measured requests in send order, when there are enough of them.
-    static func ttftTrend(_ records: [RequestRecord]) -> (first: Double, last: Double)? {
-        let timed = records.filter { $0.phase == .measured }.sorted { ($0.sentNanoseconds ?? 0) < ($1.sentNanoseconds ?? 0) }
-            .compactMap { RequestLatency($0)?.ttftMs }
+    /// The p50 of `value` over the first and the last third of the measured requests in schedule order, when there are
+    /// enough of them.
+    static func trend(_ records: [RequestRecord], _ value: (RequestRecord) -> Double?) -> (first: Double, last: Double)? {
+        let timed = records.filter { $0.phase == .measured }.sorted { $0.scheduledNanoseconds < $1.scheduledNanoseconds }.compactMap(value)
         guard timed.count >= 9 else { return nil }
         let third = timed.count / 3
         guard let first = Distribution(Array(timed.prefix(third)))?.p50, let last = Distribution(Array(timed.suffix(third)))?.p50 else { return nil }

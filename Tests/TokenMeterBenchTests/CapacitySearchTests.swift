@@ -35,6 +35,32 @@ import TokenMeterTarget
         #expect(p <= 37.5 && f > 37.5 && (f - p) <= 0.1 * p)
     }
 
+    /// A probe whose every bound holds still misses when its queue keeps growing: the load is not sustainable.
+    @Test func aQueueThatKeepsGrowingIsSaturation() throws {
+        func point(lags: [UInt64]) throws -> (PointResult, [RequestRecord]) {
+            var records: [RequestRecord] = []
+            for (i, lag) in lags.enumerated() {
+                let scheduled = UInt64(i) * 100_000_000
+                var r = RequestRecord(id: i, phase: .measured, scheduledNanoseconds: scheduled, promptTokensPlanned: 10, promptTokensExact: true, maxTokens: 2)
+                r.sentNanoseconds = scheduled + lag
+                r.completedNanoseconds = scheduled + lag + 20_000_000
+                r.events = [StreamEvent(timeNanoseconds: scheduled + lag + 10_000_000, readIndex: 0, content: "a"),
+                            StreamEvent(timeNanoseconds: scheduled + lag + 20_000_000, readIndex: 1, content: "b")]
+                r.usage = Usage(promptTokens: 10, completionTokens: 2)
+                records.append(r)
+            }
+            let window = MeasurementWindow(startNanoseconds: 0, endNanoseconds: 2_000_000_000)
+            let metrics = PointMetrics.compute(records: records, window: window, objective: try ServiceLevelObjective(parsing: "ttft_p99=10s"))
+            return (PointResult(index: 0, label: "rate=10/s", concurrency: nil, rate: 10, arrival: .poisson, maxConcurrency: 4, window: window,
+                                metrics: metrics, partial: false, stoppedBy: "", warnings: []), records)
+        }
+        let (growing, growingRecords) = try point(lags: (0..<12).map { UInt64($0) * 40_000_000 })
+        let verdict = CapacitySearch.verdict(growing, records: growingRecords)
+        #expect(!verdict.passed && verdict.why.hasPrefix("saturated: queue time p50 rose"), "\(verdict.why)")
+        let (steady, steadyRecords) = try point(lags: Array(repeating: 1_000_000, count: 12))
+        #expect(CapacitySearch.verdict(steady, records: steadyRecords) == (true, "met every bound"))
+    }
+
     @Test func edges() {
         let none = searched(capacity: 0.5)
         #expect(none.passing == nil && none.stopReason == "no load met the objective")
