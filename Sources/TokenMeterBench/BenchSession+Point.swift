@@ -31,6 +31,11 @@ extension BenchSession {
     {
         let before = await context.scraper?.scrape()
         let interval = plan.telemetry.scrapeIntervalSeconds ?? 1
+        let (journal, flusher) = try startJournal(index: index, mode: mode, context)
+        defer {
+            flusher.cancel()
+            context.progress?.journal(nil)
+        }
         let polling = context.scraper.map { s in Task { await s.poll(intervalSeconds: interval) } }
         let measured: (run: PointRun, conversations: [ConversationRecord], trace: Trace?)
         switch plan.workload.shape {
@@ -48,6 +53,9 @@ extension BenchSession {
             measured = (await replay(trace, index: index, mode: mode, context), [], trace)
         }
         let run = measured.run
+        flusher.cancel()
+        await flusher.value
+        context.progress?.journal(nil)
         polling?.cancel()
         let samples = await polling?.value ?? []
         var point = Self.pointResult(index: index, mode: mode, run: run, gpus: plan.gpus, objective: plan.objective)
@@ -65,10 +73,8 @@ extension BenchSession {
         point.price = plan.pricing.map { PointPricing.price($0, records: records, conversations: measured.conversations, metrics: point.metrics,
                                                            today: plan.pricingDate) }
         do {
-            try context.files.appendTimeline(
-                header: TimelinePointHeader(point: index, label: mode.label, window: run.window, gpus: plan.gpus, slo: plan.objective,
-                                            offeredRequestsPerSecond: run.offeredRequestsPerSecond),
-                records: records, conversations: measured.conversations)
+            try journal.flush()
+            try context.files.endPoint(index, window: run.window, conversations: measured.conversations)
         } catch {
             throw BenchError(message: "cannot append to \(context.files.timelineURL.path): \(error.localizedDescription)")
         }
@@ -161,6 +167,28 @@ extension BenchSession {
         if !measurement.valid {
             point.warnings.append("power measurement not valid: " + (problems + measurement.problems).joined(separator: "; "))
         }
+    }
+
+    /// Starts the point in the timeline and its journal, which appends each request as it completes (so a killed run keeps
+    /// them; `runs recover`), flushed by the returned task.
+    func startJournal(index: Int, mode: LoadMode, _ context: PointContext) throws -> (TimelineJournal, Task<Void, Never>) {
+        let now = MonotonicClock.nowNanoseconds()
+        let offered: Double? = if case let .rate(r, _, _, _) = mode { r } else { nil }
+        do {
+            try context.files.beginPoint(TimelinePointHeader(point: index, label: mode.label, window: MeasurementWindow(startNanoseconds: now, endNanoseconds: now),
+                                                             gpus: plan.gpus, slo: plan.objective, offeredRequestsPerSecond: offered))
+        } catch {
+            throw BenchError(message: "cannot append to \(context.files.timelineURL.path): \(error.localizedDescription)")
+        }
+        let local = plan.workload.tokenizer?.tokenizer
+        let journal = TimelineJournal(files: context.files, point: index) { record in
+            guard let local, record.delivered else { return record }
+            var counted = record
+            counted.localOutputTokens = local.count(record.joinedOutput, addSpecialTokens: false)
+            return counted
+        }
+        context.progress?.journal(journal)
+        return (journal, Task { await journal.run() })
     }
 
     /// The records with the local tokenizer's count of every delivered output, when there is one.

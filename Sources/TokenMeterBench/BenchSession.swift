@@ -30,6 +30,8 @@ public struct BenchSession: Sendable {
     public var targetKind: String
     /// Where result.json and timeline.jsonl go.
     public var outputDirectory: URL
+    /// The run store's id of the run, recorded in its result so a killed run can be recovered into it.
+    public var runID: String?
 
     /// Creates a session.
     public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
@@ -124,13 +126,14 @@ public struct BenchSession: Sendable {
                 serverModels: serverModels, host: ProcessInfo.processInfo.hostName, gpus: plan.gpus,
                 startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: lengths.source),
             config: settings, points: [], partial: false, warnings: discoveryWarnings + lengths.warnings + scraper.warnings)
+        result.provenance.runID = runID
         try write(result, to: files)
         let initial = result
         await recorder.call(&result.warnings) { try await $0.started(initial) }
         let text = syntheticText()
         let context = PointContext(client: client, files: files, counter: lengths.counter, scraper: scraper.scraper,
                                    options: plan.endpoint.requestOptions(model: model, reference: isReference),
-                                   power: plan.telemetry.power.map { PowerCollector(source: $0) }, progress: progress,
+                                   power: plan.telemetry.power.map { PowerCollector(source: $0) }, progress: progress ?? ProgressCounters(),
                                    text: text.text, exactPrompts: isReference || text.matched)
         if let power = context.power {
             power.start(intervalSeconds: plan.telemetry.powerIntervalSeconds)

@@ -1,8 +1,11 @@
 import Synchronization
 import TokenMeterCore
+import TokenMeterResults
 
-/// Live counters a progress line reads while a point runs.
+/// Live counters a progress line reads while a point runs, and the point's journal: every completed request passes
+/// through `record`, from both kinds of runner.
 public final class ProgressCounters: Sendable {
+    private let journal = Mutex<TimelineJournal?>(nil)
     private let doneCount = Atomic<Int>(0)
     private let failedCount = Atomic<Int>(0)
     private let tokenCount = Atomic<Int>(0)
@@ -21,7 +24,11 @@ public final class ProgressCounters: Sendable {
         startNanos.store(MonotonicClock.nowNanoseconds(), ordering: .relaxed)
     }
 
+    /// Sends every completed request of the point to `journal` from now on (nil: none).
+    public func journal(_ journal: TimelineJournal?) { self.journal.withLock { $0 = journal } }
+
     func record(_ r: RequestRecord) {
+        journal.withLock { $0 }?.append(r)
         doneCount.add(1, ordering: .relaxed)
         if !r.succeeded { failedCount.add(1, ordering: .relaxed) }
         tokenCount.add(r.outputTokens, ordering: .relaxed)

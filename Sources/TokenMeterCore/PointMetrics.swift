@@ -119,6 +119,10 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var retriedRequests: Int?
     /// Attempts of the measured requests beyond their first, when there were any.
     public var retryAttempts: Int?
+    /// Requests whose usage claimed more output than their stream could carry (each counted at what arrived), when any did.
+    public var usageExceedsStreamRequests: Int?
+    /// Output tokens those requests' usage billed beyond what arrived.
+    public var billedNotDeliveredTokens: Int?
     /// TTFT counted from each request's first send (it differs from `ttftMs` for retried requests only), when any was retried.
     public var ttftFromFirstSendMs: Distribution?
     /// Output tok/s in each of `PointMetrics.sliceCount` equal slices of the window (window-to-window variation).
@@ -147,7 +151,8 @@ public struct PointMetrics: Codable, Sendable, Equatable {
         case outputTokensPerSecondSlices = "output_tok_s_slices", totalTokensPerSecondSlices = "total_tok_s_slices"
         case cachedPromptTokens = "cached_prompt_tokens", promptTokensSucceeded = "prompt_tokens_succeeded"
         case cacheWriteTokens = "cache_write_tokens", retriedRequests = "retried_requests", retryAttempts = "retry_attempts"
-        case ttftFromFirstSendMs = "ttft_from_first_send_ms"
+        case ttftFromFirstSendMs = "ttft_from_first_send_ms", usageExceedsStreamRequests = "usage_exceeds_stream_requests"
+        case billedNotDeliveredTokens = "billed_not_delivered_tokens"
         case reasoningTokens = "reasoning_tokens", outputTokensSucceeded = "output_tokens_succeeded"
     }
 
@@ -277,14 +282,20 @@ extension PointMetrics {
             outputTokensPerSecondSlices: delivered.outputSliceRates(windowSeconds: windowSeconds),
             totalTokensPerSecondSlices: delivered.totalSliceRates(windowSeconds: windowSeconds)
         )
-        metrics.countRetries(measured, latencies: latencies)
+        metrics.countUsageAndRetries(measured, latencies: latencies)
         let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
         metrics.goodput = objective.map { goodput($0, timedInWindow: timedInWindow, metrics: metrics, rate: rate) }
         return metrics
     }
 
-    /// The retried requests, their extra attempts and the TTFT from each request's first send, when any was retried.
-    mutating func countRetries(_ measured: [RequestRecord], latencies: [RequestLatency]) {
+    /// The requests whose usage claimed more than their stream carried, and the retried requests with their extra attempts
+    /// and the TTFT from each request's first send.
+    mutating func countUsageAndRetries(_ measured: [RequestRecord], latencies: [RequestLatency]) {
+        let lying = measured.filter(\.usageExceedsStream)
+        if !lying.isEmpty {
+            usageExceedsStreamRequests = lying.count
+            billedNotDeliveredTokens = lying.reduce(0) { $0 + $1.billedNotDeliveredTokens }
+        }
         let retried = measured.filter { $0.attemptCount > 1 }
         guard !retried.isEmpty else { return }
         retriedRequests = retried.count

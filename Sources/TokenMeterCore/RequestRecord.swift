@@ -102,10 +102,41 @@ public struct RequestRecord: Codable, Sendable, Equatable {
 
     /// Output tokens delivered: the server's count when it gave one, else one per token-bearing event.
     public var outputTokens: Int {
-        if let usage { return usage.completionTokens }
+        if let usage, !usageExceedsStream { return usage.completionTokens }
+        if usage != nil, let local = localOutputTokens { return local }
         let known = tokenEvents.compactMap(\.tokens)
-        if known.count == tokenEvents.count, !known.isEmpty { return known.reduce(0, +) }
+        if usage == nil, known.count == tokenEvents.count, !known.isEmpty { return known.reduce(0, +) }
         return tokenEvents.count
+    }
+
+    /// True when a streamed answer's usage claims more tokens than its stream could have carried: every token is at least
+    /// one byte of text, or an event of its own, or the one end-of-sequence token no stream shows. Where the server counts
+    /// reasoning apart, only the answer is checked (reasoning may be summarized or hidden, and is billed all the same). Such
+    /// a request counts the tokens that arrived (the local tokenizer's count, else one per token-bearing event), and the rest
+    /// are billed but not delivered.
+    public var usageExceedsStream: Bool {
+        guard streamed, let usage else { return false }
+        let reported = usage.reasoningTokens
+        let claimed = usage.completionTokens - (reported ?? 0)
+        var bytes = 0
+        var carriers = 0
+        for event in events where event.isTokenBearing {
+            let answer = event.content.utf8.count + event.toolArguments.utf8.count
+            if reported == nil {
+                bytes += answer + event.reasoning.utf8.count
+                carriers += 1
+            } else if answer > 0 || event.isAnswer {
+                bytes += answer
+                carriers += 1
+            }
+        }
+        return claimed > bytes + carriers + 1
+    }
+
+    /// Output tokens usage billed beyond what arrived (only for a request whose usage exceeds its stream).
+    public var billedNotDeliveredTokens: Int {
+        guard usageExceedsStream, let usage else { return 0 }
+        return max(0, usage.completionTokens - outputTokens)
     }
 
     /// True when the output count came from the server rather than from counting events.

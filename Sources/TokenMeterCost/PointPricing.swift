@@ -70,6 +70,10 @@ public enum PointPricing {
         if fromCounts > 0 { price.notes.append("\(fromCounts) requests had no usage: billed from their planned input and counted output") }
         if readUnpriced > 0 { price.notes.append("\(readUnpriced) requests read the cache, which \(card.id) does not price: billed as uncached input") }
         if writeUnpriced > 0 { price.notes.append("\(writeUnpriced) requests wrote the cache, which \(card.id) does not price: billed as uncached input") }
+        let undelivered = billed.reduce(0) { $0 + $1.billedNotDeliveredTokens }
+        if undelivered > 0 {
+            price.notes.append("\(undelivered) output tokens are billed by usage but never arrived (\(billed.filter(\.usageExceedsStream).count) requests)")
+        }
         if total.longContextRequests > 0 { price.notes.append("\(total.longContextRequests) requests billed at long-context prices") }
         if let problem = card.dateProblem(today: today) { price.notes.append("the card is \(problem)") }
         if let confidence = card.confidence { price.notes.append("the card's prices are \(confidence)") }

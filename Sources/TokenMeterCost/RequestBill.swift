@@ -15,7 +15,8 @@ public struct RequestBill: Sendable, Equatable {
 
     /// The bill of `record` under `card`.
     public init(_ record: RequestRecord, card: PriceCard) {
-        let output = record.outputTokens
+        // What the provider bills: its usage's output, even where it claims more than arrived (said by the point's price).
+        let output = record.usage?.completionTokens ?? record.outputTokens
         let reasoning = min(record.reasoningTokens, output)
         guard let usage = record.usage else {
             fromCounts = true

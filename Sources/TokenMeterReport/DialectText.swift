@@ -17,6 +17,10 @@ enum DialectText {
         if let written = m.cacheWriteTokens, written > 0 {
             out.append("\(point.label) prompt cache: \(m.cachedPromptTokens ?? 0) tokens read, \(written) written (billed at the write rate)")
         }
+        if let lying = m.usageExceedsStreamRequests {
+            out.append("\(point.label) usage: \(lying) requests claimed more output than their stream carried; each counts what arrived, and "
+                + "\(m.billedNotDeliveredTokens ?? 0) tokens were billed but not delivered (a price card bills the usage)")
+        }
         if m.requestsFailed > 0 {
             let kinds = m.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out.append("\(point.label) failures: \(kinds)")

@@ -17,6 +17,35 @@ public final class ResultFiles: Sendable {
         try Data().write(to: directory.appendingPathComponent("timeline.jsonl"))
     }
 
+    /// Appends bytes (whole lines) to the timeline.
+    func append(_ data: Data) throws {
+        let handle = try FileHandle(forWritingTo: timelineURL)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data)
+    }
+
+    /// Starts a point in the timeline: its header (its window is final in the end line), before any of its requests.
+    public func beginPoint(_ header: TimelinePointHeader) throws {
+        try append(try Self.line(header))
+    }
+
+    /// Ends a point in the timeline: its conversations and its final window (`TimelinePointEnd`).
+    public func endPoint(_ point: Int, window: MeasurementWindow, conversations: [ConversationRecord] = []) throws {
+        var data = Data()
+        for conversation in conversations { data.append(try Self.line(TimelineConversationLine(point: point, record: conversation))) }
+        data.append(try Self.line(TimelinePointEnd(point: point, window: window)))
+        try append(data)
+    }
+
+    static func line<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
+
     /// Appends a point's header and request lines to the timeline.
     public func appendTimeline(header: TimelinePointHeader, records: [RequestRecord], conversations: [ConversationRecord] = []) throws {
         let encoder = JSONEncoder()

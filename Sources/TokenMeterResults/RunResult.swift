@@ -24,6 +24,9 @@ public struct Provenance: Codable, Sendable, Equatable {
     public var promptLengthSource: String
 
     /// Creates provenance.
+    /// The run store's id of the run, when it is kept there (so `runs recover` finishes that run).
+    public var runID: String?
+
     public init(toolVersion: String, targetURL: String, targetKind: String, model: String, serverModels: [String], host: String, gpus: Int,
                 startedAt: String, promptLengthSource: String) {
         self.toolVersion = toolVersion
@@ -39,7 +42,7 @@ public struct Provenance: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case toolVersion = "tool_version", targetURL = "target_url", targetKind = "target_kind", model
-        case serverModels = "server_models", host, gpus, startedAt = "started_at", promptLengthSource = "prompt_length_source"
+        case serverModels = "server_models", host, gpus, startedAt = "started_at", promptLengthSource = "prompt_length_source", runID = "run_id"
     }
 }
 

@@ -34,6 +34,23 @@ public struct TimelinePointHeader: Codable, Sendable, Equatable {
     }
 }
 
+/// The line that closes a point in a timeline file: its final window. A point without one was cut off (the process was
+/// killed) and is read as incomplete, its window spanning its records.
+public struct TimelinePointEnd: Codable, Sendable, Equatable {
+    /// Always `point-end`.
+    public var type: String = "point-end"
+    /// Point index.
+    public var point: Int
+    /// The final measurement window.
+    public var window: MeasurementWindow
+
+    /// Creates an end line.
+    public init(point: Int, window: MeasurementWindow) {
+        self.point = point
+        self.window = window
+    }
+}
+
 /// One request line of a timeline file.
 public struct TimelineRequestLine: Codable, Sendable {
     /// Always `request`.
@@ -70,6 +87,8 @@ public enum TimelineReader {
         public var records: [RequestRecord]
         /// Conversations in file order (sessions, tasks).
         public var conversations: [ConversationRecord] = []
+        /// False when the point has no end line: the run was cut off while measuring it.
+        public var complete = true
     }
 
     /// Reads every point; a bad line is an error that names its number.
@@ -80,12 +99,23 @@ public enum TimelineReader {
         let decoder = JSONDecoder()
         var points: [Point] = []
         var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            lineNumber += 1
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (n, line) in lines.enumerated() where !line.isEmpty {
+            lineNumber = n + 1
             let bytes = Data(line)
+            // A killed run can leave its last line half written: that line is dropped, not an error.
+            if n == lines.count - 1, data.last != UInt8(ascii: "\n"), (try? JSONSerialization.jsonObject(with: bytes)) == nil { break }
             do {
                 if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
-                    points.append(Point(header: header, records: []))
+                    points.append(Point(header: header, records: [], complete: false))
+                    continue
+                }
+                if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" {
+                    guard let i = points.lastIndex(where: { $0.header.point == end.point }) else {
+                        throw ConfigError(field: "timeline", message: "point end before its header")
+                    }
+                    points[i].header.window = end.window
+                    points[i].complete = true
                     continue
                 }
                 if let line = try? decoder.decode(TimelineConversationLine.self, from: bytes), line.type == "conversation" {
@@ -103,6 +133,12 @@ public enum TimelineReader {
             } catch {
                 throw ConfigError(field: "timeline", message: "\(path):\(lineNumber): \(error)")
             }
+        }
+        // Requests are written as they complete; read back, they are in id order as the run kept them.
+        for i in points.indices { points[i].records.sort { $0.id < $1.id } }
+        // Points written before the end lines existed (or by an older tokenmeter) are complete by their header's window.
+        for i in points.indices where !points[i].complete && points[i].header.window.endNanoseconds > points[i].header.window.startNanoseconds {
+            points[i].complete = true
         }
         return points
     }

@@ -152,7 +152,7 @@ final class EngineLoop {
 
     /// Writes a sequence's next token (or injects its fault); `leftTheBatch` when the scheduler let it go at its `max_tokens`.
     private func emit(_ s: Sequence, leftTheBatch: Bool) {
-        if let fault = s.fault, s.generated >= s.faultAtToken {
+        if let fault = s.fault, fault.midStream, s.generated >= s.faultAtToken {
             if !leftTheBatch { _ = scheduler.remove { $0 === s } }
             end(s, aborted: true)
             fault.inject(into: s.channel, api: s.request.api, oversizedEventBytes: configuration.faults.oversizedEventBytes)

@@ -31,6 +31,9 @@ public enum Fault: String, Sendable, CaseIterable, Codable {
     case oversizedEvent = "oversized-event"
     /// Halfway through, an error object inside the 2xx stream.
     case errorMidStream = "error-mid-stream"
+    /// The answer streams whole, but its usage claims ten times the output it carried (a server that bills what it did not
+    /// deliver).
+    case lyingUsage = "lying-usage"
 
     /// True for faults that strike after some tokens were streamed.
     var midStream: Bool {

@@ -60,7 +60,7 @@ final class Sequence {
     }
 
     var usage: ServerUsage {
-        ServerUsage(prompt: promptTokens, completion: generated, reasoning: min(generated, reasoningTokens), cached: cachedTokens,
+        ServerUsage(prompt: promptTokens, completion: fault == .lyingUsage ? generated * 10 : generated, reasoning: min(generated, reasoningTokens), cached: cachedTokens,
                     cacheWrite: cacheWriteTokens, cacheTTL: request.cacheTTL)
     }
 }

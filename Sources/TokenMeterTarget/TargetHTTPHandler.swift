@@ -127,6 +127,8 @@ final class TargetHTTPHandler: ChannelInboundHandler {
         if let fault, fault.midStream, request.stream {
             sequence.fault = fault
             sequence.faultAtToken = max(1, request.maxTokens / 2)
+        } else if fault == .lyingUsage {
+            sequence.fault = fault
         }
         if fault == .slowHeaders {
             let engine = NIOLoopBound(self.engine, eventLoop: channel.eventLoop)

@@ -15,7 +15,7 @@ import TokenMeterWorkloads
         (.http429, [.rateLimited]), (.http500, [.httpStatus]), (.http503, [.overloaded]), (.http529, [.overloaded]),
         (.resetBeforeHeaders, [.reset]), (.resetMidStream, [.reset]), (.malformedFrame, [.malformed]),
         (.cutWithoutDone, [.malformed]), (.stall, [.timeout]), (.slowHeaders, []), (.wrongContentType, [.malformed]),
-        (.oversizedEvent, [.malformed]), (.errorMidStream, [.serverError]),
+        (.oversizedEvent, [.malformed]), (.errorMidStream, [.serverError]), (.lyingUsage, []),
     ]
 
     /// Serialized: twelve cases of 200 streams at once would starve two cores and turn slow reads into timeouts.
@@ -56,6 +56,13 @@ import TokenMeterWorkloads
             #expect(metrics.failedRequestOutputTokens > 0, "\(fault): tokens streamed before the fault are paid for, not delivered")
         }
         if fault == .slowHeaders { #expect((metrics.ttftMs?.p90 ?? 0) >= 100) }
+        if fault == .lyingUsage {
+            // Delivered means received: a usage that claims 80 tokens for an 8-token stream is flagged, counts 8, and the
+            // other 72 are billed but not delivered.
+            let lying = run.records.filter(\.usageExceedsStream)
+            #expect(lying.count > 40 && lying.allSatisfy { $0.usage?.completionTokens == 80 && $0.outputTokens == 8 && $0.billedNotDeliveredTokens == 72 })
+            #expect(metrics.usageExceedsStreamRequests == lying.count && metrics.billedNotDeliveredTokens == 72 * lying.count)
+        }
     }
 
     /// The same faults in the other streaming dialects, each written as that dialect writes it (an Anthropic `error` event,

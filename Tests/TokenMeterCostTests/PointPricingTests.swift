@@ -86,6 +86,22 @@ import TokenMeterCost
         #expect(price.conversationKind == "task")
     }
 
+    /// A server whose usage claims more than it streamed: the card bills the usage (what the provider charges), and the
+    /// price says how many of those tokens never arrived.
+    @Test func usageBeyondTheStreamIsBilledAndSaid() throws {
+        var lying = call(0, prompt: 10, output: 80, at: 2)
+        lying.streamed = true
+        lying.events = (0..<8).map { StreamEvent(timeNanoseconds: UInt64(1_100_000_000 + $0 * 1_000_000), readIndex: $0, content: " w\($0)") }
+        #expect(lying.usageExceedsStream && lying.outputTokens == 8 && lying.billedNotDeliveredTokens == 72)
+        let card = PriceCard(id: "custom/x", input: 1, output: 2)
+        #expect(abs(RequestBill(lying, card: card).usd - (10 * 1 + 80 * 2) / 1e6) < 1e-12)
+        let window = MeasurementWindow(startNanoseconds: 0, endNanoseconds: 10_000_000_000)
+        let metrics = PointMetrics.compute(records: [lying], window: window)
+        #expect(metrics.usageExceedsStreamRequests == 1 && metrics.billedNotDeliveredTokens == 72 && metrics.outputTokensSucceeded == 8)
+        let price = PointPricing.price(.card(card), records: [lying], conversations: [], metrics: metrics, today: "2026-12-06")
+        #expect(price.notes.contains("72 output tokens are billed by usage but never arrived (1 requests)"), "\(price.notes)")
+    }
+
     @Test func cardsAreFlaggedByDateAndSource() throws {
         let cards = try PriceCatalog.load(environment: [:])
         #expect(try cards.card("anthropic/claude-sonnet-4-5").id == "anthropic/claude-sonnet-4-6", "aliases")

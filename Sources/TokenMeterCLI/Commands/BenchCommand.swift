@@ -79,12 +79,14 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ConfigError(field: "store", message: "cannot open the run store: \(error); fix it or pass --no-store")
             }
         }
-        let session = BenchSession(plan: plan, settings: settings, targetKind: target == nil ? "external" : BenchSession.referenceKind,
+        var session = BenchSession(plan: plan, settings: settings, targetKind: target == nil ? "external" : BenchSession.referenceKind,
                                    outputDirectory: directory)
+        let metadata = runOptions.metadata
+        if store != nil { session.runID = metadata.id }
         if !quiet, !output.json {
             Terminal.error("tokenmeter bench → \(plan.endpoint.address) (\(session.targetKind)); \(plan.load.modes.count) points; results in \(directory.path)")
+            RecoverCommand.offer(besides: directory)
         }
-        let metadata = runOptions.metadata
         let outcome = await measure(session, recorder: store.map { RunRecorder(store: $0, metadata: metadata).recorder })
         await target?.stop()
         await store?.close()

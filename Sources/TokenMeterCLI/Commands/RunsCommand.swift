@@ -16,7 +16,7 @@ struct RunsCommand: AsyncParsableCommand {
             The store is PostgreSQL when TOKENMETER_DATABASE_URL is set (postgres://user@host:5432/db), else the SQLite file at
             TOKENMETER_STORE, else ~/.local/share/tokenmeter/runs.sqlite. Ids may be shortened to any unique prefix.
             """,
-        subcommands: [List.self, Show.self, Compare.self, Export.self, Import.self, Delete.self]
+        subcommands: [List.self, Show.self, Compare.self, Export.self, Import.self, Delete.self, RecoverCommand.self]
     )
 
     /// Opens the store for a command, turning a failure into one clear line.
