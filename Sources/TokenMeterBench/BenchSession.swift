@@ -32,6 +32,8 @@ public struct BenchSession: Sendable {
     public var outputDirectory: URL
     /// The run store's id of the run, recorded in its result so a killed run can be recovered into it.
     public var runID: String?
+    /// Waits before the last tries of store writes that failed, seconds.
+    public var storeRetryBackoff: [Double] = [1, 2, 4]
 
     /// Creates a session.
     public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
@@ -76,17 +78,55 @@ public struct BenchSession: Sendable {
     }
 
     /// Calls a recorder in an unstructured task (so a cancelled run still commits) and turns its first failure into a warning.
+    /// The run store's side of a session: each write (the run, each point, the finish) is kept in order until it succeeds. A
+    /// store that fails (a PostgreSQL server that went away) loses nothing: the results stay in the result files, the writes
+    /// it missed are sent again before each later one, and once more with a backoff at the end; the output says which.
     final class RecorderState: @unchecked Sendable {
         let recorder: Recorder?
-        var failed = false
-        init(_ recorder: Recorder?) { self.recorder = recorder }
+        private var pending: [@Sendable (Recorder) async throws -> Void] = []
+        private(set) var failures = 0
+        /// Waits between the last tries at the end, seconds.
+        let finalBackoff: [Double]
+        init(_ recorder: Recorder?, finalBackoff: [Double] = [1, 2, 4]) {
+            self.recorder = recorder
+            self.finalBackoff = finalBackoff
+        }
+
+        /// True while a write has not reached the store.
+        var failed: Bool { !pending.isEmpty }
 
         func call(_ warnings: inout [String], _ body: @escaping @Sendable (Recorder) async throws -> Void) async {
-            guard let recorder, !failed else { return }
-            let task = Task { try await body(recorder) }
-            do { try await task.value } catch {
-                failed = true
-                warnings.append("the run store failed, so this run is kept only in its result files: \(error)")
+            guard recorder != nil else { return }
+            pending.append(body)
+            await drain(&warnings)
+        }
+
+        /// Sends the waiting writes in order, stopping at the first that fails.
+        private func drain(_ warnings: inout [String]) async {
+            guard let recorder else { return }
+            while let next = pending.first {
+                do {
+                    try await Task { try await next(recorder) }.value
+                    pending.removeFirst()
+                } catch {
+                    failures += 1
+                    if failures == 1 { warnings.append("the run store failed (\(error)); the results stay in the result files and each write is retried") }
+                    return
+                }
+            }
+        }
+
+        /// Tries the writes still waiting a last few times; says whether the store has the run.
+        func finish(_ warnings: inout [String], directory: URL) async {
+            for wait in finalBackoff where failed {
+                try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                await drain(&warnings)
+            }
+            if failed {
+                warnings.append("the run store is still unreachable: the run is kept in \(directory.path); `tokenmeter runs recover \(directory.path)` "
+                    + "puts it into the store once it is back")
+            } else if failures > 0 {
+                warnings.append("the run store came back: every write it missed was sent again and kept")
             }
         }
     }
@@ -102,7 +142,8 @@ public struct BenchSession: Sendable {
         let e = plan.endpoint
         let client = StreamingHTTPClient(host: e.address.host, port: e.address.port, timeouts: e.timeouts, tls: e.tls, retry: e.retry)
         do {
-            let result = try await run(client: client, progress: progress, observer: observer, recorder: RecorderState(recorder))
+            let result = try await run(client: client, progress: progress, observer: observer,
+                                       recorder: RecorderState(recorder, finalBackoff: storeRetryBackoff))
             await client.shutdown()
             return result
         } catch {
@@ -166,10 +207,17 @@ public struct BenchSession: Sendable {
             index += 1
         }
         if let search { result.search?.stopReason = search.stopReason }
+        try await finishRecording(&result, recorder, files)
+        return result
+    }
+
+    /// Tells the store the run ended; when it failed on the way, tries the missed writes a last few times and says how it went.
+    private func finishRecording(_ result: inout RunResult, _ recorder: RecorderState, _ files: ResultFiles) async throws {
         let final = result
         await recorder.call(&result.warnings) { try await $0.finished(final) }
-        if recorder.failed { try write(result, to: files) }
-        return result
+        guard recorder.failures > 0 else { return }
+        await recorder.finish(&result.warnings, directory: outputDirectory)
+        try write(result, to: files)
     }
 
     /// Tells the search whether a probe met the objective, and keeps its verdict in the result.

@@ -7,9 +7,12 @@ import TokenMeterCore
 import TokenMeterResults
 
 /// The team store: PostgreSQL through postgres-nio, one connection owned by an actor (writes are serialized and every
-/// multi-row write is one transaction), the same schema and migrations as SQLite.
+/// multi-row write is one transaction), the same schema and migrations as SQLite. A connection the server closed (a restart,
+/// a failover, a terminated backend) is opened again before the next statement, so a bench that retries its writes gets
+/// them in once the server is back.
 public actor PostgresRunStore: RunStore {
-    private let connection: PostgresConnection
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "tokenmeter.store.postgres")
     public nonisolated let location: String
 
@@ -24,6 +27,7 @@ public actor PostgresRunStore: RunStore {
                 throw StoreError("cannot set up TLS for \(target.description): \(error)")
             }
         }
+        self.configuration = configuration
         do {
             connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1,
                                                               logger: logger)
@@ -191,6 +195,8 @@ public actor PostgresRunStore: RunStore {
     }
 
     public func close() async {
+        // A connection the server already closed is not closed again (postgres-nio does not answer that call).
+        guard !connection.isClosed else { return }
         try? await connection.close()
     }
 
@@ -215,7 +221,13 @@ public actor PostgresRunStore: RunStore {
     }
 
     private func wrap<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as StoreError { throw error } catch let error as PSQLError {
+        do {
+            if connection.isClosed {
+                connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration,
+                                                                  id: 1, logger: logger)
+            }
+            return try await body()
+        } catch let error as StoreError { throw error } catch let error as PSQLError {
             throw StoreError("cannot \(what) in \(location): \(error.serverInfo?[.message] ?? String(describing: error.code))")
         } catch {
             throw StoreError("cannot \(what) in \(location): \(error)")

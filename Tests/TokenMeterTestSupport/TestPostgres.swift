@@ -31,6 +31,13 @@ public enum TestPostgres {
         return "postgres://tokenmeter@127.0.0.1:\(server.port)/\(name)"
     }
 
+    /// Runs SQL on a database of the shared server (its URL from `freshDatabase`) through psql; returns psql's exit status.
+    public static func execute(_ sql: String, database url: String) -> Int32 {
+        guard let server = try? started.get(), let name = url.split(separator: "/").last else { return -1 }
+        return run([server.bin + "/psql", "-h", "127.0.0.1", "-p", String(server.port), "-U", "tokenmeter", "-d", String(name), "-c", sql],
+                   log: server.directory + "/psql.log")
+    }
+
     private static func start() -> Result<Server, TestServerError> {
         guard let bin = binaries() else {
             return .failure(TestServerError(message: "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); run scripts/test, which installs it"))

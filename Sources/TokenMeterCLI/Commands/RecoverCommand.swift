@@ -18,18 +18,25 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = URL(fileURLWithPath: directory)
-        let (result, recovered) = try Self.rebuild(folder)
-        guard !recovered.isEmpty || result.partial else {
-            print("\(directory): nothing to recover (every point of the run was finished)")
+        var (result, recovered) = try Self.rebuild(folder)
+        let stored = try await RunsCommand.withStore { store -> StoredRun? in
+            guard let id = result.provenance.runID else { return nil }
+            return try await store.run(id: id)
+        }
+        guard !recovered.isEmpty || stored == nil || stored?.status == .running else {
+            print("\(directory): nothing to recover (every point of the run was finished and the store has it)")
             return
         }
+        let kept = result
+        let (id, location) = try await RunsCommand.withStore { store in try await Self.keep(kept, folder: folder, in: store) }
+        // The result names the store's run, so recovering again finds it there.
+        result.provenance.runID = id
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(result).write(to: folder.appendingPathComponent("result.json"), options: .atomic)
-        let (id, location) = try await RunsCommand.withStore { store in try await Self.keep(result, recovered: recovered, in: store) }
         let requests = recovered.map(\.records.count).reduce(0, +)
         print("recovered \(directory): \(result.points.count) points, \(recovered.count) rebuilt from \(requests) requests in the timeline; "
-            + "kept as run \(id) (partial) in \(location)")
+            + "kept as run \(id) (\(result.partial ? "partial" : "complete")) in \(location)")
     }
 
     /// The result with the points it lacked rebuilt from the timeline, and those points with their requests.
@@ -58,6 +65,12 @@ struct RecoverCommand: AsyncParsableCommand {
         return (result, recovered)
     }
 
+    /// Every request in a run folder's timeline, by point.
+    static func timelineRecords(_ folder: URL) throws -> [Int: [RequestRecord]] {
+        let points = try TimelineReader.read(path: folder.appendingPathComponent("timeline.jsonl").path)
+        return Dictionary(points.map { ($0.header.point, $0.records) }, uniquingKeysWith: { a, b in a + b })
+    }
+
     /// A cut-off point's window: from its first measured send (or its start) to its last measured completion.
     static func window(of records: [RequestRecord], from start: UInt64) -> MeasurementWindow {
         let measured = records.filter { $0.phase == .measured }
@@ -68,19 +81,23 @@ struct RecoverCommand: AsyncParsableCommand {
 
     /// Finishes the run in the store as partial: the same run when the store has it (its finished points are already
     /// there), else a new run with every point.
-    static func keep(_ result: RunResult, recovered: [(point: PointResult, records: [RequestRecord])], in store: any RunStore) async throws
-        -> (String, String)
-    {
-        if let id = result.provenance.runID, try await store.run(id: id) != nil {
-            for (point, records) in recovered { try await store.savePoint(runID: id, point: point, records: records, result: result) }
-            try await store.finishRun(id: id, status: .partial, result: result)
+    static func keep(_ result: RunResult, folder: URL, in store: any RunStore) async throws -> (String, String) {
+        let status: RunStatus = result.partial ? .partial : .complete
+        if let id = result.provenance.runID, let stored = try await store.run(id: id) {
+            let kept = Set(stored.result.points.map(\.index))
+            let records = try Self.timelineRecords(folder)
+            for point in result.points where !kept.contains(point.index) {
+                try await store.savePoint(runID: id, point: point, records: records[point.index] ?? [], result: result)
+            }
+            try await store.finishRun(id: id, status: status, result: result)
             return (id, store.location)
         }
-        let metadata = RunMetadata(label: "recovered")
+        // The store never had it (it was unreachable for the whole run, or this is another store): all of it, from the files.
+        let metadata = RunMetadata(id: result.provenance.runID ?? RunMetadata.newID(), label: "recovered")
         try await store.createRun(metadata, result: result)
-        let folderRecords = Dictionary(recovered.map { ($0.point.index, $0.records) }, uniquingKeysWith: { a, _ in a })
-        for point in result.points { try await store.savePoint(runID: metadata.id, point: point, records: folderRecords[point.index] ?? [], result: result) }
-        try await store.finishRun(id: metadata.id, status: .partial, result: result)
+        let records = try Self.timelineRecords(folder)
+        for point in result.points { try await store.savePoint(runID: metadata.id, point: point, records: records[point.index] ?? [], result: result) }
+        try await store.finishRun(id: metadata.id, status: status, result: result)
         return (metadata.id, store.location)
     }
 
