@@ -1,7 +1,8 @@
 import Foundation
 import TokenMeterCore
 
-/// Writes a run's files as it goes: the timeline is appended point by point, the result rewritten atomically.
+/// Writes a run's files as it goes: the timeline is appended as requests complete (see `TimelineJournal`), the result
+/// rewritten atomically.
 public final class ResultFiles: Sendable {
     /// The folder holding the files.
     public let directory: URL
@@ -44,26 +45,6 @@ public final class ResultFiles: Sendable {
         var data = try encoder.encode(value)
         data.append(0x0A)
         return data
-    }
-
-    /// Appends a point's header and request lines to the timeline.
-    public func appendTimeline(header: TimelinePointHeader, records: [RequestRecord], conversations: [ConversationRecord] = []) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(header)
-        data.append(0x0A)
-        for record in records {
-            data.append(try encoder.encode(TimelineRequestLine(point: header.point, record: record)))
-            data.append(0x0A)
-        }
-        for conversation in conversations {
-            data.append(try encoder.encode(TimelineConversationLine(point: header.point, record: conversation)))
-            data.append(0x0A)
-        }
-        let handle = try FileHandle(forWritingTo: timelineURL)
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data)
     }
 
     /// Writes `result.json` atomically, so a reader never sees half a file.

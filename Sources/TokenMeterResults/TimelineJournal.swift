@@ -11,7 +11,6 @@ public final class TimelineJournal: Sendable {
     private let point: Int
     private let prepare: @Sendable (RequestRecord) -> RequestRecord
     private let pending = Mutex<[RequestRecord]>([])
-    private let written = Atomic<Int>(0)
     /// Held while a batch is written, so two flushes never interleave their appends.
     private let writing = Mutex<Void>(())
 
@@ -24,9 +23,6 @@ public final class TimelineJournal: Sendable {
 
     /// Queues a completed request.
     public func append(_ record: RequestRecord) { pending.withLock { $0.append(record) } }
-
-    /// Requests written so far.
-    public var count: Int { written.load(ordering: .relaxed) }
 
     /// Writes what is queued.
     public func flush() throws {
@@ -47,7 +43,6 @@ public final class TimelineJournal: Sendable {
             data.append(0x0A)
         }
         try files.append(data)
-        written.add(batch.count, ordering: .relaxed)
     }
 
     /// Flushes every `intervalMilliseconds` until cancelled.

@@ -11,8 +11,13 @@ import TokenMeterResults
         var record = RequestRecord(id: 0, phase: .measured, scheduledNanoseconds: 1, promptTokensPlanned: 2, promptTokensExact: true, maxTokens: 3)
         record.events = [StreamEvent(timeNanoseconds: 5, readIndex: 0, content: "a")]
         let files = try ResultFiles(directory: dir)
-        try files.appendTimeline(header: TimelinePointHeader(point: 0, label: "c=1", window: MeasurementWindow(startNanoseconds: 0, endNanoseconds: 9), gpus: 1),
-                                 records: [record, record])
+        let window = MeasurementWindow(startNanoseconds: 0, endNanoseconds: 9)
+        try files.beginPoint(TimelinePointHeader(point: 0, label: "c=1", window: window, gpus: 1))
+        let journal = TimelineJournal(files: files, point: 0)
+        journal.append(record)
+        journal.append(record)
+        try journal.flush()
+        try files.endPoint(0, window: window)
         let full = try Data(contentsOf: files.timelineURL)
         // A process killed mid-write leaves a cut line: reading it is an error that names the line, never a crash.
         for cut in stride(from: 1, to: full.count, by: 7) {

@@ -18,7 +18,7 @@ struct RecoverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = URL(fileURLWithPath: directory)
-        var (result, recovered) = try Self.rebuild(folder)
+        var (result, recovered, records) = try Self.rebuild(folder)
         let stored = try await RunsCommand.withStore { store -> StoredRun? in
             guard let id = result.provenance.runID else { return nil }
             return try await store.run(id: id)
@@ -28,7 +28,7 @@ struct RecoverCommand: AsyncParsableCommand {
             return
         }
         let kept = result
-        let (id, location) = try await RunsCommand.withStore { store in try await Self.keep(kept, folder: folder, in: store) }
+        let (id, location) = try await RunsCommand.withStore { store in try await Self.keep(kept, records: records, in: store) }
         // The result names the store's run, so recovering again finds it there.
         result.provenance.runID = id
         let encoder = JSONEncoder()
@@ -39,8 +39,9 @@ struct RecoverCommand: AsyncParsableCommand {
             + "kept as run \(id) (\(result.partial ? "partial" : "complete")) in \(location)")
     }
 
-    /// The result with the points it lacked rebuilt from the timeline, and those points with their requests.
-    static func rebuild(_ folder: URL) throws -> (RunResult, [(point: PointResult, records: [RequestRecord])]) {
+    /// The result with the points it lacked rebuilt from the timeline, those points with their requests, and every request of
+    /// the timeline by point.
+    static func rebuild(_ folder: URL) throws -> (RunResult, [(point: PointResult, records: [RequestRecord])], [Int: [RequestRecord]]) {
         var result = try RunResult.read(path: folder.appendingPathComponent("result.json").path)
         let points = try TimelineReader.read(path: folder.appendingPathComponent("timeline.jsonl").path)
         let kept = Set(result.points.map(\.index))
@@ -62,13 +63,7 @@ struct RecoverCommand: AsyncParsableCommand {
             result.partial = true
             result.warnings.append("recovered by tokenmeter runs recover: \(recovered.count) point(s) rebuilt from the timeline")
         }
-        return (result, recovered)
-    }
-
-    /// Every request in a run folder's timeline, by point.
-    static func timelineRecords(_ folder: URL) throws -> [Int: [RequestRecord]] {
-        let points = try TimelineReader.read(path: folder.appendingPathComponent("timeline.jsonl").path)
-        return Dictionary(points.map { ($0.header.point, $0.records) }, uniquingKeysWith: { a, b in a + b })
+        return (result, recovered, Dictionary(points.map { ($0.header.point, $0.records) }, uniquingKeysWith: { a, b in a + b }))
     }
 
     /// A cut-off point's window: from its first measured send (or its start) to its last measured completion.
@@ -81,11 +76,10 @@ struct RecoverCommand: AsyncParsableCommand {
 
     /// Finishes the run in the store as partial: the same run when the store has it (its finished points are already
     /// there), else a new run with every point.
-    static func keep(_ result: RunResult, folder: URL, in store: any RunStore) async throws -> (String, String) {
+    static func keep(_ result: RunResult, records: [Int: [RequestRecord]], in store: any RunStore) async throws -> (String, String) {
         let status: RunStatus = result.partial ? .partial : .complete
         if let id = result.provenance.runID, let stored = try await store.run(id: id) {
             let kept = Set(stored.result.points.map(\.index))
-            let records = try Self.timelineRecords(folder)
             for point in result.points where !kept.contains(point.index) {
                 try await store.savePoint(runID: id, point: point, records: records[point.index] ?? [], result: result)
             }
@@ -95,7 +89,6 @@ struct RecoverCommand: AsyncParsableCommand {
         // The store never had it (it was unreachable for the whole run, or this is another store): all of it, from the files.
         let metadata = RunMetadata(id: result.provenance.runID ?? RunMetadata.newID(), label: "recovered")
         try await store.createRun(metadata, result: result)
-        let records = try Self.timelineRecords(folder)
         for point in result.points { try await store.savePoint(runID: metadata.id, point: point, records: records[point.index] ?? [], result: result) }
         try await store.finishRun(id: metadata.id, status: status, result: result)
         return (metadata.id, store.location)
@@ -108,7 +101,7 @@ struct RecoverCommand: AsyncParsableCommand {
         for name in names.sorted().suffix(5) where name != directory.lastPathComponent {
             let folder = parent.appendingPathComponent(name)
             // The tail says whether to look; the timeline itself whether a point was cut off (an older timeline has no end lines).
-            guard cutOff(folder), let (_, recovered) = try? rebuild(folder), recovered.contains(where: \.point.partial) else { continue }
+            guard cutOff(folder), let (_, recovered, _) = try? rebuild(folder), recovered.contains(where: \.point.partial) else { continue }
             Terminal.error("note: the run in \(folder.path) was cut off; `tokenmeter runs recover \(folder.path)` keeps what it measured")
         }
     }

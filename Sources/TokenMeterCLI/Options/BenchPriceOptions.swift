@@ -40,7 +40,7 @@ struct BenchPriceOptions: ParsableArguments {
             throw ConfigError(field: "gpu", message: "the catalog has no \(Pricer.assumedGPU) to assume; pass --gpu, --profile or --price-card")
         }
         return .profile(profile, assumed: "no cost source given: priced as \(gpus) × \(Pricer.assumedGPU.uppercased()) at the \(policy.tier) tier "
-            + "(\(DollarAmount.text(profile.hourlyUSD ?? 0))/GPU-hour); pass --gpu and --tier, --profile, or --price-card for an API")
+            + "(\(Format.usd(GPUHourCost(profile)?.usdPerUsedGPUHour))/GPU-hour); pass --gpu and --tier, --profile, or --price-card for an API")
     }
 
     /// A card must price what the run will bill: Anthropic cache breakpoints write the cache at their TTL.
@@ -59,20 +59,4 @@ struct BenchPriceOptions: ParsableArguments {
         formatter.formatOptions = [.withFullDate]
         return formatter.string(from: Date())
     }
-}
-
-extension CostProfile {
-    /// The profile's price of a GPU-hour, when it has one.
-    var hourlyUSD: Double? {
-        switch kind {
-        case let .rental(usd): usd
-        case let .tier(_, figure): figure.value
-        default: nil
-        }
-    }
-}
-
-/// Dollar amounts in words.
-enum DollarAmount {
-    static func text(_ usd: Double) -> String { Format.usd(usd) }
 }
