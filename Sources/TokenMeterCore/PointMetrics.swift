@@ -123,6 +123,10 @@ public struct PointMetrics: Codable, Sendable, Equatable {
     public var usageExceedsStreamRequests: Int?
     /// Output tokens those requests' usage billed beyond what arrived.
     public var billedNotDeliveredTokens: Int?
+    /// Requests whose usage claimed less output than their stream carried (each counted at what arrived), when any did.
+    public var usageBelowStreamRequests: Int?
+    /// Output tokens those requests delivered beyond what their usage billed.
+    public var deliveredNotBilledTokens: Int?
     /// TTFT counted from each request's first send (it differs from `ttftMs` for retried requests only), when any was retried.
     public var ttftFromFirstSendMs: Distribution?
     /// Output tok/s in each of `PointMetrics.sliceCount` equal slices of the window (window-to-window variation).
@@ -153,6 +157,7 @@ public struct PointMetrics: Codable, Sendable, Equatable {
         case cacheWriteTokens = "cache_write_tokens", retriedRequests = "retried_requests", retryAttempts = "retry_attempts"
         case ttftFromFirstSendMs = "ttft_from_first_send_ms", usageExceedsStreamRequests = "usage_exceeds_stream_requests"
         case billedNotDeliveredTokens = "billed_not_delivered_tokens"
+        case usageBelowStreamRequests = "usage_below_stream_requests", deliveredNotBilledTokens = "delivered_not_billed_tokens"
         case reasoningTokens = "reasoning_tokens", outputTokensSucceeded = "output_tokens_succeeded"
     }
 
@@ -288,13 +293,18 @@ extension PointMetrics {
         return metrics
     }
 
-    /// The requests whose usage claimed more than their stream carried, and the retried requests with their extra attempts
-    /// and the TTFT from each request's first send.
+    /// The requests whose usage claimed more, or less, than their stream carried, and the retried requests with their extra
+    /// attempts and the TTFT from each request's first send.
     mutating func countUsageAndRetries(_ measured: [RequestRecord], latencies: [RequestLatency]) {
         let lying = measured.filter(\.usageExceedsStream)
         if !lying.isEmpty {
             usageExceedsStreamRequests = lying.count
             billedNotDeliveredTokens = lying.reduce(0) { $0 + $1.billedNotDeliveredTokens }
+        }
+        let understated = measured.filter(\.usageBelowStream)
+        if !understated.isEmpty {
+            usageBelowStreamRequests = understated.count
+            deliveredNotBilledTokens = understated.reduce(0) { $0 + $1.deliveredNotBilledTokens }
         }
         let retried = measured.filter { $0.attemptCount > 1 }
         guard !retried.isEmpty else { return }

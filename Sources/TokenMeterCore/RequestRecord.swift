@@ -102,7 +102,7 @@ public struct RequestRecord: Codable, Sendable, Equatable {
 
     /// Output tokens delivered: the server's count when it gave one, else one per token-bearing event.
     public var outputTokens: Int {
-        if let usage, !usageExceedsStream { return usage.completionTokens }
+        if let usage, !usageExceedsStream, !usageBelowStream { return usage.completionTokens }
         if usage != nil, let local = localOutputTokens { return local }
         let known = tokenEvents.compactMap(\.tokens)
         if usage == nil, known.count == tokenEvents.count, !known.isEmpty { return known.reduce(0, +) }
@@ -131,6 +131,25 @@ public struct RequestRecord: Codable, Sendable, Equatable {
             }
         }
         return claimed > bytes + carriers + 1
+    }
+
+    /// True when a streamed answer's usage claims fewer output tokens than its stream carried: fewer than the events that
+    /// brought text (each carries at least one token), or, with the local tokenizer's count of what arrived, fewer than
+    /// that count less 5% and 2 tokens (a model may generate a word in more pieces than re-tokenizing it gives, rarely in
+    /// fewer). Such a request counts what arrived (the local count, else one per token-bearing event); the difference was
+    /// delivered but not billed.
+    public var usageBelowStream: Bool {
+        guard streamed, let usage else { return false }
+        let carriers = events.reduce(0) { $0 + ($1.isTokenBearing && !($1.content.isEmpty && $1.reasoning.isEmpty) ? 1 : 0) }
+        if usage.completionTokens < carriers { return true }
+        guard let local = localOutputTokens else { return false }
+        return Double(usage.completionTokens) < Double(local) * 0.95 - 2
+    }
+
+    /// Output tokens that arrived beyond what usage billed (only for a request whose usage is below its stream).
+    public var deliveredNotBilledTokens: Int {
+        guard usageBelowStream, let usage else { return 0 }
+        return max(0, outputTokens - usage.completionTokens)
     }
 
     /// Output tokens usage billed beyond what arrived (only for a request whose usage exceeds its stream).

@@ -74,6 +74,11 @@ public enum PointPricing {
         if undelivered > 0 {
             price.notes.append("\(undelivered) output tokens are billed by usage but never arrived (\(billed.filter(\.usageExceedsStream).count) requests)")
         }
+        let unbilled = billed.reduce(0) { $0 + $1.deliveredNotBilledTokens }
+        if unbilled > 0 {
+            price.notes.append("\(unbilled) output tokens arrived that usage does not bill (\(billed.filter(\.usageBelowStream).count) requests): the price "
+                + "is the card's bill, below what was delivered")
+        }
         if total.longContextRequests > 0 { price.notes.append("\(total.longContextRequests) requests billed at long-context prices") }
         if let problem = card.dateProblem(today: today) { price.notes.append("the card is \(problem)") }
         if let confidence = card.confidence { price.notes.append("the card's prices are \(confidence)") }

@@ -21,6 +21,10 @@ enum DialectText {
             out.append("\(point.label) usage: \(lying) requests claimed more output than their stream carried; each counts what arrived, and "
                 + "\(m.billedNotDeliveredTokens ?? 0) tokens were billed but not delivered (a price card bills the usage)")
         }
+        if let understated = m.usageBelowStreamRequests {
+            out.append("\(point.label) usage: \(understated) requests claimed less output than their stream carried; each counts what arrived, "
+                + "and \(m.deliveredNotBilledTokens ?? 0) tokens were delivered but not billed")
+        }
         if m.requestsFailed > 0 {
             let kinds = m.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             out.append("\(point.label) failures: \(kinds)")

@@ -34,6 +34,8 @@ public enum Fault: String, Sendable, CaseIterable, Codable {
     /// The answer streams whole, but its usage claims ten times the output it carried (a server that bills what it did not
     /// deliver).
     case lyingUsage = "lying-usage"
+    /// The answer streams whole, but its usage claims a quarter of the output it carried (a server that undercounts).
+    case lyingUsageLow = "lying-usage-low"
 
     /// True for faults that strike after some tokens were streamed.
     var midStream: Bool {

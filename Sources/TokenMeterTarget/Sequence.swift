@@ -60,7 +60,8 @@ final class Sequence {
     }
 
     var usage: ServerUsage {
-        ServerUsage(prompt: promptTokens, completion: fault == .lyingUsage ? generated * 10 : generated, reasoning: min(generated, reasoningTokens), cached: cachedTokens,
-                    cacheWrite: cacheWriteTokens, cacheTTL: request.cacheTTL)
+        let claimed = fault == .lyingUsage ? generated * 10 : fault == .lyingUsageLow ? generated / 4 : generated
+        return ServerUsage(prompt: promptTokens, completion: claimed, reasoning: min(generated, reasoningTokens), cached: cachedTokens,
+                           cacheWrite: cacheWriteTokens, cacheTTL: request.cacheTTL)
     }
 }

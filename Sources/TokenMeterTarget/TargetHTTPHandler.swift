@@ -127,7 +127,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
         if let fault, fault.midStream, request.stream {
             sequence.fault = fault
             sequence.faultAtToken = max(1, request.maxTokens / 2)
-        } else if fault == .lyingUsage {
+        } else if fault == .lyingUsage || fault == .lyingUsageLow {
             sequence.fault = fault
         }
         if fault == .slowHeaders {

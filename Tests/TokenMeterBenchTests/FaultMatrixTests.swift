@@ -16,6 +16,7 @@ import TokenMeterWorkloads
         (.resetBeforeHeaders, [.reset]), (.resetMidStream, [.reset]), (.malformedFrame, [.malformed]),
         (.cutWithoutDone, [.malformed]), (.stall, [.timeout]), (.slowHeaders, []), (.wrongContentType, [.malformed]),
         (.oversizedEvent, [.malformed]), (.errorMidStream, [.serverError]), (.lyingUsage, []),
+        (.lyingUsageLow, []),
     ]
 
     /// Serialized: twelve cases of 200 streams at once would starve two cores and turn slow reads into timeouts.
@@ -62,7 +63,16 @@ import TokenMeterWorkloads
             let lying = run.records.filter(\.usageExceedsStream)
             #expect(lying.count > 40 && lying.allSatisfy { $0.usage?.completionTokens == 80 && $0.outputTokens == 8 && $0.billedNotDeliveredTokens == 72 })
             #expect(metrics.usageExceedsStreamRequests == lying.count && metrics.billedNotDeliveredTokens == 72 * lying.count)
+            #expect(metrics.usageBelowStreamRequests == nil)
         }
+        if fault == .lyingUsageLow {
+            // And the other way: a usage of 2 tokens for an 8-token stream counts 8, 6 delivered but not billed.
+            let low = run.records.filter(\.usageBelowStream)
+            #expect(low.count > 40 && low.allSatisfy { $0.usage?.completionTokens == 2 && $0.outputTokens == 8 && $0.deliveredNotBilledTokens == 6 })
+            #expect(metrics.usageBelowStreamRequests == low.count && metrics.deliveredNotBilledTokens == 6 * low.count)
+            #expect(metrics.usageExceedsStreamRequests == nil && metrics.outputTokensSucceeded == 8 * metrics.requestsSucceeded)
+        }
+        if fault != .lyingUsageLow { #expect(run.records.allSatisfy { !$0.usageBelowStream }, "\(fault): an honest usage was flagged") }
     }
 
     /// The same faults in the other streaming dialects, each written as that dialect writes it (an Anthropic `error` event,
@@ -94,8 +104,14 @@ import TokenMeterWorkloads
         let kinds = Set(failed.compactMap { $0.failure?.kind })
         #expect(kinds.isSubset(of: expected), "\(fault) \(api): unexpected classes \(kinds.subtracting(expected))")
         if !expected.isEmpty { #expect(failed.count > 10, "\(fault) \(api): only \(failed.count) failures at p=0.3 of \(total)") }
+        if fault == .lyingUsageLow || fault == .lyingUsage {
+            let flagged = run.records.filter { fault == .lyingUsage ? $0.usageExceedsStream : $0.usageBelowStream }
+            #expect(flagged.count > 10, "\(fault) \(api): only \(flagged.count) flagged at p=0.3 of \(total)")
+        }
         for record in run.records where record.succeeded {
             #expect(record.outputTokens == 8 && record.reasoningTokens == 2, "\(fault) \(api)")
+            // Only the faulted requests lie, and each only its own way.
+            #expect((!record.usageBelowStream || fault == .lyingUsageLow) && (!record.usageExceedsStream || fault == .lyingUsage), "\(fault) \(api)")
         }
         let metrics = PointMetrics.compute(records: run.records, window: run.window)
         #expect(metrics.requestsSucceeded + metrics.requestsFailed == total)

@@ -102,6 +102,31 @@ import TokenMeterCost
         #expect(price.notes.contains("72 output tokens are billed by usage but never arrived (1 requests)"), "\(price.notes)")
     }
 
+    /// And a usage that claims less than arrived: the request counts what arrived (by events, or the local tokenizer's
+    /// count of the text, beyond its tolerance), the card bills the usage, and the price says what went unbilled.
+    @Test func usageBelowTheStreamCountsWhatArrived() throws {
+        var low = call(0, prompt: 10, output: 3, at: 2)
+        low.streamed = true
+        low.events = (0..<8).map { StreamEvent(timeNanoseconds: UInt64(1_100_000_000 + $0 * 1_000_000), readIndex: $0, content: " w\($0)") }
+        #expect(low.usageBelowStream && !low.usageExceedsStream && low.outputTokens == 8 && low.deliveredNotBilledTokens == 5)
+        // Fewer events than the usage: honest by events; the tokenizer's count decides, with 5% and 2 tokens of slack.
+        var batched = call(1, prompt: 10, output: 40, at: 2)
+        batched.streamed = true
+        batched.events = (0..<4).map { StreamEvent(timeNanoseconds: UInt64(1_100_000_000 + $0 * 1_000_000), readIndex: $0, content: " w w w w w w w w w w w w") }
+        batched.localOutputTokens = 44
+        #expect(!batched.usageBelowStream && batched.outputTokens == 40)
+        batched.localOutputTokens = 48
+        #expect(batched.usageBelowStream && batched.outputTokens == 48 && batched.deliveredNotBilledTokens == 8)
+        let card = PriceCard(id: "custom/x", input: 1, output: 2)
+        #expect(abs(RequestBill(low, card: card).usd - (10 * 1 + 3 * 2) / 1e6) < 1e-12)
+        let window = MeasurementWindow(startNanoseconds: 0, endNanoseconds: 10_000_000_000)
+        let metrics = PointMetrics.compute(records: [low, batched], window: window)
+        #expect(metrics.usageBelowStreamRequests == 2 && metrics.deliveredNotBilledTokens == 13 && metrics.outputTokensSucceeded == 56)
+        #expect(metrics.usageExceedsStreamRequests == nil)
+        let price = PointPricing.price(.card(card), records: [low, batched], conversations: [], metrics: metrics, today: "2026-12-06")
+        #expect(price.notes.contains { $0.hasPrefix("13 output tokens arrived that usage does not bill (2 requests)") }, "\(price.notes)")
+    }
+
     @Test func cardsAreFlaggedByDateAndSource() throws {
         let cards = try PriceCatalog.load(environment: [:])
         #expect(try cards.card("anthropic/claude-sonnet-4-5").id == "anthropic/claude-sonnet-4-6", "aliases")
