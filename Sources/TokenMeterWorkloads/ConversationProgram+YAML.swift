@@ -15,7 +15,7 @@ extension ConversationProgram {
             }
             return try load(yaml: String(decoding: data, as: UTF8.self), source: "preset \(nameOrPath)")
         }
-        guard let data = FileManager.default.contents(atPath: nameOrPath) else {
+        guard let data = FileContents.read(nameOrPath) else {
             let hint = nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml")
                 ? "cannot read '\(nameOrPath)'; check the path" : "'\(nameOrPath)' is neither a preset (\(presets.joined(separator: ", "))) nor a file"
             throw ConfigError(field: "workload", message: hint)

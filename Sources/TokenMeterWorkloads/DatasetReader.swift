@@ -13,7 +13,7 @@ public struct DatasetEntry: Sendable {
 public enum DatasetReader {
     /// Reads every usable line; a line that is not JSON or has no prompt is an error naming the line.
     public static func read(path: String) throws -> [DatasetEntry] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             throw ConfigError(field: "dataset", message: "cannot read '\(path)'; check the path and permissions")
         }
         var entries: [DatasetEntry] = []

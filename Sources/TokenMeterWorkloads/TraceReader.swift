@@ -32,7 +32,7 @@ public enum TraceReader {
 
     /// The bytes of a file, or an error that says so.
     static func contents(_ path: String) throws(ConfigError) -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(path) else {
             throw ConfigError(field: "trace", message: "cannot read '\(path)'; check the path and permissions")
         }
         return data

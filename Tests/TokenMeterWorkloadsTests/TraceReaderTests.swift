@@ -118,4 +118,18 @@ import TokenMeterWorkloads
         #expect(error.field == "trace")
         #expect(error.message.hasPrefix(path + expected), "\(error.message)")
     }
+
+    /// From `scripts/fuzz workloads` (its first finding, kept in fuzz/corpus/workloads/regression-*): an empty file read
+    /// through FoundationEssentials leaked its read buffer. Every reader now reads through `FileContents`; an empty file
+    /// is a clear error in every trace format, an empty program or dataset too.
+    @Test(arguments: TraceFormat.allCases)
+    func anEmptyFileIsAClearError(_ format: TraceFormat) throws {
+        let path = try Self.file("empty.\(format.rawValue)", "")
+        let error = try #require(throws: ConfigError.self) { try TraceReader.read(path: path, format: format) }
+        #expect(error.field == "trace" && error.message.contains(path), "\(error.message)")
+        #expect(FileContents.read(path) == Data())
+        #expect(FileContents.read(path + ".missing") == nil)
+        #expect(throws: (any Error).self) { try DatasetReader.read(path: path) }
+        #expect(throws: ConfigError.self) { try ConversationProgram.named(path) }
+    }
 }
