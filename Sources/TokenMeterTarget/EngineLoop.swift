@@ -21,6 +21,8 @@ final class EngineLoop {
     private(set) var abortedTotal = 0
     private(set) var stepsTotal = 0
     private(set) var faultsInjected = 0
+    /// Generation requests that reached the handler, whatever became of them (refused, faulted, answered).
+    private(set) var requestsReceived = 0
     private(set) var groundTruth: [GroundTruthRecord] = []
     /// The simulated prefix cache, when the target has one.
     private(set) var prefixCache: PrefixCache?
@@ -46,6 +48,9 @@ final class EngineLoop {
     var waitingCount: Int { scheduler.waitingCount }
     var kvCacheUsage: Double { Double(scheduler.kvTokensInUse) / Double(configuration.limits.kvCapacityTokens) }
     var preemptions: Int { scheduler.preemptions }
+
+    /// Counts a generation request that arrived.
+    func received() { requestsReceived += 1 }
 
     /// A new answer's number and identity.
     func makeCompletion(api: APIKind, model: String) -> ServerEncoding.Completion {

@@ -97,6 +97,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
     }
 
     private func generate(_ head: HTTPRequestHead, api: APIKind, channel: any Channel, keepAlive: Bool) {
+        engine.received()
         if let key = configuration.apiKey, !Self.carries(key, head.headers, api: api) {
             let body = ServerEncoding.error("invalid or missing API key", type: api == .anthropic ? "authentication_error" : "invalid_api_key", api: api)
             Self.respond(channel: channel, status: .unauthorized, body: body, keepAlive: keepAlive)
@@ -191,6 +192,7 @@ final class TargetHTTPHandler: ChannelInboundHandler {
                 metric("vllm:prefix_cache_queries_total", "counter", "Prefix-cache queries, in prompt tokens.", Double(cache.queriedTokens))
                     + metric("vllm:prefix_cache_hits_total", "counter", "Prefix-cache hits, in prompt tokens.", Double(cache.hitTokens))
             } ?? "")
+            + metric("tokenmeter_target_requests_total", "counter", "Generation requests received, whatever their outcome.", Double(engine.requestsReceived))
             + metric("tokenmeter_target_steps_total", "counter", "Engine steps executed.", Double(engine.stepsTotal))
             + metric("tokenmeter_target_aborted_total", "counter", "Requests whose client went away.", Double(engine.abortedTotal))
             + metric("tokenmeter_target_faults_total", "counter", "Faults injected on purpose.", Double(engine.faultsInjected))
