@@ -116,6 +116,13 @@ public final class PowerCollector: Sendable {
         }
     }
 
+    /// True when readings exist and every GPU among them has one at or after `time`.
+    static func everyGPU(in readings: [(gpu: String, time: UInt64)], reached time: UInt64) -> Bool {
+        var latest: [String: UInt64] = [:]
+        for reading in readings { latest[reading.gpu] = max(latest[reading.gpu] ?? 0, reading.time) }
+        return !latest.isEmpty && latest.values.allSatisfy { $0 >= time }
+    }
+
     /// Stops collecting (the sidecar is terminated).
     public func stop() {
         task.withLock { $0?.cancel() }
@@ -124,13 +131,14 @@ public final class PowerCollector: Sendable {
         }
     }
 
-    /// Waits (up to `timeout` seconds) until a reading taken at or after `time` (monotonic ns) has come in; false when none
-    /// did. A point's energy needs readings on both sides of its window, and a loaded host may deliver them late.
+    /// Waits (up to `timeout` seconds) until every GPU has a reading taken at or after `time` (monotonic ns); false when one
+    /// did not. A point's energy needs readings on both sides of its window, and a loaded host may deliver them late: a
+    /// sidecar's lines for one instant can arrive in two reads, so the newest reading of one GPU says nothing of the others.
     public func waitForReading(atOrAfter time: UInt64, timeout: Double) async -> Bool {
         let deadline = MonotonicClock.nowNanoseconds() + UInt64(max(0, timeout) * 1e9)
         while true {
-            let seen = samples.withLock { $0.last.map { $0.timeNanoseconds >= time } ?? false }
-                || counters.withLock { $0.last.map { $0.timeNanoseconds >= time } ?? false }
+            let seen = samples.withLock { Self.everyGPU(in: $0.map { ($0.gpu, $0.timeNanoseconds) }, reached: time) }
+                || counters.withLock { Self.everyGPU(in: $0.map { ($0.gpu, $0.timeNanoseconds) }, reached: time) }
             if seen { return true }
             // A source that failed (no exporter, no sidecar) will not deliver: the measurement says so later.
             let failing = !problems.withLock(\.isEmpty) && samples.withLock(\.isEmpty) && counters.withLock(\.isEmpty)

@@ -129,14 +129,19 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
     }
 
     @Test func durationBoundWithCancelEndsOnTime() async throws {
-        let (result, directory) = try await runSession("concurrency: 2\nduration: 500ms\nwarmup: 0\ndrain: cancel\nisl: 8\nosl: 5000")
+        // The point's end is a timer on the cooperative pool, which the full suite's CPU-bound tests hold for seconds at a
+        // time: the probe wakes there too, and its longest delay is the margin.
+        let ((result, directory), noise) = try await NoiseProbe.during(.cooperativePool) {
+            try await runSession("concurrency: 2\nduration: 500ms\nwarmup: 0\ndrain: cancel\nisl: 8\nosl: 5000")
+        }
         defer { try? FileManager.default.removeItem(at: directory) }
         let point = result.points[0]
-        // The point itself (first send to last completion) ends at its bound, not when 5,000-token requests would.
+        // The point ends at its bound: its requests are cancelled then (within 250 ms and what the pool was held back), not
+        // when 5,000-token requests (20 s at the target's 4 ms steps) would end.
         let records = try TimelineReader.read(path: directory.appendingPathComponent("timeline.jsonl").path)[0].records
-        let first = try #require(records.compactMap(\.sentNanoseconds).min())
         let last = try #require(records.compactMap(\.completedNanoseconds).max())
-        #expect(Double(last - first) / 1e9 < 2.5)
+        let cancelSeconds = Double(Int64(last) - Int64(point.window.endNanoseconds)) / 1e9
+        #expect(cancelSeconds < 0.25 + noise.maxDelayMs / 1000, "cancelled \(cancelSeconds) s after the window; \(noise.summary)")
         #expect(point.stoppedBy == "duration reached")
         #expect(point.metrics.errorsByKind["cancelled"] == 2)
         #expect(abs(point.metrics.windowSeconds - 0.5) < 0.1)

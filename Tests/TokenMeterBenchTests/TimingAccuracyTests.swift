@@ -7,6 +7,7 @@ import TokenMeterModel
 import TokenMeterDialects
 import TokenMeterResults
 import TokenMeterTarget
+import TokenMeterTestSupport
 import TokenMeterWorkloads
 
 /// How far the client's timestamps are from the target's ground truth (when each token was flushed to its socket).
@@ -69,17 +70,22 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
 }
 
 /// Client timing against ground truth. Runs alone (scripts/test gives it its own `swift test` call) so no other
-/// test shares the two cores; the tolerances are the ones docs/metrics.md states, with headroom for a debug build.
+/// test shares the two cores. Each bound is what the client claims (docs/metrics.md) plus the machine's scheduling noise
+/// measured during the same run by a `NoiseProbe`: no retries, no margin guessed for the worst machine.
 @Suite(.serialized) struct TimingAccuracy {
     /// Schedule keeping is timing: it runs here, alone on the two cores, not beside CPU-heavy tests of other suites.
     @Test func constantArrivalsKeepTheOfferedRate() async throws {
-        let (result, directory) = try await runSession("rate: 40\narrival: constant\nrequests: 40\nwarmup: 0\nisl: 8\nosl: 4")
+        let ((result, directory), noise) = try await NoiseProbe.during {
+            try await runSession("rate: 40\narrival: constant\nrequests: 40\nwarmup: 0\nisl: 8\nosl: 4")
+        }
         defer { try? FileManager.default.removeItem(at: directory) }
         let m = result.points[0].metrics
         #expect(m.offeredRequestsPerSecond == 40)
         let achieved = try #require(m.achievedSendRequestsPerSecond)
-        #expect(abs(achieved - 40) / 40 < 0.05, "achieved \(achieved)/s")
-        #expect((m.queueMs?.p99 ?? 99) < 20)
+        // 40 sends over ~1 s: the last send's lateness is the rate's error; the noise may hold it back by its worst.
+        let noiseSeconds = noise.delayMs(quantile: 0.99) / 1000
+        #expect(abs(achieved - 40) / 40 < 0.05 + noiseSeconds, "achieved \(achieved)/s; \(noise.summary)")
+        #expect((m.queueMs?.p99 ?? 99) < 20 + noise.delayMs(quantile: 0.99), "queue p99 \(m.queueMs?.p99 ?? -1) ms; \(noise.summary)")
         #expect(result.points[0].label == "rate=40/s")
     }
 
@@ -96,9 +102,11 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
         let plan = try await WorkloadGenerator(source: .synthetic, inputLength: .fixed(16), outputLength: .uniform(min: 8, max: 24), seed: 3)
             .plan(count: streams * 6)
         let prepared = plan.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: options, address: address) }
-        let run = await LoadRunner(client: client, streamed: true).run(
-            mode: .concurrency(streams), plan: plan, prepared: prepared,
-            bounds: PointBounds(warmupRequests: 0, measuredRequests: streams * 6, maxPointSeconds: 120, rampUpSeconds: 0.64), seed: 1)
+        let (run, noise) = await NoiseProbe.during {
+            await LoadRunner(client: client, streamed: true).run(
+                mode: .concurrency(streams), plan: plan, prepared: prepared,
+                bounds: PointBounds(warmupRequests: 0, measuredRequests: streams * 6, maxPointSeconds: 120, rampUpSeconds: 0.64), seed: 1)
+        }
         await client.shutdown()
         await target.stop()
 
@@ -113,29 +121,26 @@ func measureAccuracy(streams: Int, rounds: Int, outputTokens: Int, stepMilliseco
         #expect(lags.allSatisfy { $0 >= 0 }, "a request went out before its time")
         let first = try #require(Distribution(Array(lags.prefix(streams))))
         let later = try #require(Distribution(Array(lags.dropFirst(streams))))
-        print("schedule lag: first round p50 \(first.p50) / p99 \(first.p99) ms, later p50 \(later.p50) / p99 \(later.p99) ms")
-        #expect(first.p50 < 2)
-        #expect(later.p99 < 2)
+        print("schedule lag: first round p50 \(first.p50) / p99 \(first.p99) ms, later p50 \(later.p50) / p99 \(later.p99) ms; \(noise.summary)")
+        #expect(first.p50 < 2 + noise.delayMs(quantile: 0.5), "\(noise.summary)")
+        #expect(later.p99 < 2 + noise.delayMs(quantile: 0.99), "\(noise.summary)")
     }
 
-    /// (streams, rounds, output tokens, step ms, p50 limit ms, p99 limit ms). The 64-stream case runs six rounds: with two, the
-    /// first round's connection set-up and burst start weighed on the median often enough to fail a debug build now and then.
+    /// (streams, rounds, output tokens, step ms, p50 claim ms, p99 claim ms). The 64-stream case runs six rounds: with two, the
+    /// first round's connection set-up and burst start weighed on the median. Token counts must be exact; each error's p50
+    /// and p99 must be within the claim plus the noise the probe saw at that quantile during the same run.
     @Test(.serialized, arguments: [(1, 8, 64, 5.0, 0.5, 5.0), (64, 6, 64, 10.0, 3.0, 20.0), (512, 1, 32, 40.0, 10.0, 50.0)])
     func clientTimestampsMatchGroundTruth(_ c: (streams: Int, rounds: Int, tokens: Int, stepMs: Double, p50: Double, p99: Double)) async throws {
-        // Best of three: on a shared two-core virtual machine one run in three or four sees a hiccup of tens of ms (a
-        // 64-stream median once went from 0.2 to 3 ms between two identical runs), so a bound is met if any of three runs
-        // meets it; a real regression fails all three. Token counts must be exact in every run.
-        var failures: [String] = []
-        for attempt in 1...3 {
-            let report = try await measureAccuracy(streams: c.streams, rounds: c.rounds, outputTokens: c.tokens, stepMilliseconds: c.stepMs)
-            print("timing accuracy (run \(attempt)): \(report)")
-            #expect(report.tokenCountMismatches == 0)
-            let over = [("TTFT", report.ttftError), ("gap", report.gapError), ("E2E", report.e2eError)]
-                .filter { !($0.1.p50 < c.p50 && $0.1.p99 < c.p99) }
-                .map { "|Δ\($0.0)| p50 \($0.1.p50) / p99 \($0.1.p99) ms" }
-            if over.isEmpty { return }
-            failures.append("run \(attempt): " + over.joined(separator: ", "))
+        let (report, noise) = try await NoiseProbe.during {
+            try await measureAccuracy(streams: c.streams, rounds: c.rounds, outputTokens: c.tokens, stepMilliseconds: c.stepMs)
         }
-        Issue.record("\(c.streams) streams: over p50 \(c.p50) / p99 \(c.p99) ms in all three runs: \(failures.joined(separator: "; "))")
+        let p50 = c.p50 + noise.delayMs(quantile: 0.5)
+        let p99 = c.p99 + noise.delayMs(quantile: 0.99)
+        print("timing accuracy: \(report); \(noise.summary); bounds p50 \(p50) / p99 \(p99) ms")
+        #expect(report.tokenCountMismatches == 0)
+        for (name, error) in [("TTFT", report.ttftError), ("gap", report.gapError), ("E2E", report.e2eError)] {
+            #expect(error.p50 < p50 && error.p99 < p99,
+                    "\(c.streams) streams: |Δ\(name)| p50 \(error.p50) / p99 \(error.p99) ms over the claim plus noise (\(p50) / \(p99) ms); \(noise.summary)")
+        }
     }
 }
