@@ -115,7 +115,7 @@ struct ResponseStateMachine {
         guard phase != .idle else { return .none }
         let t = settings.timeouts
         if now - lastActivity > t.readTimeoutNanoseconds {
-            return fail(RequestFailure(kind: .timeout, message: "no data for \(Double(t.readTimeoutNanoseconds) / 1e9)s (read timeout)"),
+            return fail(RequestFailure(kind: .timeout, message: "no data for \(Double(t.readTimeoutNanoseconds) / 1e9)s (read timeout); \(progress)"),
                         now: now, close: true)
         }
         if let sent = response.sentNanoseconds, now - sent > t.totalTimeoutNanoseconds {
@@ -127,6 +127,17 @@ struct ResponseStateMachine {
 
     /// The connection failed (`failure` says how) and is being closed; while idle the failure is kept for the next request,
     /// which it refuses.
+    /// What had arrived when a request timed out: a server that never answered reads differently from one that stalled
+    /// mid-stream (and a hang in the tests says which side went quiet).
+    var progress: String {
+        switch phase {
+        case .idle: "no request in flight"
+        case .awaitingHead: "the request was sent and no response head had arrived"
+        case .streaming: "HTTP \(response.status ?? 0) and \(response.events.count) events had arrived"
+        case .buffering: "HTTP \(response.status ?? 0) and \(response.body.count) body bytes had arrived"
+        }
+    }
+
     mutating func failed(_ failure: RequestFailure, now: UInt64) -> Action {
         fail(failure, now: now, close: false)
     }

@@ -102,6 +102,8 @@ import TokenMeterTestSupport
         let record = interpret(await client.execute(request()))
         let seconds = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
         #expect(record.failure?.kind == .timeout)
+        // The message says which side went quiet: here the server, after its head.
+        #expect(record.failure?.message.hasSuffix("(read timeout); HTTP 200 and 0 events had arrived") == true, "\(record.failure?.message ?? "")")
         #expect(seconds >= 0.3 && seconds < 10)  // times out instead of hanging, even on a loaded machine
         await client.shutdown()
         await server.stop()
