@@ -136,14 +136,16 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     /// True when a streamed answer's usage claims fewer output tokens than its stream carried: fewer than the events that
     /// brought text (each carries at least one token), or, with the local tokenizer's count of what arrived, fewer than
     /// that count less 5% and 2 tokens (a model may generate a word in more pieces than re-tokenizing it gives, rarely in
-    /// fewer). Such a request counts what arrived (the local count, else one per token-bearing event); the difference was
-    /// delivered but not billed.
+    /// fewer), unless the text holds replacement characters. Such a request counts what arrived (the local count, else
+    /// one per token-bearing event); the difference was delivered but not billed.
     public var usageBelowStream: Bool {
         guard streamed, let usage else { return false }
         let carriers = events.reduce(0) { $0 + ($1.isTokenBearing && !($1.content.isEmpty && $1.reasoning.isEmpty) ? 1 : 0) }
         if usage.completionTokens < carriers { return true }
-        guard let local = localOutputTokens else { return false }
-        return Double(usage.completionTokens) < Double(local) * 0.95 - 2
+        guard let local = localOutputTokens, Double(usage.completionTokens) < Double(local) * 0.95 - 2 else { return false }
+        // Text with U+FFFD is not what was generated (a token that was part of a UTF-8 character, decoded alone): the
+        // local count of the replacement characters says nothing of the server's.
+        return !events.contains { $0.content.contains("\u{FFFD}") || $0.reasoning.contains("\u{FFFD}") }
     }
 
     /// Output tokens that arrived beyond what usage billed (only for a request whose usage is below its stream).

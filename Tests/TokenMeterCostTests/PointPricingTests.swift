@@ -117,6 +117,10 @@ import TokenMeterCost
         #expect(!batched.usageBelowStream && batched.outputTokens == 40)
         batched.localOutputTokens = 48
         #expect(batched.usageBelowStream && batched.outputTokens == 48 && batched.deliveredNotBilledTokens == 8)
+        // Replacement characters (a token that was part of a UTF-8 character) make the local count meaningless.
+        var garbled = batched
+        garbled.events[1].content = " w \u{FFFD}\u{FFFD} w"
+        #expect(!garbled.usageBelowStream && garbled.outputTokens == 40)
         let card = PriceCard(id: "custom/x", input: 1, output: 2)
         #expect(abs(RequestBill(low, card: card).usd - (10 * 1 + 3 * 2) / 1e6) < 1e-12)
         let window = MeasurementWindow(startNanoseconds: 0, endNanoseconds: 10_000_000_000)
