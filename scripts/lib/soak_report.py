@@ -60,10 +60,11 @@ def growth_findings(by_process):
 
 
 def client_accounting(name):
-    """Requests the client sent (every record in its timeline), their outcomes, and the findings."""
+    """Requests the client sent (every record in its timeline that went out), their outcomes, and the findings."""
     findings = []
     outcomes = Counter()
     measured_by_point = Counter()
+    unsent = 0
     for line in open(f"{work}/{name}/timeline.jsonl"):
         entry = json.loads(line)
         if entry.get("type") != "request":
@@ -76,6 +77,11 @@ def client_accounting(name):
         else:
             outcomes["no outcome"] += 1
             findings.append(f"{name}: request {record.get('id')} of point {entry['point']} has no outcome")
+        if "t_send_ns" not in record:
+            # Cancelled before it was sent (the point ended, or Ctrl-C): accounted for, but the target never saw it.
+            unsent += 1
+            if record.get("error", {}).get("kind") != "cancelled":
+                findings.append(f"{name}: request {record.get('id')} of point {entry['point']} was never sent, yet not cancelled")
         if record.get("phase") == "measured":
             measured_by_point[entry["point"]] += 1
     result = json.load(open(f"{work}/{name}/result.json"))
@@ -84,8 +90,8 @@ def client_accounting(name):
         if counted != measured_by_point[point["index"]]:
             findings.append(f"{name}: point {point['index']} counts {counted} measured requests, its timeline "
                             f"{measured_by_point[point['index']]}")
-    sent = sum(outcomes.values())
-    print(f"{name}: {sent} requests sent over {len(result['points'])} points, outcomes "
+    sent = sum(outcomes.values()) - unsent
+    print(f"{name}: {sent + unsent} requests over {len(result['points'])} points ({unsent} cancelled before sending), outcomes "
           + ", ".join(f"{kind} {count}" for kind, count in outcomes.most_common()))
     return sent, findings
 
