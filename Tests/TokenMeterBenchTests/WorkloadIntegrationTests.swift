@@ -6,6 +6,7 @@ import TokenMeterCore
 import TokenMeterModel
 import TokenMeterResults
 import TokenMeterTarget
+import TokenMeterTestSupport
 
 /// Runs a session described in YAML against a fresh reference target that logs what it received, and returns the result,
 /// its timeline and the target's ground truth by request id.
@@ -190,14 +191,21 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 /// How late a trace's requests go out. Sensitive to CPU load, so it runs apart from the full suite (scripts/test).
 @Suite struct TraceReplayLoadSensitiveTests {
+    /// A request is handed to its event loop 200 ms before it is due by a task on the cooperative pool, then sent from the
+    /// loop on time (within 20 ms). If the pool is held longer than that lead (a clean-clone run saw 185–485 ms of lag in
+    /// the load-sensitive phase, with llama.cpp busy on both cores), the hand-over is late: the bound is the claim plus
+    /// the longest delay a probe on the same pool saw.
     @Test func aTracesRequestsGoOutAtTheirTimes() async throws {
-        let (_, timeline, _) = try await runAgainstLoggingTarget("""
-            trace: \(fixtures.appendingPathComponent("mooncake.jsonl").path)
-            trace-format: mooncake
-            speedup: "10"
-            """)
+        let ((_, timeline, _), noise) = try await NoiseProbe.during(.cooperativePool) {
+            try await runAgainstLoggingTarget("""
+                trace: \(fixtures.appendingPathComponent("mooncake.jsonl").path)
+                trace-format: mooncake
+                speedup: "10"
+                """)
+        }
         for r in timeline[0].records {
-            #expect(Double(r.sentNanoseconds! - r.scheduledNanoseconds) / 1e6 < 20, "request \(r.id) went out on time")
+            let lag = Double(r.sentNanoseconds! - r.scheduledNanoseconds) / 1e6
+            #expect(lag < 20 + noise.maxDelayMs, "request \(r.id) went out \(lag) ms late; \(noise.summary)")
         }
     }
 }
