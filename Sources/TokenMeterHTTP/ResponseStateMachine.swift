@@ -125,8 +125,6 @@ struct ResponseStateMachine {
         return .none
     }
 
-    /// The connection failed (`failure` says how) and is being closed; while idle the failure is kept for the next request,
-    /// which it refuses.
     /// What had arrived when a request timed out: a server that never answered reads differently from one that stalled
     /// mid-stream (and a hang in the tests says which side went quiet).
     var progress: String {
@@ -138,6 +136,8 @@ struct ResponseStateMachine {
         }
     }
 
+    /// The connection failed (`failure` says how) and is being closed; while idle the failure is kept for the next request,
+    /// which it refuses.
     mutating func failed(_ failure: RequestFailure, now: UInt64) -> Action {
         fail(failure, now: now, close: false)
     }

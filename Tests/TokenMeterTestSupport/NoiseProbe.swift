@@ -20,12 +20,11 @@ public final class NoiseProbe: Sendable {
     private let stopFlag = Atomic<Bool>(false)
     private let lateness = Mutex<[Double]>([])
     private let finished = DispatchSemaphore(value: 0)
-    private let started = Mutex<UInt64>(0)
+    private let started = DispatchTime.now().uptimeNanoseconds
     private let stoppedAt = Mutex<UInt64>(0)
 
     /// Starts sampling.
     public init(_ place: Place = .thread) {
-        started.withLock { $0 = DispatchTime.now().uptimeNanoseconds }
         switch place {
         case .thread:
             Thread { [self] in
@@ -83,7 +82,7 @@ public final class NoiseProbe: Sendable {
     /// The wait an arrival at a random moment would have seen at this quantile (0.5, 0.99), ms.
     public func delayMs(quantile q: Double) -> Double {
         let late = lateness.withLock { $0 }.sorted(by: >)
-        let duration = Double(stoppedAt.withLock { $0 } - started.withLock { $0 }) / 1e6
+        let duration = Double(stoppedAt.withLock { $0 } - started) / 1e6
         guard duration > 0, !late.isEmpty else { return 0 }
         // Share of time waiting more than x is decreasing in x; find the x where it falls to 1 − q.
         let budget = (1 - q) * duration
