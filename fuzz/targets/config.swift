@@ -1,4 +1,5 @@
-// Fuzz target: the files that set up a run and its price: the YAML config (`--config`, the document reader under it),
+// Fuzz target: the files that set up a run and its price: the YAML config (`--config`, the document reader under it, and
+// the multi-document reader that llm-d report imports use),
 // cost profiles (YAML, TokenMeterCost), price-card files and GPU catalog files (JSON). The first byte picks the reader;
 // the rest is the file. Each must return a value or throw a ConfigError with a message; never trap.
 import Foundation
@@ -21,7 +22,10 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let text = String(decoding: body, as: UTF8.self)
     do {
         switch bytes[0] % 5 {
-        case 0: _ = try YAMLDocument.load(text, source: "fuzz.yaml", typed: true)
+        case 0:
+            // The stream reader behind llm-d report imports (every document, as JSON values), then the config reader.
+            do { _ = try YAMLDocument.jsonDocuments(text, source: "fuzz.yaml") } catch { precondition(!error.message.isEmpty, "an error without a message") }
+            _ = try YAMLDocument.load(text, source: "fuzz.yaml", typed: true)
         case 1: _ = try YAMLDocument.load(text, source: "fuzz.yaml", typed: false)
         case 2:
             let profile = try CostProfile.parse(yaml: text, source: "fuzz.yaml", catalog: builtInCatalog)
