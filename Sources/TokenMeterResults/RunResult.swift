@@ -26,6 +26,8 @@ public struct Provenance: Codable, Sendable, Equatable {
     /// Creates provenance.
     /// The run store's id of the run, when it is kept there (so `runs recover` finishes that run).
     public var runID: String?
+    /// For a run read from another tool's file (`runs import`): that tool, its version and how its metrics map.
+    public var imported: ImportSource?
 
     public init(toolVersion: String, targetURL: String, targetKind: String, model: String, serverModels: [String], host: String, gpus: Int,
                 startedAt: String, promptLengthSource: String) {
@@ -43,6 +45,7 @@ public struct Provenance: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case toolVersion = "tool_version", targetURL = "target_url", targetKind = "target_kind", model
         case serverModels = "server_models", host, gpus, startedAt = "started_at", promptLengthSource = "prompt_length_source", runID = "run_id"
+        case imported
     }
 }
 
