@@ -75,7 +75,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        module("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterModel"]),
+        module("TokenMeterReport", ["TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterModel"],
+               resources: [.copy("Resources/llmd-benchmark-report-v0.2.1.schema.json")]),
         // Layer 4
         module("TokenMeterServer", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterCost", "TokenMeterReport",

@@ -29,15 +29,16 @@ public struct DeploymentFacts: Sendable, Equatable {
     }
 }
 
-/// Writes runs as JSON (the result itself), CSV (one row per point) or InferenceX aggregate records (one per point).
+/// Writes runs as JSON (the result itself), CSV (one row per point), InferenceX aggregate records (one per point) or llm-d
+/// Benchmark Reports v0.2 (one per point).
 public enum Exporter {
     /// The formats.
     public enum Format: String, CaseIterable, Sendable {
-        case json, csv, inferencex
+        case json, csv, inferencex, llmd
     }
 
-    /// The export of a run in a format.
-    public static func export(_ result: RunResult, format: Format, facts: DeploymentFacts) throws -> String {
+    /// The export of a run in a format; `point` picks one point (llm-d reports).
+    public static func export(_ result: RunResult, format: Format, facts: DeploymentFacts, point: Int? = nil) throws -> String {
         switch format {
         case .json:
             let encoder = JSONEncoder()
@@ -48,6 +49,8 @@ public enum Exporter {
             return csv(result)
         case .inferencex:
             return JSONValue.array(result.points.map { inferenceX($0, facts: facts) }).serialized + "\n"
+        case .llmd:
+            return try llmd(result, facts: facts, point: point)
         }
     }
 

@@ -47,6 +47,20 @@ extension HTMLReport {
     }
 
     /// Every warning of every run and point.
+    /// For each run read from another tool's file: the tool, the files, how its metric names map onto tokenmeter's, and what
+    /// it did not provide (shown as "-" everywhere else, never as zero).
+    static func importedSection(_ runs: [ReportRun]) -> String {
+        let e = HTMLPage.escape
+        let imported = runs.compactMap { run in run.result.provenance.imported.map { (run, $0) } }
+        guard !imported.isEmpty else { return "" }
+        return "<h2>Imported results</h2>" + imported.map { run, source in
+            let rows = source.mapping.map { m in ([m.tokenmeter, m.tool, m.note ?? ""].map(e), "") }
+            return "<h3>\(e(run.name)): \(e(source.summary))</h3>"
+                + HTMLPage.table(id: "mapping-\(e(run.id))", header: ["tokenmeter metric", "\(source.tool) field", "note"], rows: rows)
+                + "<p class=\"note\">Not provided by \(e(source.tool)): \(e(source.notProvided.joined(separator: ", ")))</p>"
+        }.joined()
+    }
+
     static func warningsList(_ runs: [ReportRun]) -> String {
         let warnings = runs.flatMap { run in
             run.result.warnings.map { "\(run.name): \($0)" } + run.result.points.flatMap { p in p.warnings.map { "\(run.name) · \(p.label): \($0)" } }

@@ -18,7 +18,7 @@ public enum HTMLReport {
         return "<h1>\(e(title))</h1>\n<p class=\"note\">Generated \(e(generatedAt)) by tokenmeter \(e(ToolInfo.version)). "
             + "Metrics are defined in docs/metrics.md, costs in docs/cost-model.md.</p>\n"
             + AnswerSection.html(runs) + runsTable(runs) + frontCharts(runs) + latencyCharts(runs) + overTimeChart(runs) + serverQueueChart(runs)
-            + icebergChart(runs) + telemetryTable(runs) + tokenTable(runs) + warningsList(runs)
+            + icebergChart(runs) + telemetryTable(runs) + tokenTable(runs) + importedSection(runs) + warningsList(runs)
     }
 
     /// The runs and their provenance.
@@ -27,11 +27,12 @@ public enum HTMLReport {
         let rows = runs.map { run in
             let p = run.result.provenance
             let cells = [run.name, run.status, p.model, p.targetURL, run.hardware ?? "-", run.engine ?? "-"].map(e)
-                + [String(p.gpus), String(run.result.points.count), e(p.startedAt), e(p.toolVersion)]
+                + [String(p.gpus), String(run.result.points.count), e(p.startedAt),
+                   e(p.imported.map { "\($0.tool)\($0.toolVersion.map { " \($0)" } ?? "")" } ?? "tokenmeter \(p.toolVersion)")]
             return (cells, "class=\"run\" data-run=\"\(e(run.id))\"")
         }
         return "<h2>Runs</h2>" + HTMLPage.table(id: "runs", header: ["run", "status", "model", "target", "hardware", "engine", "GPUs", "points",
-                                                                     "started", "tokenmeter"], rows: rows)
+                                                                     "started", "measured by"], rows: rows)
     }
 
     /// Throughput per GPU and cost against interactivity: one marker per measured point.

@@ -3,19 +3,24 @@ import TokenMeterCore
 import TokenMeterResults
 
 /// Reads other tools' result files into a tokenmeter run, so published and peer numbers sit beside measured ones:
-/// InferenceX aggregate records (an array, one record per point), AIPerf `profile_export_aiperf.json` (one file per point)
-/// and vLLM `bench serve` result JSON (one file per point). Only what the file states is kept: percentiles a tool did not
-/// report stay unknown (NaN, shown as "-"), and per-request arrays, when a file has them (vLLM `--save-detailed`), give exact
-/// distributions.
+/// InferenceX aggregate records, AIPerf `profile_export_aiperf.json`, vLLM `bench serve` result JSON, GuideLLM
+/// `benchmarks.json`, inference-perf `stage_N_lifecycle_metrics.json` and llm-d Benchmark Reports (v0.1, v0.2, v0.2.1).
+/// Only what the file states is kept: a metric or percentile a tool did not report stays unknown (NaN, shown as "-"), and
+/// the run's `provenance.imported` names the tool, its version, what it did not provide and how its names map onto
+/// tokenmeter's. Every file is read before anything is kept: a file that does not read imports nothing.
 public enum Importer {
     /// The formats.
     public enum Format: String, CaseIterable, Sendable {
-        case inferencex, aiperf, vllm
+        case inferencex, aiperf, vllm, guidellm
+        case inferencePerf = "inference-perf"
+        case llmd
+        /// tokenmeter's own result.json (a run made with --no-store, or on another machine).
+        case tokenmeter
     }
 
     /// A run read from files.
     public struct Imported: Sendable {
-        /// The result, one point per record or file.
+        /// The result, one point per record, file, benchmark or stage.
         public var result: RunResult
         /// GPU type, when the file says.
         public var hardware: String?
@@ -23,53 +28,138 @@ public enum Importer {
         public var engine: String?
     }
 
+    /// What one file gave.
+    struct FileRead {
+        var points: [PointResult] = []
+        var model: String?
+        var hardware: String?
+        var engine: String?
+        /// The measuring tool and its version, when the file says (an llm-d report names its harness).
+        var tool: String?
+        var toolVersion: String?
+        /// The schema version the file declares (llm-d).
+        var formatVersion: String?
+        /// Mappings beyond the format's own (an llm-d report's harness).
+        var mapping: [ImportSource.Mapping] = []
+    }
+
     /// Reads files of one format into one run. `gpus` divides throughput per GPU where the file does not already give it.
     public static func load(paths: [String], format: Format, model: String?, gpus: Int) throws(ConfigError) -> Imported {
-        var points: [PointResult] = []
-        var hardware: String?, engine: String?, modelName = model
+        if format == .tokenmeter { return try loadResults(paths) }
+        var reads: [FileRead] = []
+        var pointCount = 0
         for path in paths {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError(field: "import", message: "cannot read '\(path)'") }
+            let read = try readFile(path, format: format, firstIndex: pointCount, gpus: gpus)
+            pointCount += read.points.count
+            reads.append(read)
+        }
+        let points = reads.flatMap(\.points)
+        guard !points.isEmpty else { throw ConfigError(field: "import", message: "no points in \(paths.joined(separator: ", "))") }
+        let files = paths.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let tool = reads.lazy.compactMap(\.tool).first ?? format.rawValue
+        let version = reads.lazy.compactMap(\.formatVersion).first
+        let source = ImportSource(tool: tool, toolVersion: reads.lazy.compactMap(\.toolVersion).first,
+                                  format: format.rawValue + (version.map { " \($0)" } ?? ""), files: files,
+                                  notProvided: notProvided(points), mapping: mapping(format) + (reads.first?.mapping ?? []))
+        var provenance = Provenance(toolVersion: ToolInfo.version, targetURL: "imported:\(format.rawValue)", targetKind: "imported (\(tool))",
+                                    model: model ?? reads.lazy.compactMap(\.model).first ?? "unknown", serverModels: [], host: "", gpus: gpus,
+                                    startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: "as reported by \(tool)")
+        provenance.imported = source
+        let result = RunResult(schema: ToolInfo.resultSchema, provenance: provenance, config: RunSettings(), points: points, partial: false,
+                               warnings: ["imported from \(source.summary); metrics it did not report are unknown"])
+        return Imported(result: result, hardware: reads.lazy.compactMap(\.hardware).first, engine: reads.lazy.compactMap(\.engine).first)
+    }
+
+    /// One file, parsed and read; every failure is one ConfigError naming the file.
+    static func readFile(_ path: String, format: Format, firstIndex: Int, gpus: Int) throws(ConfigError) -> FileRead {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError(field: "import", message: "cannot read '\(path)'") }
+        do {
+            if format == .llmd { return try llmd(Array(data), index: firstIndex, gpus: gpus, path: path) }
             let json: JSONValue
             do { json = try JSONValue.parse(Array(data)) } catch {
                 throw ConfigError(field: "import", message: "'\(path)' is not JSON: \(error)")
             }
-            do {
-                switch format {
-                case .inferencex:
-                    let records: [JSONValue]
-                    if case let .array(a) = json { records = a } else if case let .array(a)? = json["results"] { records = a } else { records = [json] }
-                    for record in records {
-                        hardware = hardware ?? record["hw"]?.stringValue
-                        engine = engine ?? record["framework"]?.stringValue
-                        modelName = modelName ?? record["model"]?.stringValue
-                        points.append(try inferenceX(record, index: points.count))
-                    }
-                case .aiperf:
-                    // AIPerf 0.13: input_config.models.items[].name; earlier versions: endpoint.model_names.
-                    modelName = modelName ?? firstString(json["input_config"]?["models"], key: "name")
-                        ?? firstString(json["input_config"], key: "model_names")
-                    points.append(try aiperf(json, index: points.count, gpus: gpus, path: path))
-                case .vllm:
-                    modelName = modelName ?? json["model_id"]?.stringValue
-                    engine = engine ?? "vllm"
-                    points.append(try vllm(json, index: points.count, gpus: gpus, path: path))
-                }
-            } catch let error as ConfigError {
-                throw error
-            } catch {
-                throw ConfigError(field: "import", message: "'\(path)' does not read as \(format.rawValue): \(error)")
+            switch format {
+            case .inferencex: return try inferenceXFile(json, index: firstIndex)
+            case .aiperf: return try aiperfFile(json, index: firstIndex, gpus: gpus, path: path)
+            case .vllm: return try vllmFile(json, index: firstIndex, gpus: gpus, path: path)
+            case .guidellm: return try guidellm(json, index: firstIndex, gpus: gpus, path: path)
+            case .inferencePerf: return try inferencePerf(json, index: firstIndex, gpus: gpus, path: path)
+            case .llmd, .tokenmeter: fatalError("read above")
             }
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(field: "import", message: "'\(path)' does not read as \(format.rawValue): \(error)")
         }
-        guard !points.isEmpty else { throw ConfigError(field: "import", message: "no points in \(paths.joined(separator: ", "))") }
-        let result = RunResult(
-            schema: ToolInfo.resultSchema,
-            provenance: Provenance(toolVersion: ToolInfo.version, targetURL: "imported:\(format.rawValue)", targetKind: "imported (\(format.rawValue))",
-                                   model: modelName ?? "unknown", serverModels: [], host: "", gpus: gpus,
-                                   startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: "as reported by \(format.rawValue)"),
-            config: RunSettings(), points: points, partial: false,
-            warnings: ["imported from \(format.rawValue) file(s) \(paths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")); "
-                       + "percentiles the file did not report are unknown"])
-        return Imported(result: result, hardware: hardware, engine: engine)
+    }
+
+    /// tokenmeter result files, kept as they are (their own provenance), their points one after another.
+    static func loadResults(_ paths: [String]) throws(ConfigError) -> Imported {
+        var merged: RunResult?
+        for path in paths {
+            let result: RunResult
+            do { result = try RunResult.read(path: path) } catch let error as ConfigError { throw error } catch {
+                throw ConfigError(field: "import", message: "'\(path)' is not a tokenmeter result: \(error)")
+            }
+            guard var all = merged else { merged = result; continue }
+            all.points += result.points.map { var p = $0; p.index = all.points.count + $0.index; return p }
+            all.partial = all.partial || result.partial
+            merged = all
+        }
+        guard var result = merged, !result.points.isEmpty else {
+            throw ConfigError(field: "import", message: "no points in \(paths.joined(separator: ", "))")
+        }
+        result.provenance.runID = nil
+        result.warnings.append("read from \(paths.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))")
+        return Imported(result: result, hardware: nil, engine: nil)
+    }
+
+    /// The tokenmeter metrics no point has: distributions as a whole, or their percentiles one by one.
+    static func notProvided(_ points: [PointResult]) -> [String] {
+        let distributions: [(String, (PointMetrics) -> Distribution?)] = [
+            ("ttft_ms", \.ttftMs), ("tpot_ms", \.tpotMs), ("itl_ms", \.itlMs), ("chunk_gap_ms", \.chunkGapMs), ("e2e_ms", \.e2eMs),
+        ]
+        var missing: [String] = []
+        for (name, get) in distributions {
+            let known = points.compactMap { get($0.metrics) }
+            guard !known.isEmpty else { missing.append(name); continue }
+            let fields: [(String, (Distribution) -> Double)] = [("mean", \.mean), ("min", \.min), ("max", \.max), ("p50", \.p50), ("p90", \.p90),
+                                                                  ("p95", \.p95), ("p99", \.p99)]
+            for (field, value) in fields where known.allSatisfy({ value($0).isNaN }) { missing.append("\(name).\(field)") }
+        }
+        if points.allSatisfy({ $0.metrics.outputTokensPerSecond == 0 }) { missing.append("output_tok_s") }
+        if points.allSatisfy({ $0.metrics.requestsTotal == 0 }) { missing.append("requests") }
+        // Never in an imported file: what only tokenmeter's own timeline measures.
+        return missing + ["per-request timeline", "token reconciliation (usage against stream)", "server metrics", "energy"]
+    }
+
+    // MARK: Building points
+
+    /// What a file states about one point; unknown distributions stay nil.
+    struct Figures {
+        var label: String
+        var concurrency: Int?
+        var rate: Double?
+        var windowSeconds = 0.0
+        var requests = 0
+        var failed = 0
+        var gpus = 1
+        var outputPerSecond = 0.0
+        var inputPerSecond = 0.0
+        var requestsPerSecond: Double?
+        /// The mean number of requests in flight, when the file measured it (else the configured concurrency).
+        var meanConcurrency: Double?
+        var meanInput = 0.0
+        var meanOutput = 0.0
+        var ttft: JSONValue?
+        var tpot: JSONValue?
+        var itl: JSONValue?
+        var chunkGap: JSONValue?
+        var e2e: JSONValue?
+        /// Interactivity when the file gives it apart from TPOT (InferenceX's median_intvty), else from TPOT's p50 and p90.
+        var tpotMedian: Double?
+        var tpotP90: Double?
     }
 
     /// A distribution from summary statistics (milliseconds); unknown values are NaN.
@@ -88,26 +178,37 @@ public enum Importer {
     }
 
     /// Builds a point through the result format itself (the public JSON shape), so imports and measurements share one decoder.
-    static func point(index: Int, label: String, concurrency: Int?, rate: Double?, windowSeconds: Double, requests: Int, failed: Int, gpus: Int,
-                      outputPerSecond: Double, inputPerSecond: Double, meanInput: Double, meanOutput: Double,
-                      ttft: JSONValue?, tpot: JSONValue?, itl: JSONValue?, e2e: JSONValue?, tpotMedian: Double?, tpotP90: Double?) throws -> PointResult {
-        let metrics: JSONValue = .object([
-            ("requests_total", .number(Double(requests + failed))), ("requests_measured", .number(Double(requests + failed))),
-            ("requests_succeeded", .number(Double(requests))), ("requests_failed", .number(Double(failed))), ("errors_by_kind", .object([])),
-            ("window_s", .number(windowSeconds)), ("ttft_ms", ttft ?? .null), ("tpot_ms", tpot ?? .null), ("itl_ms", itl ?? .null),
-            ("e2e_ms", e2e ?? .null),
-            ("interactivity_p50_tok_s_user", tpotMedian.map { $0 > 0 ? .number(1000 / $0) : .null } ?? .null),
-            ("interactivity_p90_tok_s_user", tpotP90.map { $0 > 0 ? .number(1000 / $0) : .null } ?? .null),
-            ("output_tok_s", .number(outputPerSecond)), ("input_tok_s", .number(inputPerSecond)), ("total_tok_s", .number(outputPerSecond + inputPerSecond)),
-            ("gpus", .number(Double(max(gpus, 1)))), ("request_rate_per_s", .number(windowSeconds > 0 ? Double(requests) / windowSeconds : 0)),
-            ("mean_concurrency", .number(Double(concurrency ?? 0))), ("offered_rate_per_s", rate.map { .number($0) } ?? .null),
-            ("mean_input_tokens", .number(meanInput)), ("mean_output_tokens", .number(meanOutput)),
-            ("mean_requested_output_tokens", .number(meanOutput)), ("short_output_requests", .number(0)), ("requests_without_usage", .number(0)),
+    static func point(index: Int, _ f: Figures) throws -> PointResult {
+        let tpotMedian = f.tpotMedian ?? f.tpot?["p50"]?.doubleValue
+        let tpotP90 = f.tpotP90 ?? f.tpot?["p90"]?.doubleValue
+        func interactivity(_ tpot: Double?) -> JSONValue { tpot.map { $0 > 0 && $0.isFinite ? .number(1000 / $0) : .null } ?? .null }
+        let total = Double(f.requests + f.failed)
+        let rate = f.requestsPerSecond ?? (f.windowSeconds > 0 ? Double(f.requests) / f.windowSeconds : 0)
+        let counts: [(String, JSONValue)] = [
+            ("requests_total", .number(total)), ("requests_measured", .number(total)), ("requests_succeeded", .number(Double(f.requests))),
+            ("requests_failed", .number(Double(f.failed))), ("errors_by_kind", .object([])), ("window_s", .number(f.windowSeconds)),
+        ]
+        let latencies: [(String, JSONValue)] = [
+            ("ttft_ms", f.ttft ?? .null), ("tpot_ms", f.tpot ?? .null), ("itl_ms", f.itl ?? .null), ("chunk_gap_ms", f.chunkGap ?? .null),
+            ("e2e_ms", f.e2e ?? .null), ("interactivity_p50_tok_s_user", interactivity(tpotMedian)),
+            ("interactivity_p90_tok_s_user", interactivity(tpotP90)),
+        ]
+        let rates: [(String, JSONValue)] = [
+            ("output_tok_s", .number(f.outputPerSecond)), ("input_tok_s", .number(f.inputPerSecond)),
+            ("total_tok_s", .number(f.outputPerSecond + f.inputPerSecond)), ("gpus", .number(Double(max(f.gpus, 1)))),
+            ("request_rate_per_s", .number(rate)), ("mean_concurrency", .number(f.meanConcurrency ?? Double(f.concurrency ?? 0))),
+            ("offered_rate_per_s", f.rate.map { .number($0) } ?? .null),
+        ]
+        let lengths: [(String, JSONValue)] = [
+            ("mean_input_tokens", .number(f.meanInput)), ("mean_output_tokens", .number(f.meanOutput)),
+            ("mean_requested_output_tokens", .number(f.meanOutput)), ("short_output_requests", .number(0)), ("requests_without_usage", .number(0)),
             ("coalesced_event_fraction", .number(0)), ("failed_request_output_tokens", .number(0)),
-        ])
+        ]
+        let metrics = JSONValue.object(counts + latencies + rates + lengths)
         let point: JSONValue = .object([
-            ("index", .number(Double(index))), ("label", .string(label)), ("concurrency", concurrency.map { .number(Double($0)) } ?? .null),
-            ("rate", rate.map { .number($0) } ?? .null), ("window", .object([("start_ns", .number(0)), ("end_ns", .number((windowSeconds * 1e9).rounded()))])),
+            ("index", .number(Double(index))), ("label", .string(f.label)), ("concurrency", f.concurrency.map { .number(Double($0)) } ?? .null),
+            ("rate", f.rate.map { .number($0) } ?? .null),
+            ("window", .object([("start_ns", .number(0)), ("end_ns", .number((f.windowSeconds * 1e9).rounded()))])),
             ("metrics", metrics), ("partial", .bool(false)), ("stopped_by", .string("imported")), ("warnings", .array([])),
         ])
         let decoder = JSONDecoder()
@@ -115,123 +216,37 @@ public enum Importer {
         return try decoder.decode(PointResult.self, from: Data(point.serialized.utf8))
     }
 
-    // MARK: InferenceX
+    // MARK: Reading JSON
 
-    /// One InferenceX aggregate record: latencies in seconds, throughput per GPU, `conc`, `isl`, `osl`.
-    static func inferenceX(_ r: JSONValue, index: Int) throws -> PointResult {
-        func number(_ key: String) -> Double? { r[key]?.doubleValue }
-        func seconds(_ name: String) -> (JSONValue?, Double?, Double?) {
-            let p50 = number("median_\(name)").map { $0 * 1000 }
-            return (summary(count: 0, mean: number("mean_\(name)").map { $0 * 1000 }, p50: p50, p99: number("p99_\(name)").map { $0 * 1000 }), p50,
-                    nil)
+    /// A summary-statistics object in milliseconds after `scale`: `mean`, `min`, `max`, and each percentile as `p50` or
+    /// `median`, at the top or under `percentiles` (GuideLLM), as AIPerf, GuideLLM, inference-perf and llm-d write them.
+    static func statistics(_ o: JSONValue?, scale: Double, count: Int) -> JSONValue? {
+        guard let o, case .object = o else { return nil }
+        func pick(_ names: String...) -> Double? {
+            for name in names { if let v = o[name]?.doubleValue ?? o["percentiles"]?[name]?.doubleValue { return v * scale } }
+            return nil
         }
-        guard let conc = number("conc"), let output = number("output_tput_per_gpu") ?? number("tput_per_gpu") else {
-            throw ConfigError(field: "import", message: "an InferenceX record needs conc and output_tput_per_gpu")
-        }
-        let input = number("input_tput_per_gpu") ?? max(0, (number("tput_per_gpu") ?? output) - output)
-        let (ttft, _, _) = seconds("ttft")
-        let (tpot, tpotMedian, _) = seconds("tpot")
-        let (itl, _, _) = seconds("itl")
-        let (e2e, _, _) = seconds("e2el")
-        // Per-GPU figures are kept per GPU: the point stands for one GPU's share.
-        let concurrency = try count(conc, "conc")
-        return try point(index: index, label: "c=\(concurrency)", concurrency: concurrency, rate: nil, windowSeconds: 0, requests: 0, failed: 0, gpus: 1,
-                         outputPerSecond: output, inputPerSecond: input, meanInput: number("isl") ?? 0, meanOutput: number("osl") ?? 0,
-                         ttft: ttft, tpot: tpot, itl: itl, e2e: e2e, tpotMedian: tpotMedian ?? number("median_intvty").map { 1000 / $0 }, tpotP90: nil)
+        return summary(count: count, mean: pick("mean", "avg"), min: pick("min"), max: pick("max"), p50: pick("p50", "median"), p90: pick("p90"),
+                       p95: pick("p95"), p99: pick("p99"))
     }
 
-    // MARK: AIPerf
-
-    /// One AIPerf `profile_export_aiperf.json`: each metric an object with `unit`, `avg`, `p1`…`p99`, `min`, `max`, `std`.
-    static func aiperf(_ json: JSONValue, index: Int, gpus: Int, path: String) throws -> PointResult {
-        func metric(_ tag: String) -> JSONValue? { json[tag] }
-        func stat(_ tag: String, _ key: String) -> Double? { metric(tag)?[key]?.doubleValue }
-        func scale(_ tag: String) -> Double {
-            switch metric(tag)?["unit"]?.stringValue ?? "ms" {
-            case "ns": 1e-6
-            case "us", "µs": 1e-3
-            case "s", "sec": 1000
-            default: 1
-            }
-        }
-        func distribution(_ tag: String) -> JSONValue? {
-            let k = scale(tag)
-            return summary(count: (try? count(stat("request_count", "avg") ?? 0, "request_count")) ?? 0, mean: stat(tag, "avg").map { $0 * k }, min: stat(tag, "min").map { $0 * k },
-                           max: stat(tag, "max").map { $0 * k }, p50: stat(tag, "p50").map { $0 * k }, p90: stat(tag, "p90").map { $0 * k },
-                           p95: stat(tag, "p95").map { $0 * k }, p99: stat(tag, "p99").map { $0 * k })
-        }
-        guard metric("time_to_first_token") != nil || metric("request_latency") != nil else {
-            throw ConfigError(field: "import", message: "'\(path)' has no time_to_first_token or request_latency: not an AIPerf profile_export_aiperf.json")
-        }
-        let requests = try count(stat("request_count", "avg") ?? stat("completed_request_count", "avg") ?? 0, "request_count")
-        let failed = try count(stat("error_request_count", "avg") ?? 0, "error_request_count")
-        let duration = stat("benchmark_duration", "avg") ?? 0
-        let output = stat("output_token_throughput", "avg") ?? 0
-        let meanInput = stat("input_sequence_length", "avg") ?? 0
-        let meanOutput = stat("output_sequence_length", "avg") ?? 0
-        let requestRate = stat("request_throughput", "avg") ?? (duration > 0 ? Double(requests) / duration : 0)
-        let concurrency = firstInt(json["input_config"], key: "concurrency")
-        let itlScale = scale("inter_token_latency")
-        // AIPerf's inter-token latency per request is (E2E − TTFT) / (OSL − 1): the same definition as tokenmeter's TPOT.
-        let tpot = distribution("inter_token_latency")
-        return try point(index: index, label: concurrency.map { "c=\($0)" } ?? "aiperf \(index + 1)", concurrency: concurrency, rate: nil,
-                         windowSeconds: duration, requests: requests, failed: failed, gpus: gpus, outputPerSecond: output,
-                         inputPerSecond: requestRate * meanInput, meanInput: meanInput, meanOutput: meanOutput, ttft: distribution("time_to_first_token"),
-                         tpot: tpot, itl: distribution("inter_chunk_latency") ?? tpot, e2e: distribution("request_latency"),
-                         tpotMedian: stat("inter_token_latency", "p50").map { $0 * itlScale }, tpotP90: stat("inter_token_latency", "p90").map { $0 * itlScale })
+    /// The value at a dotted path (`metrics.request_totals.successful`).
+    static func value(_ json: JSONValue, at path: String) -> JSONValue? {
+        var node: JSONValue? = json
+        for key in path.split(separator: ".") { node = node?[String(key)] }
+        if case .null? = node { return nil }
+        return node
     }
 
-    // MARK: vLLM
-
-    /// One vLLM `bench serve --save-result` JSON: `mean_/median_/std_/pNN_` of ttft, tpot, itl and e2el in ms, throughput
-    /// totals, and with `--save-detailed` the per-request `ttfts`, `itls`, `input_lens` and `output_lens` (seconds and tokens).
-    static func vllm(_ json: JSONValue, index: Int, gpus: Int, path: String) throws -> PointResult {
-        func number(_ key: String) -> Double? { json[key]?.doubleValue }
-        guard let duration = number("duration"), let completed = number("completed") else {
-            throw ConfigError(field: "import", message: "'\(path)' has no duration or completed: not a vLLM bench serve result")
-        }
-        guard duration.isFinite, duration > 0 else { throw ConfigError(field: "import", message: "'\(path)': duration \(duration) is not a positive time") }
-        func stats(_ name: String) -> (JSONValue?, Double?, Double?) {
-            let p50 = number("median_\(name)_ms")
-            return (summary(count: (try? count(completed, "completed")) ?? 0, mean: number("mean_\(name)_ms"), p50: p50, p90: number("p90_\(name)_ms"),
-                            p95: number("p95_\(name)_ms"), p99: number("p99_\(name)_ms")), p50, number("p90_\(name)_ms"))
-        }
-        var (ttft, _, _) = stats("ttft")
-        var (tpot, tpotMedian, tpotP90) = stats("tpot")
-        var (itl, _, _) = stats("itl")
-        var (e2e, _, _) = stats("e2el")
-        // Exact distributions from the per-request arrays, when saved.
-        if case let .array(ttfts)? = json["ttfts"], case let .array(itls)? = json["itls"], case let .array(outs)? = json["output_lens"],
-           ttfts.count == outs.count, itls.count == outs.count, !ttfts.isEmpty {
-            var ttftMs: [Double] = [], tpotMs: [Double] = [], itlMs: [Double] = [], e2eMs: [Double] = []
-            for i in ttfts.indices {
-                guard let first = ttfts[i].doubleValue, first > 0, let out = outs[i].doubleValue, out > 0 else { continue }  // failed requests
-                let gaps: [Double] = { if case let .array(g) = itls[i] { return g.compactMap(\.doubleValue) } else { return [] } }()
-                ttftMs.append(first * 1000)
-                itlMs += gaps.map { $0 * 1000 }
-                let decode = gaps.reduce(0, +)
-                e2eMs.append((first + decode) * 1000)
-                if out > 1 { tpotMs.append(decode / (out - 1) * 1000) }
-            }
-            ttft = exact(ttftMs) ?? ttft
-            itl = exact(itlMs) ?? itl
-            e2e = exact(e2eMs) ?? e2e
-            if let d = Distribution(tpotMs) {
-                tpot = exact(tpotMs)
-                tpotMedian = d.p50
-                tpotP90 = d.p90
-            }
-        }
-        let concurrency = try number("max_concurrency").map { try count($0, "max_concurrency") }
-        let rate = number("request_rate").flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-        let output = (number("total_output_tokens") ?? 0) / duration
-        let input = (number("total_input_tokens") ?? 0) / duration
-        let label = concurrency.map { "c=\($0)" } ?? rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? "vllm \(index + 1)"
-        return try point(index: index, label: label, concurrency: concurrency, rate: rate, windowSeconds: duration, requests: try count(completed, "completed"),
-                         failed: try count(number("failed") ?? 0, "failed"), gpus: gpus, outputPerSecond: output, inputPerSecond: input,
-                         meanInput: completed > 0 ? (number("total_input_tokens") ?? 0) / completed : 0,
-                         meanOutput: completed > 0 ? (number("total_output_tokens") ?? 0) / completed : 0,
-                         ttft: ttft, tpot: tpot, itl: itl, e2e: e2e, tpotMedian: tpotMedian, tpotP90: tpotP90)
+    /// Refuses a file that lacks fields this reader needs, naming the schema version it declares and every missing field, so
+    /// a newer version says what changed instead of importing half of it.
+    static func requireFields(_ json: JSONValue, _ paths: [String], path: String, what: String, version: String?,
+                              known: String) throws(ConfigError) {
+        let missing = paths.filter { value(json, at: $0) == nil }
+        guard !missing.isEmpty else { return }
+        let declared = version.map { "declares version \($0)" } ?? "declares no version"
+        throw ConfigError(field: "import", message: "'\(path)' is not a \(what) this tokenmeter reads: it \(declared) (this tokenmeter reads "
+                          + "\(known)) and lacks \(missing.joined(separator: ", ")); nothing was imported")
     }
 
     /// The first value under `key` anywhere inside a JSON tree.

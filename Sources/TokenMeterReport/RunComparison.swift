@@ -65,7 +65,8 @@ public struct RunComparison: Sendable {
             guard !measured.isEmpty else { throw StoreError("run \(run.metadata.id) has no point with successful requests to compare") }
             let m = run.metadata
             entries.append(Entry(id: m.id, name: "\(m.id) (\(run.result.provenance.model)" + (m.hardware.map { " on \($0)" } ?? "")
-                                     + (m.engine.map { ", \($0)" } ?? "") + ")",
+                                     + (m.engine.map { ", \($0)" } ?? "")
+                                     + (run.result.provenance.imported.map { ", measured by \($0.tool)" } ?? "") + ")",
                                  hardware: m.hardware, isPrediction: false, points: measured.map { ($0.label, Delivery(metrics: $0.metrics)) },
                                  recorded: Dictionary(measured.compactMap { p in p.price.map { (p.label, $0) } }, uniquingKeysWith: { a, _ in a })))
         }

@@ -40,13 +40,13 @@ enum OpenAPIDocument {
         },
         "/api/runs/{id}": {
           "get": {
-            "summary": "One run, as its result JSON, a CSV row per point, or InferenceX aggregate records",
+            "summary": "One run, as its result JSON, a CSV row per point, InferenceX aggregate records, or llm-d Benchmark Reports v0.2 (one per point; several as a YAML stream)",
             "parameters": [
               {"name": "id", "in": "path", "required": true, "description": "Run id or a unique prefix", "schema": {"type": "string", "pattern": "^[A-Za-z0-9-]+$"}},
-              {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv", "inferencex"], "default": "json"}}
+              {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv", "inferencex", "llmd"], "default": "json"}}
             ],
             "responses": {
-              "200": {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunResult"}}, "text/csv": {"schema": {"type": "string"}}}},
+              "200": {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunResult"}}, "text/csv": {"schema": {"type": "string"}}, "application/yaml": {"schema": {"type": "string"}}}},
               "400": {"description": "Invalid id or format"},
               "401": {"description": "Missing or wrong bearer token"},
               "404": {"description": "No such run, or an ambiguous prefix"}

@@ -89,12 +89,16 @@ struct Pages: Sendable {
 
     func apiRun(_ id: String, format: String) async throws -> Response {
         guard let format = Exporter.Format(rawValue: format) else {
-            throw HTTPError(.badRequest, message: "format must be json, csv or inferencex")
+            throw HTTPError(.badRequest, message: "format must be json, csv, inferencex or llmd")
         }
         let run = try await load(id)
-        let text = try Exporter.export(run.result, format: format, facts: DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine))
-        var response = Self.response(text, type: format == .csv ? "text/csv; charset=utf-8" : "application/json")
-        response.headers[.contentDisposition] = "attachment; filename=\"\(run.metadata.id).\(format == .csv ? "csv" : "json")\""
+        var result = run.result
+        result.provenance.runID = result.provenance.runID ?? run.metadata.id
+        let text = try Exporter.export(result, format: format, facts: DeploymentFacts(hardware: run.metadata.hardware, framework: run.metadata.engine))
+        // llm-d reports of a run with several points are a YAML stream, one report per point.
+        let yaml = format == .llmd && result.points.count > 1
+        var response = Self.response(text, type: format == .csv ? "text/csv; charset=utf-8" : yaml ? "application/yaml" : "application/json")
+        response.headers[.contentDisposition] = "attachment; filename=\"\(run.metadata.id).\(format == .csv ? "csv" : yaml ? "yaml" : "json")\""
         return response
     }
 }

@@ -7,7 +7,8 @@ import TokenMeterResults
 import TokenMeterTestSupport
 
 /// Random documents shaped like each import format — its keys with random values (negative, huge, fractional, wrong types,
-/// nested) — never crash the importer: a file imports, or fails with one ConfigError.
+/// nested), or a real file with members dropped and values replaced — never crash the importer: a file imports, or fails
+/// with one ConfigError.
 @Suite struct ImporterFuzzTests {
     static let keys: [Importer.Format: [String]] = [
         .vllm: ["duration", "completed", "failed", "total_input_tokens", "total_output_tokens", "max_concurrency", "request_rate", "model_id",
@@ -17,6 +18,48 @@ import TokenMeterTestSupport
         .inferencex: ["conc", "isl", "osl", "tput_per_gpu", "output_tput_per_gpu", "input_tput_per_gpu", "median_ttft", "p99_tpot", "mean_e2el",
                       "median_intvty", "hw", "framework"],
     ]
+
+    /// The nested formats start from a real file (Tests/TokenMeterCLITests/Fixtures), mutated: members dropped, values replaced.
+    static let seeds: [Importer.Format: String] = [
+        .guidellm: "peers/guidellm-benchmarks.json", .inferencePerf: "peers/inference-perf-stage_0_lifecycle_metrics.json",
+        .llmd: "llmd-v0.2-example.yaml", .tokenmeter: "peers/tokenmeter-result.json",
+    ]
+
+    static func seed(_ format: Importer.Format) throws -> JSONValue? {
+        guard let name = seeds[format] else { return nil }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TokenMeterCLITests/Fixtures/\(name)")
+        var text = try String(contentsOf: url, encoding: .utf8)
+        if format == .guidellm, var json = try? JSONValue.parse(Array(text.utf8)), case var .array(benchmarks)? = json["benchmarks"] {
+            // Without the per-request records (200 KB) each round stays quick.
+            benchmarks = benchmarks.map { b in
+                guard case let .object(members) = b else { return b }
+                return .object(members.map { $0.0 == "requests" ? ($0.0, .object([])) : $0 })
+            }
+            if case let .object(members) = json { json = .object(members.map { $0.0 == "benchmarks" ? ($0.0, .array(benchmarks)) : $0 }) }
+            text = json.serialized
+        }
+        return try YAMLDocument.jsonDocuments(text, source: name).first
+    }
+
+    static func mutate(_ v: JSONValue, _ rng: inout SeededRandom, depth: Int) -> JSONValue {
+        switch v {
+        case let .object(members):
+            var out: [(String, JSONValue)] = []
+            for (k, child) in members {
+                switch rng.next() % 40 {
+                case 0: continue
+                case 1: out.append((k, value(&rng, depth: depth)))
+                default: out.append((k, mutate(child, &rng, depth: depth + 1)))
+                }
+            }
+            return .object(out)
+        case let .array(items):
+            return .array(items.compactMap { rng.next() % 30 == 0 ? nil : mutate($0, &rng, depth: depth + 1) })
+        default:
+            return rng.next() % 12 == 0 ? value(&rng, depth: depth) : v
+        }
+    }
 
     static func value(_ rng: inout SeededRandom, depth: Int) -> JSONValue {
         switch rng.next() % (depth > 2 ? 8 : 11) {
@@ -50,9 +93,23 @@ import TokenMeterTestSupport
         var problems: [String] = []
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-import-fuzz-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
-        let keys = Self.keys[format]!
+        let seed = try Self.seed(format)
+        let keys = Self.keys[format] ?? []
         var imported = 0
         for _ in 0..<count {
+            if let seed {
+                // A quarter of the rounds import the file as it is (a mutated tokenmeter result seldom decodes at all).
+                let document = rng.next() % 4 == 0 ? seed : Self.mutate(seed, &rng, depth: 0)
+                try document.serialized.write(to: file, atomically: true, encoding: .utf8)
+                do {
+                    let run = try Importer.load(paths: [file.path], format: format, model: nil, gpus: Int(rng.next() % 8 + 1))
+                    imported += 1
+                    if run.result.points.isEmpty { problems.append(String(document.serialized.prefix(300))) }
+                } catch {
+                    if error.message.isEmpty { problems.append(String(document.serialized.prefix(300))) }
+                }
+                continue
+            }
             var fields: [(String, JSONValue)] = []
             var seen = Set<String>()
             for key in keys where rng.next() % 3 != 0 && seen.insert(key).inserted {

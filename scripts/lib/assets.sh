@@ -49,6 +49,26 @@ tm_venv_of() {
 tm_aiperf_venv() { tm_venv_of aiperf-0.13.0 "aiperf==0.13.0"; }
 tm_guidellm_venv() { tm_venv_of guidellm-0.8.1 "torch==2.13.0+cpu" "guidellm==0.8.1"; }
 
+# vLLM's benchmark client (`vllm bench serve`, run through scripts/lib/vllm_bench_serve.py) without its engine: the wheel
+# without its dependencies (they include CUDA and Triton, gigabytes), CPU torch, and what vllm/benchmarks/serve.py imports.
+# vLLM warns that its compiled kernels are missing and goes on; the client needs none of them.
+tm_vllm_bench_venv() {
+    local venv="$TM_CACHE/venv-vllm-bench-0.34.0" pip
+    if [ ! -f "$venv/.complete" ]; then
+        tm_log "creating $venv (vllm==0.34.0 without its engine)"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        pip="$venv/bin/python -m pip install -q --disable-pip-version-check"
+        $pip --no-deps "vllm==0.34.0" >&2
+        $pip "torch==2.13.0+cpu" aiohttp "transformers<5.23.0,>=5.16.1" tqdm numpy pillow regex cachetools psutil pydantic pyyaml requests \
+            openai msgspec pyzmq cloudpickle blake3 py-cpuinfo sentencepiece tiktoken "huggingface_hub>=2.0.0" "tokenizers>=0.23.3" \
+            safetensors pandas >&2
+        $pip --no-deps pybase64 cbor2 uvloop prometheus_client llguidance xgrammar "apache-tvm-ffi==0.1.11" >&2
+        touch "$venv/.complete"
+    fi
+    echo "$venv"
+}
+
 # The tokenmeter binaries a benchmark runs: the client (TOKENMETER_BIN) and the reference target (TOKENMETER_TARGET_BIN,
 # default the client's), so that two builds can be measured side by side; both default to this clone's release build.
 tm_binaries() {

@@ -94,6 +94,11 @@ struct RunsCommand: AsyncParsableCommand {
                   + (m.engine.map { ", \($0)" + (m.engineVersion.map { " \($0)" } ?? "") } ?? "") + ", tokenmeter \(p.toolVersion)"
                   + (m.label.map { ", label '\($0)'" } ?? ""))
             print(TerminalTable.render(run.result))
+            if let source = p.imported {
+                print("measured by \(source.summary)")
+                for m in source.mapping { print("  \(m.tokenmeter) ← \(m.tool)" + (m.note.map { " (\($0))" } ?? "")) }
+                print("  not provided: \(source.notProvided.joined(separator: ", "))")
+            }
             for w in run.result.warnings { print("warning: \(w)") }
             for point in run.result.points { for w in point.warnings { print("warning: \(point.label): \(w)") } }
         }
