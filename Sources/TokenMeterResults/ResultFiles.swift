@@ -31,6 +31,13 @@ public final class ResultFiles: Sendable {
         try append(try Self.line(header))
     }
 
+    /// Appends a point's request records at once (a merge writes them this way; a run appends them as they complete).
+    public func appendRequests(_ point: Int, _ records: [RequestRecord]) throws {
+        var data = Data()
+        for record in records { data.append(try Self.line(TimelineRequestLine(point: point, record: record))) }
+        try append(data)
+    }
+
     /// Ends a point in the timeline: its conversations and its final window (`TimelinePointEnd`).
     public func endPoint(_ point: Int, window: MeasurementWindow, conversations: [ConversationRecord] = []) throws {
         var data = Data()

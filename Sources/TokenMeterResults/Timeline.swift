@@ -89,6 +89,14 @@ public enum TimelineReader {
         public var conversations: [ConversationRecord] = []
         /// False when the point has no end line: the run was cut off while measuring it.
         public var complete = true
+
+        /// Creates a point.
+        public init(header: TimelinePointHeader, records: [RequestRecord], conversations: [ConversationRecord] = [], complete: Bool = true) {
+            self.header = header
+            self.records = records
+            self.conversations = conversations
+            self.complete = complete
+        }
     }
 
     /// Reads every point; a bad line is an error that names its number.
