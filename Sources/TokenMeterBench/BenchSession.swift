@@ -34,6 +34,9 @@ public struct BenchSession: Sendable {
     public var runID: String?
     /// Waits before the last tries of store writes that failed, seconds.
     public var storeRetryBackoff: [Double] = [1, 2, 4]
+    /// Runs once setup is done (model found, tokenizer loaded), right before the first point: a scaled-out worker waits
+    /// there for the common start instant.
+    public var beforeFirstPoint: (@Sendable () async throws -> Void)?
 
     /// Creates a session.
     public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
@@ -182,6 +185,7 @@ public struct BenchSession: Sendable {
             _ = await power.waitForReading(atOrAfter: 0, timeout: max(2, 4 * plan.telemetry.powerIntervalSeconds))
         }
         defer { context.power?.stop() }
+        try await beforeFirstPoint?()
         var search = plan.load.search
         var sweep = plan.load.modes.makeIterator()
         var index = 0

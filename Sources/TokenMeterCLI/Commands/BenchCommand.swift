@@ -30,6 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup(title: "Run") var runOptions: RunOptions
     @OptionGroup(title: "Price") var price: BenchPriceOptions
     @OptionGroup(title: "Search") var search: SearchOptions
+    @OptionGroup(title: "Scale out") var scaleOut: ScaleOutOptions
     @Flag(help: "Do not keep the run in the run store (TOKENMETER_DATABASE_URL or TOKENMETER_STORE); result files only.") var noStore = false
     @OptionGroup var output: OutputOptions
     @Flag(help: "No progress line.") var quiet = false
@@ -59,6 +60,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let engine = scaleOut.worker { return try await runWorker(engine) }
+        if scaleOut.slurm { return try await runSlurm() }
         var plan = try plan()
         try OpenFileLimit.check(plan.load.modes, limit: OpenFileLimit.raise())
         var target: ReferenceTarget?

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TokenMeterCore
+import TokenMeterModel
+import TokenMeterResults
+import TokenMeterTarget
+import TokenMeterTestSupport
+
+/// `bench --slurm` on a real Slurm: scripts/slurm-cluster installs slurm-wlm, munge and libpmi2-0 from Debian and starts a
+/// controller and three emulated nodes on this machine; the workers start through PMI2's barrier, and the merged run's
+/// metrics equal those computed here from the union of the workers' own timelines. A failing worker fails the run with a
+/// clear message, an incomplete merge is refused and kept partial, and every daemon is stopped afterwards.
+@Suite(.serialized) struct SlurmScaleOutTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/slurm-cluster").path
+
+    /// Runs scripts/slurm-cluster; returns its status and output.
+    static func cluster(_ arguments: [String]) async throws -> (Int32, String) {
+        let child = try ChildProcess.spawn(["/bin/bash", script] + arguments, stdout: .pipe, stderr: .pipe)
+        async let out = child.output()
+        async let err = child.errorOutput()
+        let status = try await child.wait(timeout: 300) ?? -1
+        return (status, String(decoding: await out, as: UTF8.self) + String(decoding: await err, as: UTF8.self))
+    }
+
+    static func daemons(_ dir: URL) -> [Int32] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".pid") }
+        return files.compactMap { try? String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8) }
+            .compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    static func alive(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return !status.contains("State:\tZ")
+    }
+
+    /// TTFT of each measured, successful record: the first token-bearing event after the send, as PointMetrics defines it.
+    static func ttfts(_ records: [RequestRecord]) -> [Double] {
+        records.filter { $0.phase == .measured && $0.succeeded }.compactMap { r in
+            guard let sent = r.sentNanoseconds, let first = r.tokenEvents.first else { return nil }
+            return Double(first.timeNanoseconds - sent) / 1e6
+        }
+    }
+
+    @Test func aShardedBenchMergesExactlyAndAFailingWorkerFailsTheRun() async throws {
+        let dir = scratch()
+        let slurm = dir.appendingPathComponent("slurm")
+        try FileManager.default.createDirectory(at: slurm, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (started, log) = try await Self.cluster(["start", slurm.path, "3"])
+        try #require(started == 0, "the Slurm cluster did not start: \(log)")
+        let pids = Self.daemons(slurm)
+        #expect(pids.count == 4, "slurmctld and three slurmd: \(pids)")
+        let target = try await ReferenceTarget.start(TargetConfiguration(timing: ParametricStepTime(fixedMilliseconds: 4, perSequenceMilliseconds: 0)))
+        let env = ["SLURM_CONF": slurm.appendingPathComponent("slurm.conf").path, "TOKENMETER_STORE": dir.appendingPathComponent("runs.sqlite").path]
+        do {
+            // Two points, each split 2/2/2 and 4/4/4 connections and 30 requests per worker.
+            let out = dir.appendingPathComponent("run")
+            let r = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--concurrency", "6,12", "--requests", "90",
+                                          "--isl", "64", "--osl", "16", "--output", out.path], environment: env, timeout: 180)
+            #expect(r.status == 0, "\(r.stderr)")
+            let merged = try RunResult.read(path: out.appendingPathComponent("result.json").path)
+            #expect(!merged.partial)
+            #expect(merged.points.map(\.label) == ["c=6", "c=12"] && merged.points.map(\.concurrency) == [6, 12])
+            let workers = try (0..<3).map { rank in try TimelineReader.read(path: out.appendingPathComponent("rank-\(rank)/timeline.jsonl").path) }
+            for (i, point) in merged.points.enumerated() {
+                let m = point.metrics
+                #expect(m.requestsSucceeded == 90 && m.requestsFailed == 0)
+                // Exact over the union of the workers' own records, computed here; never an average of per-worker percentiles.
+                let union = workers.flatMap { $0[i].records }
+                let expected = try #require(Distribution(Self.ttfts(union)))
+                let got = try #require(m.ttftMs)
+                for (a, b, what) in [(got.mean, expected.mean, "mean"), (got.p50, expected.p50, "p50"), (got.p90, expected.p90, "p90"),
+                                     (got.p99, expected.p99, "p99"), (got.max, expected.max, "max")] {
+                    #expect(abs(a - b) <= 1e-9 * max(1, abs(b)), "point \(i) TTFT \(what): merged \(a), union \(b)")
+                }
+                #expect(got.count == 90)
+                let tokens = union.filter { $0.phase == .measured && $0.succeeded }.reduce(0) { $0 + $1.outputTokens }
+                #expect(abs(m.outputTokensPerSecond * m.windowSeconds - Double(tokens)) < 1e-6 * Double(tokens), "point \(i): output tokens")
+            }
+            // One timeline with global request ids 0 ..< 90 per point.
+            let timeline = try TimelineReader.read(path: out.appendingPathComponent("timeline.jsonl").path)
+            #expect(timeline.map { $0.records.map(\.id) } == [Array(0..<90), Array(0..<90)])
+            // The start spread is reported, and small.
+            let spread = try #require(merged.warnings.first { $0.contains("start spread") })
+            let ms = try #require(Double(spread.split(separator: "start spread ")[1].split(separator: " ")[0]))
+            #expect(ms < 50, "\(spread)")
+            let headers = try (0..<3).map { rank in
+                try JSONDecoder().decode(WorkerHeader.self, from: Data(contentsOf: out.appendingPathComponent("rank-\(rank)/worker.json")))
+            }
+            #expect(Set(headers.map(\.startAtRealtimeNanoseconds)).count == 1 && headers.map(\.share.firstRequestID) == [0, 30, 60])
+            // Kept in the store as one run.
+            let list = try await tokenmeter(["runs", "list", "--json"], environment: env)
+            #expect(list.stdout.components(separatedBy: "\"id\"").count - 1 == 1, "\(list.stdout)")
+
+            // A merge that misses a rank is refused, and what it could merge is kept marked partial.
+            let partial = dir.appendingPathComponent("partial")
+            let m = try await tokenmeter(["merge", out.appendingPathComponent("rank-0").path, out.appendingPathComponent("rank-2").path,
+                                          "-o", partial.path, "--no-store"], environment: env)
+            #expect(m.status == 1 && m.stderr.contains("rank 1 of 3 missing") && m.stderr.contains("marked partial"), "\(m.stderr)")
+            #expect(try RunResult.read(path: partial.appendingPathComponent("result.json").path).partial)
+
+            // A worker that cannot write its results fails, srun stops the step, and the launcher says so.
+            let failing = dir.appendingPathComponent("failing")
+            try FileManager.default.createDirectory(at: failing, withIntermediateDirectories: true)
+            try Data("not a folder".utf8).write(to: failing.appendingPathComponent("rank-1"))
+            let f = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--concurrency", "3", "--requests", "30",
+                                          "--isl", "64", "--osl", "16", "--output", failing.path], environment: env, timeout: 120)
+            #expect(f.status != 0)
+            #expect(f.stderr.contains("srun exited with status") && f.stderr.contains("a worker failed"), "\(f.stderr)")
+        } catch {
+            Issue.record("\(error)")
+        }
+        await target.stop()
+        let (stopped, stopLog) = try await Self.cluster(["stop", slurm.path])
+        #expect(stopped == 0, "\(stopLog)")
+        for pid in pids { #expect(!Self.alive(pid), "daemon \(pid) still running after stop") }
+    }
+}
