@@ -114,6 +114,8 @@ public struct LoadPlan: Sendable {
     public var rampUpSeconds: Double
     /// Seed of prompts, lengths and arrivals.
     public var seed: UInt64
+    /// Which arrivals of each open-loop point's schedule this process sends: all, or a scaled-out worker's share.
+    public var arrivalShare: ArrivalShare = .all
     /// Measured conversations per point (sessions, tasks), when counted.
     public var conversations: Int?
     /// Search for the highest load that meets the objective (`--find-max`) instead of sweeping `modes`.

@@ -100,7 +100,8 @@ extension BenchSession {
             throw BenchError(message: "cannot build the workload: \(error)")
         }
         let prepared = planned.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: context.options, address: plan.endpoint.address) }
-        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api).run(
+        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api,
+                                arrivalShare: plan.load.arrivalShare).run(
             mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.load.seed &+ UInt64(index), requestIDPrefix: "p\(index)-",
             progress: context.progress)
     }

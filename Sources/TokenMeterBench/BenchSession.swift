@@ -34,9 +34,9 @@ public struct BenchSession: Sendable {
     public var runID: String?
     /// Waits before the last tries of store writes that failed, seconds.
     public var storeRetryBackoff: [Double] = [1, 2, 4]
-    /// Runs once setup is done (model found, tokenizer loaded), right before the first point: a scaled-out worker waits
-    /// there for the common start instant.
-    public var beforeFirstPoint: (@Sendable () async throws -> Void)?
+    /// Runs once setup is done (model found, tokenizer loaded), right before each point (its index): a scaled-out worker
+    /// waits there for the common start instant of the point.
+    public var beforePoint: (@Sendable (Int) async throws -> Void)?
 
     /// Creates a session.
     public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
@@ -185,7 +185,6 @@ public struct BenchSession: Sendable {
             _ = await power.waitForReading(atOrAfter: 0, timeout: max(2, 4 * plan.telemetry.powerIntervalSeconds))
         }
         defer { context.power?.stop() }
-        try await beforeFirstPoint?()
         var search = plan.load.search
         var sweep = plan.load.modes.makeIterator()
         var index = 0
@@ -194,6 +193,7 @@ public struct BenchSession: Sendable {
                 result.partial = true
                 break
             }
+            try await beforePoint?(index)
             observer.pointStarted(index, mode)
             guard var (point, records, stopSweep) = try await measurePoint(index: index, mode: mode, context) else {
                 result.partial = true

@@ -13,12 +13,15 @@ public struct LoadRunner: Sendable {
     public var streamed: Bool
     /// The dialect the responses are in.
     public var api: APIKind
+    /// Which arrivals of an open loop's schedule this runner sends (a scaled-out worker's share).
+    public var arrivalShare: ArrivalShare
 
     /// Creates a runner.
-    public init(client: StreamingHTTPClient, streamed: Bool, api: APIKind = .completions) {
+    public init(client: StreamingHTTPClient, streamed: Bool, api: APIKind = .completions, arrivalShare: ArrivalShare = .all) {
         self.client = client
         self.streamed = streamed
         self.api = api
+        self.arrivalShare = arrivalShare
     }
 
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
@@ -71,6 +74,7 @@ struct PointExecution: Sendable {
     let client: StreamingHTTPClient
     let streamed: Bool
     let api: APIKind
+    let arrivalShare: ArrivalShare
     let mode: LoadMode
     let source: RequestSource
     let bounds: PointBounds
@@ -89,6 +93,7 @@ struct PointExecution: Sendable {
         client = runner.client
         streamed = runner.streamed
         api = runner.api
+        arrivalShare = runner.arrivalShare
         self.mode = mode
         self.source = source
         self.bounds = bounds
@@ -152,7 +157,8 @@ struct PointExecution: Sendable {
             return producers
         case let .rate(rate, process, burstiness, cap):
             group.addTask {
-                var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed)
+                var arrivals = ArrivalClock(origin: origin, rate: rate, process: process, burstiness: burstiness, seed: seed,
+                                           share: arrivalShare)
                 let single = ChainHooks(next: { nil }, completed: hooks.completed)
                 await arrive({ arrivals.next() }, cap: cap) { claim in
                     await client.runChain(first: chained(claim), hooks: single, sendAt: claim.scheduled)

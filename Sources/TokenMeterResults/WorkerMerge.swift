@@ -74,10 +74,11 @@ public enum WorkerMerge {
         if !doubled.isEmpty { problems.append("rank \(doubled.sorted().map(String.init).joined(separator: ", ")) appears twice") }
         if Set(workers.map(\.header.startAtRealtimeNanoseconds)).count > 1 { problems.append("the workers did not share one start instant") }
         let totals = first.header.share
-        if workers.contains(where: { $0.header.share.totalConcurrency != totals.totalConcurrency || $0.header.share.totalRequests != totals.totalRequests }) {
+        if workers.contains(where: { $0.header.share.totalConcurrency != totals.totalConcurrency || $0.header.share.totalRequests != totals.totalRequests
+            || $0.header.share.rates != totals.rates }) {
             problems.append("the workers were given different benchmarks")
         } else if missing.isEmpty && doubled.isEmpty {
-            for (i, c) in totals.totalConcurrency.enumerated() where workers.reduce(0, { $0 + ($1.header.share.concurrency[safe: i] ?? 0) }) != c {
+            for (i, c) in totals.totalConcurrency.enumerated() where c > 0 && workers.reduce(0, { $0 + ($1.header.share.concurrency[safe: i] ?? 0) }) != c {
                 problems.append("the shares of point \(i) do not add up to concurrency \(c)")
             }
             if let n = totals.totalRequests, workers.reduce(0, { $0 + ($1.header.share.requests ?? 0) }) != n {
@@ -101,8 +102,13 @@ public enum WorkerMerge {
         result.points = zip(points.indices, points).map { i, point in
             var merged = sorted.compactMap { $0.result.points[safe: i] }.first ?? base.result.points[0]
             let total = base.header.share.totalConcurrency[safe: i]
-            merged.concurrency = total ?? merged.concurrency
-            merged.label = total.map { "c=\($0)" } ?? merged.label
+            if let rate = base.header.share.rates?[safe: i] {
+                merged.rate = rate
+                merged.maxConcurrency = total.flatMap { $0 > 0 ? $0 : nil }
+            } else {
+                merged.concurrency = total ?? merged.concurrency
+            }
+            merged.label = Self.label(base.header.share, i) ?? merged.label
             merged.window = point.header.window
             merged.metrics = PointMetrics.compute(records: point.records, window: point.header.window, gpus: point.header.gpus,
                                                   objective: point.header.slo, offeredRequestsPerSecond: point.header.offeredRequestsPerSecond)
@@ -147,7 +153,7 @@ public enum WorkerMerge {
             let firstLocal = measured.map(\.id).min() ?? 0
             records += measured.map { r in
                 var s = shifted(r, by: delta)
-                s.id = w.header.share.firstRequestID + (r.id - firstLocal)
+                s.id = w.header.share.firstRequestID + (r.id - firstLocal) * w.header.share.idStride
                 return s
             }
             conversations += point.conversations
@@ -157,8 +163,14 @@ public enum WorkerMerge {
         records.sort { $0.id < $1.id }
         var merged = header ?? base.points[0].header
         merged.window = MeasurementWindow(startNanoseconds: start == .max ? 0 : start, endNanoseconds: end)
-        merged.label = base.header.share.totalConcurrency[safe: index].map { "c=\($0)" } ?? merged.label
+        merged.label = label(base.header.share, index) ?? merged.label
         return TimelineReader.Point(header: merged, records: records, conversations: conversations, complete: true)
+    }
+
+    /// The whole benchmark's label of a point: `c=12`, or `rate=4/s` (its load, not one worker's share).
+    static func label(_ share: WorkerShare, _ index: Int) -> String? {
+        if let rate = share.rates?[safe: index] { return "rate=\(rate.formatted(decimals: 2))/s" }
+        return share.totalConcurrency[safe: index].map { "c=\($0)" }
     }
 
     static func shift(_ t: UInt64, _ delta: Int64) -> UInt64 {

@@ -2,7 +2,9 @@ import TokenMeterCore
 
 /// One worker's exact share of a benchmark split across `size` workers: rank r of W gets `n / W + (r < n % W ? 1 : 0)` of
 /// every count (connections at each concurrency, measured requests) and the contiguous block of global request ids that
-/// starts after the ranks before it. The shares add up to the whole, and the blocks cover 0 ..< N once each.
+/// starts after the ranks before it. The shares add up to the whole, and the blocks cover 0 ..< N once each. An open loop
+/// is split by thinning one global arrival schedule: rank r sends arrivals r, r + W, r + 2W, …, so the union is exactly the
+/// single-machine schedule, and its k-th request is global request r + k·W.
 public struct WorkerShare: Codable, Sendable, Equatable {
     /// This worker's rank, 0 ..< size.
     public var rank: Int
@@ -16,15 +18,20 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     public var totalRequests: Int?
     /// This worker's measured requests per point.
     public var requests: Int?
-    /// The global id of this worker's first request: its local id 0 is this id in the merged run.
+    /// The global id of this worker's first measured request; its k-th is `firstRequestID + k × idStride`.
     public var firstRequestID: Int
+    /// 1 for a block of ids (closed loop), `size` for every W-th (an open loop's thinned arrivals).
+    public var idStride: Int
+    /// The global arrival rates of the points, for an open loop (each worker draws the whole schedule and sends its share);
+    /// `totalConcurrency` then holds each point's cap on requests in flight, 0 when uncapped.
+    public var rates: [Double]?
 
     /// The share of rank `rank` of `size`.
-    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?) throws(ConfigError) {
+    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?, rates: [Double]? = nil) throws(ConfigError) {
         guard size >= 1, (0..<size).contains(rank) else {
             throw ConfigError(field: "rank", message: "rank \(rank) is not one of 0 ..< \(size) workers")
         }
-        for c in totalConcurrency where c < size {
+        for c in totalConcurrency where c < size && !(rates != nil && c == 0) {
             throw ConfigError(field: "concurrency", message: "concurrency \(c) cannot be split over \(size) workers: each needs at least one connection")
         }
         if let n = totalRequests, n < size {
@@ -36,7 +43,14 @@ public struct WorkerShare: Codable, Sendable, Equatable {
         concurrency = totalConcurrency.map { Self.part(of: $0, rank: rank, size: size) }
         self.totalRequests = totalRequests
         requests = totalRequests.map { Self.part(of: $0, rank: rank, size: size) }
-        firstRequestID = totalRequests.map { n in (0..<rank).reduce(0) { $0 + Self.part(of: n, rank: $1, size: size) } } ?? 0
+        self.rates = rates
+        if rates != nil {
+            firstRequestID = rank
+            idStride = size
+        } else {
+            firstRequestID = totalRequests.map { n in (0..<rank).reduce(0) { $0 + Self.part(of: n, rank: $1, size: size) } } ?? 0
+            idStride = 1
+        }
     }
 
     /// Rank `rank`'s part of `n` split over `size`.
@@ -44,6 +58,6 @@ public struct WorkerShare: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case rank, size, totalConcurrency = "total_concurrency", concurrency, totalRequests = "total_requests", requests
-        case firstRequestID = "first_request_id"
+        case firstRequestID = "first_request_id", idStride = "id_stride", rates
     }
 }

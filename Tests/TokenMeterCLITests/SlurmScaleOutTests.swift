@@ -93,6 +93,20 @@ import TokenMeterTestSupport
             let list = try await tokenmeter(["runs", "list", "--json"], environment: env)
             #expect(list.stdout.components(separatedBy: "\"id\"").count - 1 == 1, "\(list.stdout)")
 
+            // An open loop: each worker sends every third arrival of one global schedule (constant, 40/s), so the merged
+            // sends are the single machine's: request k is due k × 25 ms after the first, give or take the workers' start.
+            let open = dir.appendingPathComponent("open")
+            let o = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--rate", "40", "--arrival", "constant",
+                                          "--requests", "60", "--isl", "64", "--osl", "16", "--output", open.path, "--no-store"], environment: env, timeout: 180)
+            #expect(o.status == 0, "\(o.stderr)")
+            let openRun = try RunResult.read(path: open.appendingPathComponent("result.json").path)
+            #expect(openRun.points.map(\.label) == ["rate=40/s"] && openRun.points.first?.metrics.requestsSucceeded == 60)
+            let sends = try #require(try TimelineReader.read(path: open.appendingPathComponent("timeline.jsonl").path).first).records
+            #expect(sends.map(\.id) == Array(0..<60))
+            let first = Double(sends[0].scheduledNanoseconds)
+            let off = sends.enumerated().map { k, r in abs(Double(r.scheduledNanoseconds) - first - Double(k) * 25e6) / 1e6 }.max() ?? 0
+            #expect(off < 20, "a merged send was \(off) ms off the single-machine schedule")
+
             // A merge that misses a rank is refused, and what it could merge is kept marked partial.
             let partial = dir.appendingPathComponent("partial")
             let m = try await tokenmeter(["merge", out.appendingPathComponent("rank-0").path, out.appendingPathComponent("rank-2").path,

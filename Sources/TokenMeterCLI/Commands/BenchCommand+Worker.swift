@@ -14,27 +14,18 @@ extension BenchCommand {
         guard endpoint.effectiveURL != nil else {
             throw ConfigError(field: "worker", message: "a worker needs --url: every worker must load the same endpoint")
         }
-        guard plan.load.search == nil else { throw ConfigError(field: "worker", message: "--find-max is not split across workers yet") }
-        var totals: [Int] = []
-        for mode in plan.load.modes {
-            guard case let .concurrency(c) = mode else {
-                throw ConfigError(field: "worker", message: "workers split closed-loop load (--concurrency) only; \(mode.label) is not split yet")
-            }
-            totals.append(c)
-        }
         let pmi = try PMI2Client()
-        let share = try WorkerShare(rank: pmi.rank, size: pmi.size, totalConcurrency: totals, totalRequests: plan.load.requests)
-        plan.load.modes = share.concurrency.map { .concurrency($0) }
-        plan.load.requests = share.requests
+        let share = try Self.split(&plan.load, rank: pmi.rank, size: pmi.size)
         let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory()).appendingPathComponent("rank-\(pmi.rank)")
         var settings = self.settings
         settings["url"] = .string(plan.endpoint.address.description)
         var session = BenchSession(plan: plan, settings: settings, targetKind: "external", outputDirectory: directory)
+        // Every point starts at a common instant: the workers finish a point at different times.
         let start = Mutex<(at: UInt64, exit: UInt64, lag: Int64)?>(nil)
-        session.beforeFirstPoint = {
+        session.beforePoint = { _ in
             let (at, exit) = try pmi.startInstant()
             let lag = try await PMI2Client.wait(until: at)
-            start.withLock { $0 = (at, exit, lag) }
+            start.withLock { first in first = first ?? (at, exit, lag) }
         }
         let outcome = await measure(session, recorder: nil)
         pmi.leave()
@@ -48,5 +39,31 @@ extension BenchCommand {
         try encoder.encode(header).write(to: directory.appendingPathComponent(WorkerHeader.fileName))
         if outcome.interrupted { throw ExitCode(130) }
         if result.points.isEmpty || result.partial { throw ExitCode.failure }
+    }
+
+    /// This worker's share of the load: a closed loop's connections and requests, or an open loop's thinned arrivals.
+    static func split(_ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
+        guard load.search == nil else { throw ConfigError(field: "worker", message: "--find-max is not split across workers yet") }
+        var totals: [Int] = [], rates: [Double] = []
+        for mode in load.modes {
+            switch mode {
+            case let .concurrency(c): totals.append(c)
+            case let .rate(r, _, _, cap):
+                totals.append(cap ?? 0)
+                rates.append(r)
+            case .replay: throw ConfigError(field: "worker", message: "a trace replay is not split across workers yet")
+            }
+        }
+        guard rates.isEmpty || rates.count == totals.count else {
+            throw ConfigError(field: "worker", message: "a sweep that mixes concurrency and rate points is not split across workers")
+        }
+        let share = try WorkerShare(rank: rank, size: size, totalConcurrency: totals, totalRequests: load.requests, rates: rates.isEmpty ? nil : rates)
+        load.modes = zip(load.modes, share.concurrency).map { mode, part in
+            if case let .rate(r, process, burstiness, cap) = mode { return .rate(r, process, burstiness: burstiness, maxConcurrency: cap.map { _ in part }) }
+            return .concurrency(part)
+        }
+        load.requests = share.requests
+        if share.rates != nil { load.arrivalShare = ArrivalShare(offset: rank, stride: size) }
+        return share
     }
 }
