@@ -65,7 +65,7 @@ let package = Package(
         // Layer 3
         module("TokenMeterBench", [
             "TokenMeterCore", "TokenMeterResults", "TokenMeterTokenizer", "TokenMeterHTTP", "TokenMeterWorkloads", "TokenMeterDialects",
-            "TokenMeterTelemetry", "TokenMeterCost",
+            "TokenMeterTelemetry", "TokenMeterCost", .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         module("TokenMeterTarget", ["TokenMeterCore", "TokenMeterModel", "TokenMeterDialects"] + nio),
         module("TokenMeterStore", [

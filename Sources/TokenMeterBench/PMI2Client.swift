@@ -8,7 +8,7 @@ import Glibc
 /// so that the binary runs where it is absent. `init` joins the step (rank and size); `startInstant` is the start of a
 /// scaled-out benchmark: every rank waits at a fence, rank 0 publishes a start instant a margin ahead on the wall clock, a
 /// second fence makes it visible to all, and each rank reads it.
-public final class PMI2Client: @unchecked Sendable {
+public final class PMI2Client: WorkerStartGate, @unchecked Sendable {
     typealias InitFn = @convention(c) (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>,
                                        UnsafeMutablePointer<Int32>) -> Int32
     typealias VoidFn = @convention(c) () -> Int32
@@ -22,6 +22,7 @@ public final class PMI2Client: @unchecked Sendable {
     public let size: Int
     /// The PMI2 job id (`<job>.<step>`).
     public let jobID: String
+    public var job: String { "slurm \(jobID)" }
     let fence: VoidFn, put: PutFn, get: GetFn, finalize: VoidFn
 
     /// Loads the library and joins the step; an error says how to launch the workers.
@@ -52,6 +53,9 @@ public final class PMI2Client: @unchecked Sendable {
 
     /// The common start instant, `margin` ahead of the moment every rank reached the barrier, and when this rank left it
     /// (both wall clock, ns since 1970). Blocks until every rank has called it.
+    public func startInstant(point: Int) async throws -> (startAt: UInt64, barrierExit: UInt64) { try startInstant() }
+
+    /// The start instant (see `startInstant(point:)`); every rank calls it in the same order.
     public func startInstant(marginNanoseconds: UInt64 = 500_000_000) throws(ConfigError) -> (startAt: UInt64, barrierExit: UInt64) {
         guard fence() == 0 else { throw ConfigError(field: "worker", message: "the first PMI2 fence failed: a worker did not start") }
         if rank == 0 {

@@ -14,25 +14,28 @@ extension BenchCommand {
         guard endpoint.effectiveURL != nil else {
             throw ConfigError(field: "worker", message: "a worker needs --url: every worker must load the same endpoint")
         }
-        let pmi = try PMI2Client()
-        let share = try Self.split(&plan.load, rank: pmi.rank, size: pmi.size)
-        let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory()).appendingPathComponent("rank-\(pmi.rank)")
+        let gate: any WorkerStartGate = switch engine {
+        case .slurm: try PMI2Client()
+        case .k8s: try KubernetesStartGate()
+        }
+        let share = try Self.split(&plan.load, rank: gate.rank, size: gate.size)
+        let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory()).appendingPathComponent("rank-\(gate.rank)")
         var settings = self.settings
         settings["url"] = .string(plan.endpoint.address.description)
         var session = BenchSession(plan: plan, settings: settings, targetKind: "external", outputDirectory: directory)
         // Every point starts at a common instant: the workers finish a point at different times.
         let start = Mutex<(at: UInt64, exit: UInt64, lag: Int64)?>(nil)
-        session.beforePoint = { _ in
-            let (at, exit) = try pmi.startInstant()
+        session.beforePoint = { point in
+            let (at, exit) = try await gate.startInstant(point: point)
             let lag = try await PMI2Client.wait(until: at)
             start.withLock { first in first = first ?? (at, exit, lag) }
         }
         let outcome = await measure(session, recorder: nil)
-        pmi.leave()
+        gate.leave()
         let result = try outcome.result.get()
-        guard let gate = start.withLock({ $0 }) else { throw BenchError(message: "rank \(pmi.rank) never reached the start") }
-        let header = WorkerHeader(share: share, host: ProcessInfo.processInfo.hostName, job: "\(engine.rawValue) \(pmi.jobID)",
-                                  startAtRealtimeNanoseconds: gate.at, barrierExitRealtimeNanoseconds: gate.exit, startLagNanoseconds: gate.lag,
+        guard let first = start.withLock({ $0 }) else { throw BenchError(message: "rank \(gate.rank) never reached the start") }
+        let header = WorkerHeader(share: share, host: ProcessInfo.processInfo.hostName, job: gate.job,
+                                  startAtRealtimeNanoseconds: first.at, barrierExitRealtimeNanoseconds: first.exit, startLagNanoseconds: first.lag,
                                   clockRealtimeNanoseconds: PMI2Client.realtimeNanoseconds(), clockMonotonicNanoseconds: MonotonicClock.nowNanoseconds())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

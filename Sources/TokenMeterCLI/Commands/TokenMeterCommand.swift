@@ -10,7 +10,7 @@ public struct TokenMeterCommand: AsyncParsableCommand {
         abstract: "Measure, price and predict what a delivered LLM token costs.",
         version: ToolInfo.version,
         subcommands: [BenchCommand.self, CostCommand.self, PredictCommand.self, CalibrateCommand.self, ValidateCommand.self, RunsCommand.self,
-                      ReportCommand.self, ServeCommand.self, TargetCommand.self, MetricsCommand.self, TokenizeCommand.self, PricesCommand.self, CompareCommand.self, MergeCommand.self,
+                      ReportCommand.self, ServeCommand.self, TargetCommand.self, MetricsCommand.self, TokenizeCommand.self, PricesCommand.self, CompareCommand.self, MergeCommand.self, DeployCommand.self,
                       CLIReferenceCommand.self]
     )
 
