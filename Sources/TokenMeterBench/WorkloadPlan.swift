@@ -32,6 +32,8 @@ public struct WorkloadPlan: Sendable {
 
     /// True when the workload is single requests (no sessions, tasks or trace).
     public var isSingleRequests: Bool { if case .requests = shape { true } else { false } }
+    /// True when the workload replays a trace's conversations as sessions.
+    public var isSessionTrace: Bool { if case let .trace(trace) = shape { trace.hasSessions } else { false } }
     /// Recorded times and waits (think, tool) are divided by this; nil replays as fast as the concurrency allows, with no waits.
     public var speedup: Double? = 1
     /// Where prompts come from.

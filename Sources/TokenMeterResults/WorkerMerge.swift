@@ -105,6 +105,8 @@ public enum WorkerMerge {
             if let rate = base.header.share.rates?[safe: i] {
                 merged.rate = rate
                 merged.maxConcurrency = total.flatMap { $0 > 0 ? $0 : nil }
+            } else if base.header.share.idStride > 1 {
+                merged.maxConcurrency = total.flatMap { $0 > 0 ? $0 : nil }
             } else {
                 merged.concurrency = total ?? merged.concurrency
             }
@@ -170,6 +172,7 @@ public enum WorkerMerge {
     /// The whole benchmark's label of a point: `c=12`, or `rate=4/s` (its load, not one worker's share).
     static func label(_ share: WorkerShare, _ index: Int) -> String? {
         if let rate = share.rates?[safe: index] { return "rate=\(rate.formatted(decimals: 2))/s" }
+        if share.idStride > 1 { return nil }  // a trace replay: its label does not depend on the share
         return share.totalConcurrency[safe: index].map { "c=\($0)" }
     }
 

@@ -27,11 +27,15 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     public var rates: [Double]?
 
     /// The share of rank `rank` of `size`.
-    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?, rates: [Double]? = nil) throws(ConfigError) {
+    /// `interleaved`: the worker sends every W-th request of one global order (an open loop's arrivals, a trace's requests),
+    /// and its k-th request is global request rank + k·W; otherwise it owns a contiguous block of ids.
+    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?, rates: [Double]? = nil, interleaved: Bool? = nil) throws(ConfigError) {
         guard size >= 1, (0..<size).contains(rank) else {
             throw ConfigError(field: "rank", message: "rank \(rank) is not one of 0 ..< \(size) workers")
         }
-        for c in totalConcurrency where c < size && !(rates != nil && c == 0) {
+        // An open loop's or a trace's cap of 0 means no cap.
+        let uncappable = interleaved ?? (rates != nil)
+        for c in totalConcurrency where c < size && !(uncappable && c == 0) {
             throw ConfigError(field: "concurrency", message: "concurrency \(c) cannot be split over \(size) workers: each needs at least one connection")
         }
         if let n = totalRequests, n < size {
@@ -44,7 +48,7 @@ public struct WorkerShare: Codable, Sendable, Equatable {
         self.totalRequests = totalRequests
         requests = totalRequests.map { Self.part(of: $0, rank: rank, size: size) }
         self.rates = rates
-        if rates != nil {
+        if interleaved ?? (rates != nil) {
             firstRequestID = rank
             idStride = size
         } else {

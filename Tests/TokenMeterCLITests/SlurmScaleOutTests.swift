@@ -107,6 +107,20 @@ import TokenMeterTestSupport
             let off = sends.enumerated().map { k, r in abs(Double(r.scheduledNanoseconds) - first - Double(k) * 25e6) / 1e6 }.max() ?? 0
             #expect(off < 20, "a merged send was \(off) ms off the single-machine schedule")
 
+            // A trace: each worker replays every third request at its recorded time, so the merge is the whole trace.
+            let trace = dir.appendingPathComponent("trace.jsonl")
+            try (0..<30).map { #"{"t": \#(Double($0) * 0.02), "input_tokens": 64, "output_tokens": 8}"# }.joined(separator: "\n")
+                .write(to: trace, atomically: true, encoding: .utf8)
+            let replayed = dir.appendingPathComponent("replayed")
+            let t = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--trace", trace.path, "--trace-format", "jsonl",
+                                          "--output", replayed.path, "--no-store"], environment: env, timeout: 180)
+            #expect(t.status == 0, "\(t.stderr)")
+            let replay = try #require(try TimelineReader.read(path: replayed.appendingPathComponent("timeline.jsonl").path).first).records
+            #expect(replay.map(\.id) == Array(0..<30) && replay.allSatisfy(\.succeeded))
+            let t0 = Double(replay[0].scheduledNanoseconds)
+            let late = replay.enumerated().map { k, r in abs(Double(r.scheduledNanoseconds) - t0 - Double(k) * 20e6) / 1e6 }.max() ?? 0
+            #expect(late < 20, "a merged replay send was \(late) ms off the trace")
+
             // A merge that misses a rank is refused, and what it could merge is kept marked partial.
             let partial = dir.appendingPathComponent("partial")
             let m = try await tokenmeter(["merge", out.appendingPathComponent("rank-0").path, out.appendingPathComponent("rank-2").path,

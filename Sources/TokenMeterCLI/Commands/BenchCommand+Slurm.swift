@@ -14,8 +14,8 @@ extension BenchCommand {
             throw ConfigError(field: "slurm", message: "--slurm needs --url: the workers load an endpoint every node can reach")
         }
         // Every option checked, and the split tried, before anything is launched.
-        var load = try plan().load
-        _ = try Self.split(&load, rank: 0, size: count)
+        var trial = try plan()
+        _ = try Self.split(&trial.load, workload: &trial.workload, rank: 0, size: count)
         let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let arguments = ["-N", String(count), "-n", String(count), "--ntasks-per-node=1", "--mpi=pmi2", "--kill-on-bad-exit=1",

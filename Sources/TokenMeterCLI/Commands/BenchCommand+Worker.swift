@@ -5,6 +5,7 @@ import TokenMeterBench
 import TokenMeterCore
 import TokenMeterHTTP
 import TokenMeterResults
+import TokenMeterWorkloads
 
 /// One worker of a scaled-out benchmark (`bench --worker slurm`, started by `bench --slurm`): its exact share of the load,
 /// the start through the engine's barrier, and its raw records with a header (worker.json) for the merge.
@@ -18,7 +19,7 @@ extension BenchCommand {
         case .slurm: try PMI2Client()
         case .k8s: try KubernetesStartGate()
         }
-        let share = try Self.split(&plan.load, rank: gate.rank, size: gate.size)
+        let share = try Self.split(&plan.load, workload: &plan.workload, rank: gate.rank, size: gate.size)
         let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory()).appendingPathComponent("rank-\(gate.rank)")
         var settings = self.settings
         settings["url"] = .string(plan.endpoint.address.description)
@@ -44,9 +45,27 @@ extension BenchCommand {
         if result.points.isEmpty || result.partial { throw ExitCode.failure }
     }
 
-    /// This worker's share of the load: a closed loop's connections and requests, or an open loop's thinned arrivals.
-    static func split(_ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
+    /// This worker's share of the load: a closed loop's connections and requests, an open loop's thinned arrivals, or every
+    /// W-th request of a trace (at its recorded time, so the union is the trace).
+    static func split(_ load: inout LoadPlan, workload: inout WorkloadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
         guard load.search == nil else { throw ConfigError(field: "worker", message: "--find-max is not split across workers yet") }
+        switch workload.shape {
+        case .conversations, .trace(_) where workload.isSessionTrace:
+            throw ConfigError(field: "worker", message: "sessions and agentic tasks are not split across workers yet; single requests, rates and request traces are")
+        case var .trace(trace):
+            let total = trace.requests.count
+            guard total >= size else { throw ConfigError(field: "worker", message: "a trace of \(total) requests cannot be split over \(size) workers") }
+            trace.requests = trace.requests.enumerated().filter { $0.offset % size == rank }.map(\.element)
+            workload.shape = .trace(trace)
+            let caps = load.modes.map { mode -> Int in if case let .replay(_, cap) = mode { cap ?? 0 } else { 0 } }
+            let share = try WorkerShare(rank: rank, size: size, totalConcurrency: caps, totalRequests: total, interleaved: true)
+            load.modes = zip(load.modes, share.concurrency).map { mode, part in
+                if case let .replay(speedup, cap) = mode { return .replay(speedup: speedup, maxConcurrency: cap.map { _ in part }) }
+                return mode
+            }
+            return share
+        case .requests, .trace: break
+        }
         var totals: [Int] = [], rates: [Double] = []
         for mode in load.modes {
             switch mode {
