@@ -99,6 +99,9 @@ public enum TimelineReader {
         }
     }
 
+    /// How a request line ends (keys are written sorted, so `type` comes last).
+    static let requestSuffix = Array(#""type":"request"}"#.utf8)
+
     /// Reads every point; a bad line is an error that names its number.
     public static func read(path: String) throws -> [Point] {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -114,6 +117,15 @@ public enum TimelineReader {
             // A killed run can leave its last line half written: that line is dropped, not an error.
             if n == lines.count - 1, data.last != UInt8(ascii: "\n"), (try? JSONSerialization.jsonObject(with: bytes)) == nil { break }
             do {
+                // Request lines are nearly all of a timeline: tell them by their last field before trying the other kinds.
+                if line.count > 17, line.suffix(17).elementsEqual(Self.requestSuffix) {
+                    let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
+                    guard let i = points.lastIndex(where: { $0.header.point == request.point }) else {
+                        throw ConfigError(field: "timeline", message: "request before its point header")
+                    }
+                    points[i].records.append(request.record)
+                    continue
+                }
                 if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
                     points.append(Point(header: header, records: [], complete: false))
                     continue
