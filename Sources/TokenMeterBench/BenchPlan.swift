@@ -116,6 +116,9 @@ public struct LoadPlan: Sendable {
     public var seed: UInt64
     /// Which arrivals of each open-loop point's schedule this process sends: all, or a scaled-out worker's share.
     public var arrivalShare: ArrivalShare = .all
+    /// Mixed into the seed of the prompts (never of the arrivals): scaled-out workers send prompts of their own, as one
+    /// machine sends no prompt twice, while drawing the one arrival schedule.
+    public var promptSalt: UInt64 = 0
     /// Measured conversations per point (sessions, tasks), when counted.
     public var conversations: Int?
     /// Search for the highest load that meets the objective (`--find-max`) instead of sweeping `modes`.

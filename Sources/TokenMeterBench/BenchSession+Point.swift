@@ -91,7 +91,7 @@ extension BenchSession {
         let bounds = plan.load.bounds(for: mode)
         let w = plan.workload
         let generator = WorkloadGenerator(source: w.source, inputLength: w.inputLength, outputLength: w.outputLength,
-                                          seed: plan.load.seed &+ UInt64(index) &* 7919)
+                                          seed: (plan.load.seed &+ UInt64(index) &* 7919) ^ plan.load.promptSalt)
         let planned: [PlannedRequest]
         do {
             planned = try await generator.plan(count: plan.load.planSize(for: bounds, mode: mode), counter: context.counter)
@@ -110,8 +110,9 @@ extension BenchSession {
     func measureConversations(_ source: ConversationSource, index: Int, mode: LoadMode, available: Int?, _ context: PointContext) async
         -> ConversationPointRun
     {
-        let runner = ConversationRunner(client: context.client, options: context.options, address: plan.endpoint.address, text: context.text,
+        var runner = ConversationRunner(client: context.client, options: context.options, address: plan.endpoint.address, text: context.text,
                                         speedup: plan.workload.speedup, exactPrompts: context.exactPrompts)
+        runner.salt = plan.load.promptSalt
         return await runner.run(source, mode: mode, bounds: plan.load.conversationBounds(for: mode, available: available), pointIndex: index,
                                 seed: plan.load.seed &+ UInt64(index), progress: context.progress)
     }

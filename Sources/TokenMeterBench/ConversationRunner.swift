@@ -43,8 +43,11 @@ public struct ConversationRunner: Sendable {
         self.exactPrompts = exactPrompts
     }
 
-    /// Runs the point; conversation `k` of a program is `(pointIndex << 32) | k` in its word streams, so no two conversations
-    /// of a run share their own text.
+    /// Mixed into every conversation's word stream: a scaled-out worker's conversations have text of their own.
+    public var salt: UInt64 = 0
+
+    /// Runs the point; conversation `k` of a program is `(pointIndex << 32) | k` in its word streams (with `salt`), so no
+    /// two conversations of a run share their own text.
     public func run(_ source: ConversationSource, mode: LoadMode, bounds: PointBounds, pointIndex: Int, seed: UInt64,
                     progress: ProgressCounters? = nil) async -> ConversationPointRun {
         progress?.reset(planned: 0)
@@ -172,12 +175,12 @@ public struct ConversationRunner: Sendable {
         switch source {
         case let .program(program):
             kind = program.kind.rawValue
-            player = ConversationPlayer(program: program, conversation: UInt64(pointIndex) << 32 | UInt64(claim.id), text: text)
+            player = ConversationPlayer(program: program, conversation: (UInt64(pointIndex) << 32 | UInt64(claim.id)) ^ salt, text: text)
         case let .trace(conversations):
             let c = conversations[claim.id % conversations.count]
             traceID = c.id
             player = ConversationPlayer(program: ConversationProgram(name: c.id, kind: .session, steps: c.steps),
-                                        conversation: UInt64(pointIndex) << 32 | UInt64(claim.id), text: text)
+                                        conversation: (UInt64(pointIndex) << 32 | UInt64(claim.id)) ^ salt, text: text)
         }
         let phase: RequestPhase = claim.isWarmup ? .warmup : .measured
         let outcome = await driver.play(player, conversation: claim.id, phase: phase, encoder: HistoryEncoder(options: options, address: address),

@@ -75,7 +75,7 @@ public enum WorkerMerge {
         if Set(workers.map(\.header.startAtRealtimeNanoseconds)).count > 1 { problems.append("the workers did not share one start instant") }
         let totals = first.header.share
         if workers.contains(where: { $0.header.share.totalConcurrency != totals.totalConcurrency || $0.header.share.totalRequests != totals.totalRequests
-            || $0.header.share.rates != totals.rates }) {
+            || $0.header.share.rates != totals.rates || $0.header.share.totalConversations != totals.totalConversations }) {
             problems.append("the workers were given different benchmarks")
         } else if missing.isEmpty && doubled.isEmpty {
             for (i, c) in totals.totalConcurrency.enumerated() where c > 0 && workers.reduce(0, { $0 + ($1.header.share.concurrency[safe: i] ?? 0) }) != c {
@@ -83,6 +83,9 @@ public enum WorkerMerge {
             }
             if let n = totals.totalRequests, workers.reduce(0, { $0 + ($1.header.share.requests ?? 0) }) != n {
                 problems.append("the shares do not add up to \(n) requests")
+            }
+            if let n = totals.totalConversations, workers.reduce(0, { $0 + ($1.header.share.conversations ?? 0) }) != n {
+                problems.append("the shares do not add up to \(n) conversations")
             }
         }
         for w in workers where w.result.partial { problems.append("rank \(w.header.share.rank) (\(w.header.host)) was cut short") }
@@ -118,6 +121,8 @@ public enum WorkerMerge {
             merged.warnings = sorted.flatMap { w in (w.result.points[safe: i]?.warnings ?? []).map { "rank \(w.header.share.rank): \($0)" } }
             // Per-worker figures that a union of records does not give (price and tokens are recomputed by whoever prices or
             // reports the run; each worker's server scrape covered its own window and counted only its own requests).
+            merged.conversations = ConversationSummary.compute(conversations: point.conversations, records: point.records, window: point.header.window,
+                                                               gpus: point.header.gpus)
             merged.price = nil
             merged.energy = nil
             merged.tokens = nil
@@ -153,12 +158,22 @@ public enum WorkerMerge {
             end = max(end, shift(point.header.window.endNanoseconds, delta))
             let measured = point.records.filter { $0.phase == .measured }
             let firstLocal = measured.map(\.id).min() ?? 0
+            let share = w.header.share
+            // Conversation k of a worker is global conversation rank + k·size (they are interleaved, like open-loop arrivals).
+            func conversationID(_ local: Int) -> Int { share.totalConversations == nil ? local : share.rank + local * share.size }
             records += measured.map { r in
                 var s = shifted(r, by: delta)
-                s.id = w.header.share.firstRequestID + (r.id - firstLocal) * w.header.share.idStride
+                s.id = share.firstRequestID + (r.id - firstLocal) * share.idStride
+                s.conversation = r.conversation.map(conversationID)
                 return s
             }
-            conversations += point.conversations
+            conversations += point.conversations.map { c in
+                var m = c
+                m.id = conversationID(c.id)
+                m.startNanoseconds = shift(c.startNanoseconds, delta)
+                m.endNanoseconds = c.endNanoseconds.map { shift($0, delta) }
+                return m
+            }
         }
         let ids = records.map(\.id)
         if Set(ids).count != ids.count { problems.append("point \(index): request ids are not unique across workers") }

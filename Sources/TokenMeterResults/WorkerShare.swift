@@ -22,6 +22,10 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     public var firstRequestID: Int
     /// 1 for a block of ids (closed loop), `size` for every W-th (an open loop's thinned arrivals).
     public var idStride: Int
+    /// The whole benchmark's measured conversations per point (sessions, tasks), when counted, and this worker's part;
+    /// conversation k of this worker is global conversation rank + k·size.
+    public var totalConversations: Int?
+    public var conversations: Int?
     /// The global arrival rates of the points, for an open loop (each worker draws the whole schedule and sends its share);
     /// `totalConcurrency` then holds each point's cap on requests in flight, 0 when uncapped.
     public var rates: [Double]?
@@ -29,7 +33,8 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     /// The share of rank `rank` of `size`.
     /// `interleaved`: the worker sends every W-th request of one global order (an open loop's arrivals, a trace's requests),
     /// and its k-th request is global request rank + k·W; otherwise it owns a contiguous block of ids.
-    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?, rates: [Double]? = nil, interleaved: Bool? = nil) throws(ConfigError) {
+    public init(rank: Int, size: Int, totalConcurrency: [Int], totalRequests: Int?, rates: [Double]? = nil, interleaved: Bool? = nil,
+                totalConversations: Int? = nil) throws(ConfigError) {
         guard size >= 1, (0..<size).contains(rank) else {
             throw ConfigError(field: "rank", message: "rank \(rank) is not one of 0 ..< \(size) workers")
         }
@@ -48,6 +53,11 @@ public struct WorkerShare: Codable, Sendable, Equatable {
         self.totalRequests = totalRequests
         requests = totalRequests.map { Self.part(of: $0, rank: rank, size: size) }
         self.rates = rates
+        self.totalConversations = totalConversations
+        conversations = totalConversations.map { Self.part(of: $0, rank: rank, size: size) }
+        if let n = totalConversations, n < size {
+            throw ConfigError(field: "conversations", message: "\(n) conversations cannot be split over \(size) workers: each needs at least one")
+        }
         if interleaved ?? (rates != nil) {
             firstRequestID = rank
             idStride = size
@@ -63,5 +73,6 @@ public struct WorkerShare: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case rank, size, totalConcurrency = "total_concurrency", concurrency, totalRequests = "total_requests", requests
         case firstRequestID = "first_request_id", idStride = "id_stride", rates
+        case totalConversations = "total_conversations", conversations
     }
 }

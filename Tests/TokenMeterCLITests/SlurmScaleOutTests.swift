@@ -121,6 +121,19 @@ import TokenMeterTestSupport
             let late = replay.enumerated().map { k, r in abs(Double(r.scheduledNanoseconds) - t0 - Double(k) * 20e6) / 1e6 }.max() ?? 0
             #expect(late < 20, "a merged replay send was \(late) ms off the trace")
 
+            // Sessions: 6 chat users and 9 conversations over three workers (2 users and 3 conversations each); conversation k
+            // of rank r is global r + 3k, and the merged point's conversation summary covers all nine.
+            let chat = dir.appendingPathComponent("chat")
+            let c = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--workload", "chat", "--speedup", "max",
+                                          "--sessions", "6", "--session-count", "9", "--output", chat.path, "--no-store"], environment: env, timeout: 240)
+            #expect(c.status == 0, "\(c.stderr)")
+            let chatRun = try RunResult.read(path: chat.appendingPathComponent("result.json").path)
+            #expect(chatRun.points.first?.conversations?.measured == 9, "\(String(describing: chatRun.points.first?.conversations))")
+            let chatRecords = try #require(try TimelineReader.read(path: chat.appendingPathComponent("timeline.jsonl").path).first)
+            #expect(Set(chatRecords.conversations.filter { $0.phase == .measured }.map(\.id)) == Set(0..<9))
+            #expect(Set(chatRecords.records.compactMap(\.conversation)).isSubset(of: Set(chatRecords.conversations.map(\.id))))
+            #expect(Set(chatRecords.records.map(\.id)).count == chatRecords.records.count)
+
             // A merge that misses a rank is refused, and what it could merge is kept marked partial.
             let partial = dir.appendingPathComponent("partial")
             let m = try await tokenmeter(["merge", out.appendingPathComponent("rank-0").path, out.appendingPathComponent("rank-2").path,

@@ -49,9 +49,30 @@ extension BenchCommand {
     /// W-th request of a trace (at its recorded time, so the union is the trace).
     static func split(_ load: inout LoadPlan, workload: inout WorkloadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
         guard load.search == nil else { throw ConfigError(field: "worker", message: "--find-max is not split across workers yet") }
+        // Prompts of its own (a single machine sends no prompt twice); the arrival schedule stays the one all draw from.
+        load.promptSalt = UInt64(rank) &* 0x9E37_79B9_7F4A_7C15
         switch workload.shape {
-        case .conversations, .trace(_) where workload.isSessionTrace:
-            throw ConfigError(field: "worker", message: "sessions and agentic tasks are not split across workers yet; single requests, rates and request traces are")
+        case .trace(_) where workload.isSessionTrace:
+            throw ConfigError(field: "worker", message: "a trace's sessions are not split across workers yet; single requests, rates, request traces, "
+                              + "sessions and agentic tasks (--workload) are")
+        case .conversations:
+            // Sessions or tasks: users (or the arrival rate's cap) and conversations split like requests; conversation k of
+            // rank r is global conversation r + k·W, and its requests are interleaved the same way.
+            var totals: [Int] = []
+            for mode in load.modes {
+                guard case let .concurrency(c) = mode else {
+                    throw ConfigError(field: "worker", message: "sessions are split across workers as users (--concurrency); \(mode.label) is not split yet")
+                }
+                totals.append(c)
+            }
+            let total = load.conversations ?? (load.durationSeconds == nil ? totals.map { max(4, 2 * $0) }.max() : nil)
+            guard load.conversations != nil || load.durationSeconds != nil || Set(totals).count == 1 else {
+                throw ConfigError(field: "worker", message: "give --conversations: a sweep of several user counts needs the count to split")
+            }
+            let share = try WorkerShare(rank: rank, size: size, totalConcurrency: totals, totalRequests: nil, interleaved: true, totalConversations: total)
+            load.modes = share.concurrency.map { .concurrency($0) }
+            load.conversations = share.conversations
+            return share
         case var .trace(trace):
             let total = trace.requests.count
             guard total >= size else { throw ConfigError(field: "worker", message: "a trace of \(total) requests cannot be split over \(size) workers") }
