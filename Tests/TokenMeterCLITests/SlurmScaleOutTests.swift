@@ -78,6 +78,12 @@ import TokenMeterTestSupport
                 let tokens = union.filter { $0.phase == .measured && $0.succeeded }.reduce(0) { $0 + $1.outputTokens }
                 #expect(abs(m.outputTokensPerSecond * m.windowSeconds - Double(tokens)) < 1e-6 * Double(tokens), "point \(i): output tokens")
             }
+            // Each worker sent prompts of its own: without the rank's salt in the prompt seed, every worker sent the same
+            // prompts and the reference target's prefix cache served a third of the prompt tokens (measured once: 1488 of
+            // 2048 on the second of two workers); one machine sends no prompt twice.
+            let all = workers.flatMap { $0.flatMap(\.records) }.filter { $0.phase == .measured }
+            let cached = all.reduce(0) { $0 + ($1.usage?.cachedPromptTokens ?? 0) }, prompt = all.reduce(0) { $0 + ($1.usage?.promptTokens ?? 0) }
+            #expect(prompt > 0 && Double(cached) < 0.05 * Double(prompt), "\(cached) of \(prompt) prompt tokens came from the prefix cache")
             // One timeline with global request ids 0 ..< 90 per point.
             let timeline = try TimelineReader.read(path: out.appendingPathComponent("timeline.jsonl").path)
             #expect(timeline.map { $0.records.map(\.id) } == [Array(0..<90), Array(0..<90)])
