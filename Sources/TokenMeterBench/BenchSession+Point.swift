@@ -21,6 +21,8 @@ struct PointContext: Sendable {
     var text: SyntheticText
     /// True when synthetic prompts' token counts are exact (the reference target, or a matched local tokenizer).
     var exactPrompts: Bool
+    /// When this point's schedule starts (monotonic ns), when a scaled-out worker was given a common start.
+    var origin: UInt64?
 }
 
 extension BenchSession {
@@ -101,7 +103,7 @@ extension BenchSession {
         }
         let prepared = planned.map { RequestBuilder.request(prompt: $0.prompt, maxTokens: $0.maxTokens, options: context.options, address: plan.endpoint.address) }
         return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api,
-                                arrivalShare: plan.load.arrivalShare).run(
+                                arrivalShare: plan.load.arrivalShare, origin: context.origin).run(
             mode: mode, plan: planned, prepared: prepared, bounds: bounds, seed: plan.load.seed &+ UInt64(index), requestIDPrefix: "p\(index)-",
             progress: context.progress)
     }
@@ -127,7 +129,7 @@ extension BenchSession {
             let request = RequestBuilder.request(prompt: .text(text.prompt(r.prompt)), maxTokens: r.outputTokens, options: options, address: address)
             return (RequestShape(promptTokens: r.prompt.tokens, exact: exact, maxTokens: r.outputTokens), request)
         }
-        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api).run(
+        return await LoadRunner(client: context.client, streamed: context.options.stream, api: plan.endpoint.api, origin: context.origin).run(
             mode: mode, source: .traced(source), bounds: plan.load.replayBounds(requests: requests.count), seed: plan.load.seed &+ UInt64(index),
             requestIDPrefix: "p\(index)-", progress: context.progress)
     }

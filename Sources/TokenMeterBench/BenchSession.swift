@@ -35,8 +35,8 @@ public struct BenchSession: Sendable {
     /// Waits before the last tries of store writes that failed, seconds.
     public var storeRetryBackoff: [Double] = [1, 2, 4]
     /// Runs once setup is done (model found, tokenizer loaded), right before each point (its index): a scaled-out worker
-    /// waits there for the common start instant of the point.
-    public var beforePoint: (@Sendable (Int) async throws -> Void)?
+    /// learns there the common start instant of the point (monotonic ns), which the point's schedule then starts at.
+    public var beforePoint: (@Sendable (Int) async throws -> UInt64?)?
 
     /// Creates a session.
     public init(plan: BenchPlan, settings: RunSettings, targetKind: String, outputDirectory: URL) {
@@ -193,9 +193,10 @@ public struct BenchSession: Sendable {
                 result.partial = true
                 break
             }
-            try await beforePoint?(index)
+            var pointContext = context
+            pointContext.origin = try await startInstant(index)
             observer.pointStarted(index, mode)
-            guard var (point, records, stopSweep) = try await measurePoint(index: index, mode: mode, context) else {
+            guard var (point, records, stopSweep) = try await measurePoint(index: index, mode: mode, pointContext) else {
                 result.partial = true
                 break
             }
@@ -213,6 +214,20 @@ public struct BenchSession: Sendable {
         if let search { result.search?.stopReason = search.stopReason }
         try await finishRecording(&result, recorder, files)
         return result
+    }
+
+    /// A scaled-out worker's start of point `index` (nil otherwise). Single requests and request traces start their schedule
+    /// at it; sessions, whose runner keeps its own lead, are started by waiting until it.
+    private func startInstant(_ index: Int) async throws -> UInt64? {
+        guard let origin = try await beforePoint?(index) else { return nil }
+        switch plan.workload.shape {
+        case .requests: return origin
+        case .trace where !plan.workload.isSessionTrace: return origin
+        default:
+            let now = MonotonicClock.nowNanoseconds()
+            if origin > now { try await Task.sleep(nanoseconds: origin - now) }
+            return nil
+        }
     }
 
     /// Tells the store the run ended; when it failed on the way, tries the missed writes a last few times and says how it went.

@@ -15,13 +15,17 @@ public struct LoadRunner: Sendable {
     public var api: APIKind
     /// Which arrivals of an open loop's schedule this runner sends (a scaled-out worker's share).
     public var arrivalShare: ArrivalShare
+    /// When the point's schedule starts (monotonic ns), if given: a scaled-out worker's common start instant, so that every
+    /// worker's schedule has one origin however long it took to prepare. Used when it leaves the runner time to get ready.
+    public var origin: UInt64?
 
     /// Creates a runner.
-    public init(client: StreamingHTTPClient, streamed: Bool, api: APIKind = .completions, arrivalShare: ArrivalShare = .all) {
+    public init(client: StreamingHTTPClient, streamed: Bool, api: APIKind = .completions, arrivalShare: ArrivalShare = .all, origin: UInt64? = nil) {
         self.client = client
         self.streamed = streamed
         self.api = api
         self.arrivalShare = arrivalShare
+        self.origin = origin
     }
 
     /// Runs one point; `plan` and `prepared` are cycled when the point needs more requests than they hold.
@@ -100,10 +104,11 @@ struct PointExecution: Sendable {
         self.seed = seed
         self.requestIDPrefix = requestIDPrefix
         self.progress = progress
-        origin = switch mode {
+        let ready = switch mode {
         case let .concurrency(c): MonotonicClock.nowNanoseconds() + 20_000_000 + UInt64(c) * 20_000
         case .rate, .replay: MonotonicClock.nowNanoseconds() + Self.lead + 5_000_000
         }
+        origin = max(ready, runner.origin ?? 0)
         schedule = PointSchedule(bounds: bounds, origin: origin)
     }
 

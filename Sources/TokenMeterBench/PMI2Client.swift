@@ -82,13 +82,4 @@ public final class PMI2Client: WorkerStartGate, @unchecked Sendable {
         clock_gettime(CLOCK_REALTIME, &spec)
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
-
-    /// Sleeps until the wall clock reaches `instant`; returns how late it woke (ns, on its own clock).
-    public static func wait(until instant: UInt64) async throws -> Int64 {
-        let now = realtimeNanoseconds()
-        if instant > now + 2_000_000 { try await Task.sleep(nanoseconds: instant - now - 2_000_000) }
-        // The last two milliseconds on the clock itself: a task's sleep can wake that much late.
-        while realtimeNanoseconds() < instant { await Task.yield() }
-        return Int64(bitPattern: realtimeNanoseconds() &- instant)
-    }
 }

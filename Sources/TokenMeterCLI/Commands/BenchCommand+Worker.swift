@@ -28,8 +28,13 @@ extension BenchCommand {
         let start = Mutex<(at: UInt64, exit: UInt64, lag: Int64)?>(nil)
         session.beforePoint = { point in
             let (at, exit) = try await gate.startInstant(point: point)
-            let lag = try await PMI2Client.wait(until: at)
+            // The instant on this worker's monotonic clock: the point's schedule starts there, however long preparing takes.
+            let real = PMI2Client.realtimeNanoseconds(), mono = MonotonicClock.nowNanoseconds()
+            let origin = UInt64(max(0, Int64(bitPattern: mono) + Int64(bitPattern: at &- real)))
+            // How late this worker learned it (0 when it had it before the instant, as it should).
+            let lag = max(0, Int64(bitPattern: real &- at))
             start.withLock { first in first = first ?? (at, exit, lag) }
+            return origin
         }
         let outcome = await measure(session, recorder: nil)
         gate.leave()
@@ -45,8 +50,8 @@ extension BenchCommand {
         if result.points.isEmpty || result.partial { throw ExitCode.failure }
     }
 
-    /// This worker's share of the load: a closed loop's connections and requests, an open loop's thinned arrivals, or every
-    /// W-th request of a trace (at its recorded time, so the union is the trace).
+    /// This worker's share of the load: a closed loop's connections and requests, an open loop's thinned arrivals, every
+    /// W-th request of a trace (at its recorded time, so the union is the trace), or users and conversations of sessions.
     static func split(_ load: inout LoadPlan, workload: inout WorkloadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
         guard load.search == nil else { throw ConfigError(field: "worker", message: "--find-max is not split across workers yet") }
         // Prompts of its own (a single machine sends no prompt twice); the arrival schedule stays the one all draw from.
@@ -55,38 +60,51 @@ extension BenchCommand {
         case .trace(_) where workload.isSessionTrace:
             throw ConfigError(field: "worker", message: "a trace's sessions are not split across workers yet; single requests, rates, request traces, "
                               + "sessions and agentic tasks (--workload) are")
-        case .conversations:
-            // Sessions or tasks: users (or the arrival rate's cap) and conversations split like requests; conversation k of
-            // rank r is global conversation r + k·W, and its requests are interleaved the same way.
-            var totals: [Int] = []
-            for mode in load.modes {
-                guard case let .concurrency(c) = mode else {
-                    throw ConfigError(field: "worker", message: "sessions are split across workers as users (--concurrency); \(mode.label) is not split yet")
-                }
-                totals.append(c)
-            }
-            let total = load.conversations ?? (load.durationSeconds == nil ? totals.map { max(4, 2 * $0) }.max() : nil)
-            guard load.conversations != nil || load.durationSeconds != nil || Set(totals).count == 1 else {
-                throw ConfigError(field: "worker", message: "give --conversations: a sweep of several user counts needs the count to split")
-            }
-            let share = try WorkerShare(rank: rank, size: size, totalConcurrency: totals, totalRequests: nil, interleaved: true, totalConversations: total)
-            load.modes = share.concurrency.map { .concurrency($0) }
-            load.conversations = share.conversations
-            return share
+        case .conversations: return try splitConversations(&load, rank: rank, size: size)
         case var .trace(trace):
-            let total = trace.requests.count
-            guard total >= size else { throw ConfigError(field: "worker", message: "a trace of \(total) requests cannot be split over \(size) workers") }
-            trace.requests = trace.requests.enumerated().filter { $0.offset % size == rank }.map(\.element)
+            let share = try splitTrace(&trace, &load, rank: rank, size: size)
             workload.shape = .trace(trace)
-            let caps = load.modes.map { mode -> Int in if case let .replay(_, cap) = mode { cap ?? 0 } else { 0 } }
-            let share = try WorkerShare(rank: rank, size: size, totalConcurrency: caps, totalRequests: total, interleaved: true)
-            load.modes = zip(load.modes, share.concurrency).map { mode, part in
-                if case let .replay(speedup, cap) = mode { return .replay(speedup: speedup, maxConcurrency: cap.map { _ in part }) }
-                return mode
-            }
             return share
-        case .requests, .trace: break
+        case .requests: return try splitRequests(&load, rank: rank, size: size)
         }
+    }
+
+    /// Sessions or tasks: users and conversations split like connections and requests; conversation k of rank r is global
+    /// conversation r + k·W, and its requests are interleaved the same way.
+    static func splitConversations(_ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
+        var totals: [Int] = []
+        for mode in load.modes {
+            guard case let .concurrency(c) = mode else {
+                throw ConfigError(field: "worker", message: "sessions are split across workers as users (--sessions); \(mode.label) is not split yet")
+            }
+            totals.append(c)
+        }
+        guard load.conversations != nil || load.durationSeconds != nil || Set(totals).count == 1 else {
+            throw ConfigError(field: "worker", message: "give --session-count: a sweep of several user counts needs the count to split")
+        }
+        let total = load.conversations ?? (load.durationSeconds == nil ? totals.map { max(4, 2 * $0) }.max() : nil)
+        let share = try WorkerShare(rank: rank, size: size, totalConcurrency: totals, totalRequests: nil, interleaved: true, totalConversations: total)
+        load.modes = share.concurrency.map { .concurrency($0) }
+        load.conversations = share.conversations
+        return share
+    }
+
+    /// A trace's requests: every W-th from rank r, at their recorded times.
+    static func splitTrace(_ trace: inout Trace, _ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
+        let total = trace.requests.count
+        guard total >= size else { throw ConfigError(field: "worker", message: "a trace of \(total) requests cannot be split over \(size) workers") }
+        trace.requests = trace.requests.enumerated().filter { $0.offset % size == rank }.map(\.element)
+        let caps = load.modes.map { mode -> Int in if case let .replay(_, cap) = mode { cap ?? 0 } else { 0 } }
+        let share = try WorkerShare(rank: rank, size: size, totalConcurrency: caps, totalRequests: total, interleaved: true)
+        load.modes = zip(load.modes, share.concurrency).map { mode, part in
+            if case let .replay(speedup, cap) = mode { return .replay(speedup: speedup, maxConcurrency: cap.map { _ in part }) }
+            return mode
+        }
+        return share
+    }
+
+    /// Single requests: a closed loop's connections and requests, or an open loop's thinned arrivals (with its cap split).
+    static func splitRequests(_ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
         var totals: [Int] = [], rates: [Double] = []
         for mode in load.modes {
             switch mode {
@@ -94,7 +112,7 @@ extension BenchCommand {
             case let .rate(r, _, _, cap):
                 totals.append(cap ?? 0)
                 rates.append(r)
-            case .replay: throw ConfigError(field: "worker", message: "a trace replay is not split across workers yet")
+            case .replay: throw ConfigError(field: "worker", message: "a replay needs a trace (--trace)")
             }
         }
         guard rates.isEmpty || rates.count == totals.count else {
