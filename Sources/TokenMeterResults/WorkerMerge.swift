@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TokenMeterCore
 
 /// Merges the workers of one scaled-out benchmark into one run, exactly: every metric is computed over the union of the
@@ -36,29 +37,41 @@ public enum WorkerMerge {
         public var maxStartLagNanoseconds: Int64
     }
 
-    /// Reads the workers' folders (each with worker.json, result.json and timeline.jsonl).
+    /// Reads the workers' folders (each with worker.json, result.json and timeline.jsonl), several at once: decoding the
+    /// records is most of a merge's time, and each folder is read on its own.
     public static func load(directories: [String]) throws(ConfigError) -> [Worker] {
+        let read = Mutex<[Int: Result<Worker, ConfigError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: directories.count) { i in
+            let one = Result<Worker, ConfigError> { () throws(ConfigError) -> Worker in try loadWorker(directories[i]) }
+            read.withLock { $0[i] = one }
+        }
+        let all = read.withLock { $0 }
         var workers: [Worker] = []
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        for dir in directories {
-            let url = URL(fileURLWithPath: dir)
-            let headerPath = url.appendingPathComponent(WorkerHeader.fileName).path
-            guard let data = FileContents.read(headerPath) else {
-                throw ConfigError(field: "merge", message: "'\(dir)' has no \(WorkerHeader.fileName): not a worker's folder (bench --worker writes one)")
-            }
-            do {
-                let header = try decoder.decode(WorkerHeader.self, from: Data(data))
-                let result = try RunResult.read(path: url.appendingPathComponent("result.json").path)
-                let points = try TimelineReader.read(path: url.appendingPathComponent("timeline.jsonl").path)
-                workers.append(Worker(directory: dir, header: header, result: result, points: points))
-            } catch let error as ConfigError {
-                throw error
-            } catch {
-                throw ConfigError(field: "merge", message: "'\(dir)': \(error)")
-            }
+        for i in directories.indices {
+            guard let one = all[i] else { preconditionFailure("worker \(i) not read") }
+            workers.append(try one.get())
         }
         return workers
+    }
+
+    static func loadWorker(_ dir: String) throws(ConfigError) -> Worker {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let url = URL(fileURLWithPath: dir)
+        let headerPath = url.appendingPathComponent(WorkerHeader.fileName).path
+        guard let data = FileContents.read(headerPath) else {
+            throw ConfigError(field: "merge", message: "'\(dir)' has no \(WorkerHeader.fileName): not a worker's folder (bench --worker writes one)")
+        }
+        do {
+            let header = try decoder.decode(WorkerHeader.self, from: Data(data))
+            let result = try RunResult.read(path: url.appendingPathComponent("result.json").path)
+            let points = try TimelineReader.read(path: url.appendingPathComponent("timeline.jsonl").path)
+            return Worker(directory: dir, header: header, result: result, points: points)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(field: "merge", message: "'\(dir)': \(error)")
+        }
     }
 
     /// Every completeness problem, in words; empty when the workers make one whole benchmark.
