@@ -44,9 +44,14 @@ func tokenmeter(_ arguments: [String], environment: [String: String] = [:], inte
     async let stdoutData = child.output()
     async let stderrData = child.errorOutput()
     if let interruptWhen {
+        // Watched from a thread of its own: the two-wide cooperative pool, which the rest of the suite keeps busy, must not
+        // delay the signal (one clean-clone run saw three such benches run to their end, their watching loops not run for
+        // ~20 s while result.json already held the point they waited for).
         let until = Date().addingTimeInterval(timeout)
-        while child.isRunning, !interruptWhen(), Date() < until { try await Task.sleep(nanoseconds: 50_000_000) }
-        child.signal(signal)
+        await onOwnThread {
+            while child.isRunning, !interruptWhen(), Date() < until { usleep(50_000) }
+            child.signal(signal)
+        }
     }
     if try await child.wait(timeout: timeout) == nil { await child.stop(signal: SIGKILL) }
     return Outcome(status: child.terminationStatus ?? -1, stdout: String(decoding: await stdoutData, as: UTF8.self),
