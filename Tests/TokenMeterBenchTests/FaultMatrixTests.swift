@@ -42,7 +42,8 @@ import TokenMeterWorkloads
         await client.shutdown()
         await target.stop()
 
-        #expect(seconds < 40, "\(fault): the run took \(seconds) s")
+        // Nothing hangs: the run ends before the point's own hard limit (60 s). A loaded two-core machine has taken 47 s.
+        #expect(seconds < 60, "\(fault): the run took \(seconds) s")
         #expect(run.records.map(\.id) == Array(0..<total), "\(fault): every request exactly once")
         let failed = run.records.filter { !$0.succeeded }
         let kinds = Set(failed.compactMap { $0.failure?.kind })
