@@ -46,7 +46,7 @@ extension Importer {
         case "constant", "poisson": f.rate = strategy?["rate"]?.doubleValue
         default: break
         }
-        f.label = f.concurrency.map { "c=\($0)" } ?? f.rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? (kind.isEmpty ? "guidellm \(index + 1)" : kind)
+        f.label = f.loadLabel(or: kind.isEmpty ? "guidellm \(index + 1)" : kind)
         f.requests = requests
         f.failed = try count(totals?["errored"]?.doubleValue ?? 0, "request_totals.errored")
         f.gpus = gpus

@@ -25,7 +25,7 @@ extension Importer {
         // A concurrent stage also states the rate it worked out; only a rate stage is driven by it.
         f.rate = concurrency == nil ? load?["requested_rate"]?.doubleValue : nil
         let stage = URL(fileURLWithPath: path).lastPathComponent.split(separator: "_").dropFirst().first.map(String.init)
-        f.label = concurrency.map { "c=\($0)" } ?? f.rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? "stage \(stage ?? String(index))"
+        f.label = f.loadLabel(or: "stage \(stage ?? String(index))")
         f.requests = requests
         f.failed = try count(json["failures"]?["count"]?.doubleValue ?? 0, "failures.count")
         f.gpus = gpus

@@ -116,8 +116,7 @@ extension Importer {
         f.concurrency = load?["concurrency"]?.doubleValue.flatMap { $0.isFinite && $0 >= 1 && $0 < 1e9 ? Int($0) : nil }
         f.rate = load?["rate_qps"]?.doubleValue
         let stage = load?["stage"]?.intValue
-        f.label = extras?["point_label"]?.stringValue ?? f.concurrency.map { "c=\($0)" } ?? f.rate.map { "rate=\($0.formatted(decimals: 1))/s" }
-            ?? "stage \(stage ?? index)"
+        f.label = extras?["point_label"]?.stringValue ?? f.loadLabel(or: "stage \(stage ?? index)")
         f.gpus = extras?["gpus"]?.intValue ?? engine?["accelerator"]?["count"]?.intValue ?? gpus
         f.windowSeconds = extras?["window_s"]?.doubleValue ?? isoDuration(value(r, at: "run.time.duration")?.stringValue) ?? 0
         f.outputPerSecond = throughput?["output_token_rate"]?["mean"]?.doubleValue ?? 0
@@ -142,7 +141,7 @@ extension Importer {
         try llmdRequestsAndLatency(requests, latency, into: &f)
         f.concurrency = firstInt(scenario?["load"]?["args"], key: "max_concurrency") ?? firstInt(scenario?["load"]?["args"], key: "concurrency")
         f.rate = find(scenario?["load"]?["args"], key: "request_rate")?.doubleValue.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-        f.label = f.concurrency.map { "c=\($0)" } ?? f.rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? "llm-d \(index + 1)"
+        f.label = f.loadLabel(or: "llm-d \(index + 1)")
         f.gpus = accelerator?["count"]?.intValue ?? gpus
         f.windowSeconds = metrics?["time"]?["duration"]?.doubleValue ?? 0
         // In v0.1 throughput figures are plain numbers.

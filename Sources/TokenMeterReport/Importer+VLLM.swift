@@ -56,7 +56,7 @@ extension Importer {
         f.inputPerSecond = (number("total_input_tokens") ?? 0) / duration
         f.meanInput = completed > 0 ? (number("total_input_tokens") ?? 0) / completed : 0
         f.meanOutput = completed > 0 ? (number("total_output_tokens") ?? 0) / completed : 0
-        f.label = f.concurrency.map { "c=\($0)" } ?? f.rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? "vllm \(index + 1)"
+        f.label = f.loadLabel(or: "vllm \(index + 1)")
         return try point(index: index, f)
     }
 }

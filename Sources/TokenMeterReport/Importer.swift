@@ -39,8 +39,6 @@ public enum Importer {
         var toolVersion: String?
         /// The schema version the file declares (llm-d).
         var formatVersion: String?
-        /// Mappings beyond the format's own (an llm-d report's harness).
-        var mapping: [ImportSource.Mapping] = []
     }
 
     /// Reads files of one format into one run. `gpus` divides throughput per GPU where the file does not already give it.
@@ -60,7 +58,7 @@ public enum Importer {
         let version = reads.lazy.compactMap(\.formatVersion).first
         let source = ImportSource(tool: tool, toolVersion: reads.lazy.compactMap(\.toolVersion).first,
                                   format: format.rawValue + (version.map { " \($0)" } ?? ""), files: files,
-                                  notProvided: notProvided(points), mapping: mapping(format) + (reads.first?.mapping ?? []))
+                                  notProvided: notProvided(points), mapping: mapping(format))
         var provenance = Provenance(toolVersion: ToolInfo.version, targetURL: "imported:\(format.rawValue)", targetKind: "imported (\(tool))",
                                     model: model ?? reads.lazy.compactMap(\.model).first ?? "unknown", serverModels: [], host: "", gpus: gpus,
                                     startedAt: ISO8601DateFormatter().string(from: Date()), promptLengthSource: "as reported by \(tool)")
@@ -160,6 +158,11 @@ public enum Importer {
         /// Interactivity when the file gives it apart from TPOT (InferenceX's median_intvty), else from TPOT's p50 and p90.
         var tpotMedian: Double?
         var tpotP90: Double?
+
+        /// The point's label from its load (`c=8`, `rate=2.5/s`), else `fallback`.
+        func loadLabel(or fallback: String) -> String {
+            concurrency.map { "c=\($0)" } ?? rate.map { "rate=\($0.formatted(decimals: 1))/s" } ?? fallback
+        }
     }
 
     /// A distribution from summary statistics (milliseconds); unknown values are NaN.
