@@ -35,6 +35,8 @@ public enum WorkerMerge {
         public var startSpreadNanoseconds: UInt64?
         /// The largest start lag after the common instant, ns.
         public var maxStartLagNanoseconds: Int64
+        /// From the common start instant to the last worker's end (wall clock), s.
+        public var measuringSeconds: Double
     }
 
     /// Reads the workers' folders (each with worker.json, result.json and timeline.jsonl), several at once: decoding the
@@ -151,7 +153,9 @@ public enum WorkerMerge {
             + ["merged from \(sorted.count) workers (\(sorted.map(\.header.host).joined(separator: ", ")))"
                + (spread.map { "; start spread \(Double($0) / 1e6) ms" } ?? "") + "; largest start lag \(Double(lag) / 1e6) ms"]
             + sorted.flatMap { w in w.result.warnings.map { "rank \(w.header.share.rank): \($0)" } }
-        return Merged(result: result, points: points, problems: problems, startSpreadNanoseconds: spread, maxStartLagNanoseconds: lag)
+        let measuring = sorted.map { Double($0.header.clockRealtimeNanoseconds) - Double($0.header.startAtRealtimeNanoseconds) }.max() ?? 0
+        return Merged(result: result, points: points, problems: problems, startSpreadNanoseconds: spread, maxStartLagNanoseconds: lag,
+                      measuringSeconds: measuring / 1e9)
     }
 
     /// One sweep point over every worker: measured records with global ids, on the first worker's monotonic clock.

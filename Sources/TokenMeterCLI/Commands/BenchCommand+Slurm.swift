@@ -31,14 +31,8 @@ extension BenchCommand {
             let kept = folders.isEmpty ? "no worker finished" : "the \(folders.count) finished workers are in \(directory.path) (tokenmeter merge shows what they hold)"
             throw BenchError(message: "srun exited with status \(status): a worker failed and the step was stopped; \(kept). See srun's output above.")
         }
-        // Launch overhead: the job step less the measuring, from the common start instant to the last worker's end (so it
-        // holds srun's launch, each worker's setup, the barrier with its 0.5 s margin, and the exit).
-        let decoder = JSONDecoder()
-        let headers = folders.compactMap { try? decoder.decode(WorkerHeader.self, from: Data(contentsOf: URL(fileURLWithPath: $0 + "/" + WorkerHeader.fileName))) }
-        let measured = headers.map { Double($0.clockRealtimeNanoseconds) - Double($0.startAtRealtimeNanoseconds) }.max().map { $0 / 1e9 } ?? 0
         try await MergeCommand.mergeAndKeep(folders: folders, into: directory, metadata: runOptions.metadata, store: !noStore, json: output.json,
-                                            extra: "job step \(String(format: "%.2f", stepSeconds)) s, of which \(String(format: "%.2f", measured)) s "
-                                                + "measuring from the common start: launch overhead \(String(format: "%.2f", stepSeconds - measured)) s")
+                                            jobStepSeconds: stepSeconds)
     }
 
     /// This process's executable, as an absolute path a worker on another node can start (a shared file system, or the

@@ -30,12 +30,14 @@ struct MergeCommand: AsyncParsableCommand {
         guard !dirs.isEmpty else { throw ConfigError(field: "merge", message: "no worker folders in \(folders.joined(separator: ", "))") }
         // The merged files go to --output, else beside the workers' folders.
         let into = URL(fileURLWithPath: run.output.output ?? URL(fileURLWithPath: dirs[0]).deletingLastPathComponent().path)
-        try await Self.mergeAndKeep(folders: dirs, into: into, metadata: run.metadata, store: !noStore, json: json.json, extra: nil)
+        try await Self.mergeAndKeep(folders: dirs, into: into, metadata: run.metadata, store: !noStore, json: json.json, jobStepSeconds: nil)
     }
 
     /// Merges, writes result.json and timeline.jsonl into `into`, keeps the run in the store, prints it; exits 1 when the
     /// merge is not whole.
-    static func mergeAndKeep(folders: [String], into: URL, metadata: RunMetadata, store keep: Bool, json: Bool, extra: String?) async throws {
+    /// With `jobStepSeconds` (bench --slurm), the launch overhead: the job step less the measuring from the common start
+    /// instant to the last worker's end (srun's launch, each worker's setup, the barrier with its margin, and the exit).
+    static func mergeAndKeep(folders: [String], into: URL, metadata: RunMetadata, store keep: Bool, json: Bool, jobStepSeconds: Double?) async throws {
         let merged = WorkerMerge.merge(try WorkerMerge.load(directories: folders))
         let files = try ResultFiles(directory: into)
         for point in merged.points {
@@ -44,7 +46,10 @@ struct MergeCommand: AsyncParsableCommand {
             try files.endPoint(point.header.point, window: point.header.window, conversations: point.conversations)
         }
         var result = merged.result
-        if let extra { result.warnings.append(extra) }
+        if let step = jobStepSeconds {
+            result.warnings.append("job step \(String(format: "%.2f", step)) s, of which \(String(format: "%.2f", merged.measuringSeconds)) s "
+                                   + "measuring from the common start: launch overhead \(String(format: "%.2f", step - merged.measuringSeconds)) s")
+        }
         var kept: (String, String)?
         if keep {
             let store = try await StoreLocation.open()
