@@ -218,14 +218,15 @@ func stream(_ client: StreamingHTTPClient, chat: Bool = false, prompt: String = 
 }
 
 /// Batching is read from the ground-truth log, but whether four requests arrive close enough together to share the batch is
-/// timing: this suite runs in its own phase of scripts/test, not beside other tests or the timing tests.
+/// timing: each decodes for 2 s (200 steps of 10 ms) so that arrivals spread by a loaded machine still overlap (a CI run
+/// beside the llama.cpp suites once saw one request arrive ~0.7 s after the others, when each decoded for 0.3 s).
 @Suite(.serialized) struct LoadSensitiveTargetBatching {
     @Test func continuousBatchingRunsRequestsTogetherUpToTheBatchLimit() async throws {
         let model = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
         func spans(maxBatch: Int) async throws -> [(first: UInt64, last: UInt64)] {
             try await withTarget(TargetConfiguration(limits: BatchLimits(maxRunning: maxBatch), timing: model, recordGroundTruth: true)) { target, client in
                 await withTaskGroup(of: Void.self) { group in
-                    for i in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 30, requestID: "r\(i)") } }
+                    for i in 0..<4 { group.addTask { _ = await stream(client, maxTokens: 200, requestID: "r\(i)") } }
                 }
                 let truth = await target.groundTruth()
                 #expect(truth.count == 4)
