@@ -76,7 +76,8 @@ extension BenchSession {
                                                            today: plan.pricingDate) }
         do {
             try journal.flush()
-            try context.files.endPoint(index, window: run.window, conversations: measured.conversations)
+            try context.files.endPoint(index, window: run.window, conversations: measured.conversations,
+                                       firstMeasuredID: run.records.filter { $0.phase == .measured }.map(\.id).min())
         } catch {
             throw BenchError(message: "cannot append to \(context.files.timelineURL.path): \(error.localizedDescription)")
         }

@@ -21,31 +21,45 @@ struct WindowTokens {
     var inputSlices = Array(repeating: 0.0, count: PointMetrics.sliceCount)
     var busyNanoseconds = 0.0
 
-    init(records: [RequestRecord], window: MeasurementWindow) {
+    let window: MeasurementWindow
+
+    init(window: MeasurementWindow) { self.window = window }
+
+    func slice(_ t: UInt64) -> Int {
         let windowNanoseconds = Double(window.endNanoseconds - window.startNanoseconds)
-        func slice(_ t: UInt64) -> Int {
-            guard windowNanoseconds > 0 else { return 0 }
-            let count = PointMetrics.sliceCount
-            return min(count - 1, Int(Double(t - window.startNanoseconds) / windowNanoseconds * Double(count)))
+        guard windowNanoseconds > 0 else { return 0 }
+        let count = PointMetrics.sliceCount
+        return min(count - 1, Int(Double(t - window.startNanoseconds) / windowNanoseconds * Double(count)))
+    }
+
+    mutating func add(_ record: RequestRecord) {
+        if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
+            let lo = max(sent, window.startNanoseconds)
+            let hi = min(done, window.endNanoseconds)
+            if hi > lo { busyNanoseconds += Double(hi - lo) }
         }
-        for record in records {
-            if let sent = record.sentNanoseconds, let done = record.completedNanoseconds {
-                let lo = max(sent, window.startNanoseconds)
-                let hi = min(done, window.endNanoseconds)
-                if hi > lo { busyNanoseconds += Double(hi - lo) }
-            }
-            guard record.delivered else { continue }
-            let perEvent = TokenAttribution.tokensPerEvent(record)
-            for (event, tokens) in zip(record.tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
-                output += tokens
-                outputSlices[slice(event.timeNanoseconds)] += tokens
-            }
-            // Input counts when the first token came, or, for an answer without tokens (an embedding), when it arrived.
-            let prefilled = record.tokenEvents.first?.timeNanoseconds ?? (record.streamed ? nil : record.completedNanoseconds)
-            if let prefilled, window.contains(prefilled) {
-                input += Double(record.inputTokens)
-                inputSlices[slice(prefilled)] += Double(record.inputTokens)
-            }
+        guard record.delivered else { return }
+        let tokenEvents = record.tokenEvents
+        let perEvent = TokenAttribution.tokensPerEvent(record)
+        for (event, tokens) in zip(tokenEvents, perEvent) where window.contains(event.timeNanoseconds) {
+            output += tokens
+            outputSlices[slice(event.timeNanoseconds)] += tokens
+        }
+        // Input counts when the first token came, or, for an answer without tokens (an embedding), when it arrived.
+        let prefilled = tokenEvents.first?.timeNanoseconds ?? (record.streamed ? nil : record.completedNanoseconds)
+        if let prefilled, window.contains(prefilled) {
+            input += Double(record.inputTokens)
+            inputSlices[slice(prefilled)] += Double(record.inputTokens)
+        }
+    }
+
+    mutating func absorb(_ other: WindowTokens) {
+        output += other.output
+        input += other.input
+        busyNanoseconds += other.busyNanoseconds
+        for i in outputSlices.indices {
+            outputSlices[i] += other.outputSlices[i]
+            inputSlices[i] += other.inputSlices[i]
         }
     }
 
@@ -72,13 +86,19 @@ struct SucceededTokens {
     var reasoning = 0
     var output = 0
 
-    init(_ succeeded: [RequestRecord]) {
-        for record in succeeded {
-            cached += record.usage?.cachedPromptTokens ?? 0
-            if let written = record.usage?.cacheWriteTokens { cacheWrite = (cacheWrite ?? 0) + written }
-            prompt += record.inputTokens
-            reasoning += record.reasoningTokens
-            output += record.outputTokens
-        }
+    mutating func add(_ record: RequestRecord) {
+        cached += record.usage?.cachedPromptTokens ?? 0
+        if let written = record.usage?.cacheWriteTokens { cacheWrite = (cacheWrite ?? 0) + written }
+        prompt += record.inputTokens
+        reasoning += record.reasoningTokens
+        output += record.outputTokens
+    }
+
+    mutating func absorb(_ other: SucceededTokens) {
+        cached += other.cached
+        if let written = other.cacheWrite { cacheWrite = (cacheWrite ?? 0) + written }
+        prompt += other.prompt
+        reasoning += other.reasoning
+        output += other.output
     }
 }

@@ -4,8 +4,8 @@ public struct JSONParser {
     /// Byte offset of the next unread byte.
     public internal(set) var index = 0
     static let maxDepth = 128
-    private var keyStart = 0
-    private var keyEnd = 0
+    var keyStart = 0
+    var keyEnd = 0
 
     /// Creates a reader over bytes that must outlive it.
     public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }

@@ -236,121 +236,14 @@ extension PointMetrics {
         records: [RequestRecord], window: MeasurementWindow, gpus: Int = 1,
         objective: ServiceLevelObjective? = nil, offeredRequestsPerSecond: Double? = nil
     ) -> PointMetrics {
-        let measured = records.filter { $0.phase == .measured }
-        let succeeded = measured.filter(\.succeeded)
-        let failed = measured.filter { !$0.succeeded }
-        let timed = succeeded.compactMap { r in RequestLatency(r).map { (record: r, latency: $0) } }
-        let latencies = timed.map(\.latency)
-        let windowSeconds = window.seconds
-        func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
-        let delivered = WindowTokens(records: records, window: window)
-        let totals = SucceededTokens(succeeded)
-        let tpot = Distribution(latencies.compactMap(\.tpotMs))
-        var metrics = PointMetrics(
-            requestsTotal: records.count,
-            requestsMeasured: measured.count,
-            requestsSucceeded: succeeded.count,
-            requestsFailed: failed.count,
-            errorsByKind: Dictionary(failed.map { ($0.failure?.kind ?? .cancelled).rawValue }.map { ($0, 1) }, uniquingKeysWith: +),
-            windowSeconds: windowSeconds,
-            queueMs: Distribution(measured.compactMap { r -> Double? in
-                r.sentNanoseconds.map { Double(Int64(bitPattern: $0 &- r.scheduledNanoseconds)) / 1e6 }
-            }),
-            ttftMs: Distribution(latencies.map(\.ttftMs)),
-            ttfoMs: Distribution(latencies.compactMap(\.ttfoMs)),
-            e2eMs: Distribution(latencies.map(\.e2eMs)),
-            tpotMs: tpot,
-            chunkGapMs: Distribution(latencies.flatMap(\.chunkGapsMs)),
-            itlMs: Distribution(latencies.flatMap(\.itlMs)),
-            interactivityMedian: tpot.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil },
-            interactivitySlowTail: tpot.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil },
-            outputTokensPerSecond: rate(delivered.output),
-            inputTokensPerSecond: rate(delivered.input),
-            totalTokensPerSecond: rate(delivered.output + delivered.input),
-            gpus: max(gpus, 1),
-            requestsPerSecond: rate(Double(succeeded.filter { window.contains($0.completedNanoseconds ?? 0) }.count)),
-            meanConcurrency: windowSeconds > 0 ? delivered.busyNanoseconds / (windowSeconds * 1e9) : 0,
-            offeredRequestsPerSecond: offeredRequestsPerSecond,
-            achievedSendRequestsPerSecond: achievedSendRate(measured),
-            meanInputTokens: mean(measured.map { Double($0.inputTokens) }),
-            meanOutputTokens: mean(succeeded.map { Double($0.outputTokens) }),
-            meanRequestedOutputTokens: mean(measured.map { Double($0.maxTokens) }),
-            shortOutputRequests: succeeded.filter { $0.outputTokens < $0.maxTokens }.count,
-            requestsWithoutUsage: succeeded.filter { $0.usage == nil }.count,
-            coalescedEventFraction: coalescedFraction(records),
-            failedRequestOutputTokens: failed.filter { !$0.delivered }.reduce(0) { $0 + $1.outputTokens },
-            goodput: nil,
-            cachedPromptTokens: totals.cached,
-            promptTokensSucceeded: totals.prompt,
-            reasoningTokens: totals.reasoning,
-            outputTokensSucceeded: totals.output, cacheWriteTokens: totals.cacheWrite,
-            outputTokensPerSecondSlices: delivered.outputSliceRates(windowSeconds: windowSeconds),
-            totalTokensPerSecondSlices: delivered.totalSliceRates(windowSeconds: windowSeconds)
-        )
-        metrics.countUsageAndRetries(measured, latencies: latencies)
-        let timedInWindow = timed.filter { window.contains($0.record.completedNanoseconds ?? 0) }
-        metrics.goodput = objective.map { goodput($0, timedInWindow: timedInWindow, metrics: metrics, rate: rate) }
-        return metrics
+        var accumulator = PointMetricsAccumulator(window: window, objective: objective)
+        for record in records { accumulator.add(record) }
+        return accumulator.metrics(gpus: gpus, offeredRequestsPerSecond: offeredRequestsPerSecond)
     }
 
-    /// The requests whose usage claimed more, or less, than their stream carried, and the retried requests with their extra
-    /// attempts and the TTFT from each request's first send.
-    mutating func countUsageAndRetries(_ measured: [RequestRecord], latencies: [RequestLatency]) {
-        let lying = measured.filter(\.usageExceedsStream)
-        if !lying.isEmpty {
-            usageExceedsStreamRequests = lying.count
-            billedNotDeliveredTokens = lying.reduce(0) { $0 + $1.billedNotDeliveredTokens }
-        }
-        let understated = measured.filter(\.usageBelowStream)
-        if !understated.isEmpty {
-            usageBelowStreamRequests = understated.count
-            deliveredNotBilledTokens = understated.reduce(0) { $0 + $1.deliveredNotBilledTokens }
-        }
-        let retried = measured.filter { $0.attemptCount > 1 }
-        guard !retried.isEmpty else { return }
-        retriedRequests = retried.count
-        retryAttempts = retried.reduce(0) { $0 + $1.attemptCount - 1 }
-        ttftFromFirstSendMs = Distribution(latencies.map { $0.ttftFromFirstSendMs ?? $0.ttftMs })
-    }
-
-    /// Send rate actually achieved: measured requests sent per second between the first and the last send.
-    static func achievedSendRate(_ measured: [RequestRecord]) -> Double? {
-        let sendTimes = measured.compactMap(\.sentNanoseconds).sorted()
-        guard sendTimes.count >= 2, let first = sendTimes.first, let last = sendTimes.last, last > first else { return nil }
-        return Double(sendTimes.count - 1) / (Double(last - first) / 1e9)
-    }
-
-    /// Share of events that arrived in the same read as the event before them (the transport coalesced them).
-    static func coalescedFraction(_ records: [RequestRecord]) -> Double {
-        var events = 0
-        var coalesced = 0
-        for record in records {
-            var previousRead = -1
-            for event in record.events {
-                events += 1
-                if event.readIndex == previousRead { coalesced += 1 }
-                previousRead = event.readIndex
-            }
-        }
-        return events > 0 ? Double(coalesced) / Double(events) : 0
-    }
-
-    private static func goodput(
-        _ objective: ServiceLevelObjective, timedInWindow: [(record: RequestRecord, latency: RequestLatency)], metrics: PointMetrics,
-        rate: (Double) -> Double
+    static func goodput(
+        _ objective: ServiceLevelObjective, goodRequests: Int, goodTokens: Int, metrics: PointMetrics, rate: (Double) -> Double
     ) -> Goodput {
-        var goodRequests = 0
-        var goodTokens = 0
-        for (record, latency) in timedInWindow {
-            let meets = objective.bounds.allSatisfy { bound in
-                guard let v = latency.value(of: bound.metric) else { return bound.metric == .tpot }
-                return v <= bound.limitMilliseconds
-            }
-            if meets {
-                goodRequests += 1
-                goodTokens += record.outputTokens
-            }
-        }
         var violations: [String] = []
         for bound in objective.bounds {
             let distribution: Distribution? = switch bound.metric {
@@ -371,9 +264,5 @@ extension PointMetrics {
         return Goodput(
             objective: objective, goodRequests: goodRequests, requestsPerSecond: rate(Double(goodRequests)),
             goodOutputTokensPerSecond: rate(Double(goodTokens)), passed: violations.isEmpty, violations: violations)
-    }
-
-    private static func mean(_ values: [Double]) -> Double {
-        values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
     }
 }

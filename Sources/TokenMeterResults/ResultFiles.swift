@@ -19,7 +19,7 @@ public final class ResultFiles: Sendable {
     }
 
     /// Appends bytes (whole lines) to the timeline.
-    func append(_ data: Data) throws {
+    public func append(_ data: Data) throws {
         let handle = try FileHandle(forWritingTo: timelineURL)
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -39,10 +39,10 @@ public final class ResultFiles: Sendable {
     }
 
     /// Ends a point in the timeline: its conversations and its final window (`TimelinePointEnd`).
-    public func endPoint(_ point: Int, window: MeasurementWindow, conversations: [ConversationRecord] = []) throws {
+    public func endPoint(_ point: Int, window: MeasurementWindow, conversations: [ConversationRecord] = [], firstMeasuredID: Int? = nil) throws {
         var data = Data()
         for conversation in conversations { data.append(try Self.line(TimelineConversationLine(point: point, record: conversation))) }
-        data.append(try Self.line(TimelinePointEnd(point: point, window: window)))
+        data.append(try Self.line(TimelinePointEnd(point: point, window: window, firstMeasuredID: firstMeasuredID)))
         try append(data)
     }
 

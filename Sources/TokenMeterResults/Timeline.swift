@@ -43,12 +43,18 @@ public struct TimelinePointEnd: Codable, Sendable, Equatable {
     public var point: Int
     /// The final measurement window.
     public var window: MeasurementWindow
+    /// The smallest id among the point's measured requests: a merge that streams the records maps ids with it before it
+    /// has read them (files written before it existed are read once more to find it).
+    public var firstMeasuredID: Int?
 
     /// Creates an end line.
-    public init(point: Int, window: MeasurementWindow) {
+    public init(point: Int, window: MeasurementWindow, firstMeasuredID: Int? = nil) {
         self.point = point
         self.window = window
+        self.firstMeasuredID = firstMeasuredID
     }
+
+    enum CodingKeys: String, CodingKey { case type, point, window, firstMeasuredID = "first_measured_id" }
 }
 
 /// One request line of a timeline file.
@@ -59,6 +65,12 @@ public struct TimelineRequestLine: Codable, Sendable {
     public var point: Int
     /// The request's timeline.
     public var record: RequestRecord
+
+    /// Creates a line.
+    public init(point: Int, record: RequestRecord) {
+        self.point = point
+        self.record = record
+    }
 }
 
 /// One conversation line of a timeline file.
@@ -99,57 +111,21 @@ public enum TimelineReader {
         }
     }
 
-    /// How a request line ends (keys are written sorted, so `type` comes last).
-    static let requestSuffix = Array(#""type":"request"}"#.utf8)
-
     /// Reads every point; a bad line is an error that names its number.
     public static func read(path: String) throws -> [Point] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw ConfigError(field: "timeline", message: "cannot read '\(path)'")
         }
         let decoder = JSONDecoder()
         var points: [Point] = []
         var lineNumber = 0
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        for (n, line) in lines.enumerated() where !line.isEmpty {
-            lineNumber = n + 1
-            let bytes = Data(line)
-            // A killed run can leave its last line half written: that line is dropped, not an error.
-            if n == lines.count - 1, data.last != UInt8(ascii: "\n"), (try? JSONSerialization.jsonObject(with: bytes)) == nil { break }
+        try FileLines.forEach(path: path) { line, _, terminated in
+            lineNumber += 1
+            guard !line.isEmpty else { return }
             do {
-                // Request lines are nearly all of a timeline: tell them by their last field before trying the other kinds.
-                if line.count > 17, line.suffix(17).elementsEqual(Self.requestSuffix) {
-                    let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
-                    guard let i = points.lastIndex(where: { $0.header.point == request.point }) else {
-                        throw ConfigError(field: "timeline", message: "request before its point header")
-                    }
-                    points[i].records.append(request.record)
-                    continue
-                }
-                if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
-                    points.append(Point(header: header, records: [], complete: false))
-                    continue
-                }
-                if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" {
-                    guard let i = points.lastIndex(where: { $0.header.point == end.point }) else {
-                        throw ConfigError(field: "timeline", message: "point end before its header")
-                    }
-                    points[i].header.window = end.window
-                    points[i].complete = true
-                    continue
-                }
-                if let line = try? decoder.decode(TimelineConversationLine.self, from: bytes), line.type == "conversation" {
-                    guard let i = points.lastIndex(where: { $0.header.point == line.point }) else {
-                        throw ConfigError(field: "timeline", message: "conversation before its point header")
-                    }
-                    points[i].conversations.append(line.record)
-                    continue
-                }
-                let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
-                guard let i = points.lastIndex(where: { $0.header.point == request.point }) else {
-                    throw ConfigError(field: "timeline", message: "request before its point header")
-                }
-                points[i].records.append(request.record)
+                try read(line, into: &points, decoder: decoder)
+            } catch where !terminated {
+                // A killed run can leave its last line half written: that line is dropped, not an error.
             } catch {
                 throw ConfigError(field: "timeline", message: "\(path):\(lineNumber): \(error)")
             }
@@ -161,6 +137,35 @@ public enum TimelineReader {
             points[i].complete = true
         }
         return points
+    }
+
+    /// Reads one line into the points read so far.
+    static func read(_ line: UnsafeBufferPointer<UInt8>, into points: inout [Point], decoder: JSONDecoder) throws {
+        func index(of point: Int, _ what: String) throws -> Int {
+            guard let i = points.lastIndex(where: { $0.header.point == point }) else {
+                throw ConfigError(field: "timeline", message: "\(what) before its point header")
+            }
+            return i
+        }
+        // Request lines are nearly all of a timeline: tell them by their last field before trying the other kinds.
+        if TimelineRequestLine.isRequest(line) {
+            let request = try TimelineRequestLine.read(line, decoder: decoder)
+            points[try index(of: request.point, "request")].records.append(request.record)
+            return
+        }
+        let bytes = Data(buffer: line)
+        if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
+            points.append(Point(header: header, records: [], complete: false))
+        } else if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" {
+            let i = try index(of: end.point, "point end")
+            points[i].header.window = end.window
+            points[i].complete = true
+        } else if let conversation = try? decoder.decode(TimelineConversationLine.self, from: bytes), conversation.type == "conversation" {
+            points[try index(of: conversation.point, "conversation")].conversations.append(conversation.record)
+        } else {
+            let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
+            points[try index(of: request.point, "request")].records.append(request.record)
+        }
     }
 
     /// Recomputes the metrics of every point exactly as the run did.

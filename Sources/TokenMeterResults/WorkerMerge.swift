@@ -12,10 +12,10 @@ public enum WorkerMerge {
         public var directory: String
         public var header: WorkerHeader
         public var result: RunResult
-        public var points: [TimelineReader.Point]
+        public var points: [TimelinePointSource]
 
         /// Creates a worker's files as read.
-        public init(directory: String, header: WorkerHeader, result: RunResult, points: [TimelineReader.Point]) {
+        public init(directory: String, header: WorkerHeader, result: RunResult, points: [TimelinePointSource]) {
             self.directory = directory
             self.header = header
             self.result = result
@@ -27,8 +27,6 @@ public enum WorkerMerge {
     public struct Merged: Sendable {
         /// The run: one point per sweep point, over every worker's requests; partial when a check failed.
         public var result: RunResult
-        /// Its timeline (records with global ids on the first worker's clock), to write beside it.
-        public var points: [TimelineReader.Point]
         /// What the completeness checks found; empty when the merge is whole.
         public var problems: [String]
         /// The largest difference between workers' barrier exits (wall clock), ns: how far apart they started.
@@ -39,8 +37,9 @@ public enum WorkerMerge {
         public var measuringSeconds: Double
     }
 
-    /// Reads the workers' folders (each with worker.json, result.json and timeline.jsonl), several at once: decoding the
-    /// records is most of a merge's time, and each folder is read on its own.
+    /// Reads the workers' folders (each with worker.json, result.json and timeline.jsonl), several at once; of each timeline
+    /// only its points' headers, ends and conversations are decoded here (`TimelinePointSource.index`), its records are
+    /// read one at a time by the merge.
     public static func load(directories: [String]) throws(ConfigError) -> [Worker] {
         let read = Mutex<[Int: Result<Worker, ConfigError>]>([:])
         DispatchQueue.concurrentPerform(iterations: directories.count) { i in
@@ -67,7 +66,7 @@ public enum WorkerMerge {
         do {
             let header = try decoder.decode(WorkerHeader.self, from: Data(data))
             let result = try RunResult.read(path: url.appendingPathComponent("result.json").path)
-            let points = try TimelineReader.read(path: url.appendingPathComponent("timeline.jsonl").path)
+            let points = try TimelinePointSource.index(path: url.appendingPathComponent("timeline.jsonl").path)
             return Worker(directory: dir, header: header, result: result, points: points)
         } catch let error as ConfigError {
             throw error
@@ -110,12 +109,15 @@ public enum WorkerMerge {
         return problems
     }
 
-    /// Merges workers (checked or not: problems make the result partial).
-    public static func merge(_ workers: [Worker]) -> Merged {
+    /// Merges workers (checked or not: problems make the result partial), writing the merged timeline (records with global
+    /// ids on the first worker's clock) into `files` as it reads the workers' records: memory holds a chunk of each
+    /// worker's timeline and the metric state (the latency values percentiles need), not the records.
+    public static func merge(_ workers: [Worker], into files: ResultFiles) throws -> Merged {
         var problems = check(workers)
         let sorted = workers.sorted { $0.header.share.rank < $1.header.share.rank }
         guard let base = sorted.first else { preconditionFailure("merge of no workers") }
-        let points = (0..<(sorted.map(\.points.count).max() ?? 0)).map { p in mergePoint(p, sorted, base: base, problems: &problems) }
+        var points: [MergedPoint] = []
+        for p in 0..<(sorted.map(\.points.count).max() ?? 0) { points.append(try mergePoint(p, sorted, base: base, files: files, problems: &problems)) }
         var result = base.result
         result.points = zip(points.indices, points).map { i, point in
             var merged = sorted.compactMap { $0.result.points[safe: i] }.first ?? base.result.points[0]
@@ -128,16 +130,14 @@ public enum WorkerMerge {
             } else {
                 merged.concurrency = total ?? merged.concurrency
             }
-            merged.label = Self.label(base.header.share, i) ?? merged.label
+            merged.label = point.header.label
             merged.window = point.header.window
-            merged.metrics = PointMetrics.compute(records: point.records, window: point.header.window, gpus: point.header.gpus,
-                                                  objective: point.header.slo, offeredRequestsPerSecond: point.header.offeredRequestsPerSecond)
+            merged.metrics = point.metrics
             merged.partial = sorted.contains { $0.result.points[safe: i]?.partial ?? true }
             merged.warnings = sorted.flatMap { w in (w.result.points[safe: i]?.warnings ?? []).map { "rank \(w.header.share.rank): \($0)" } }
             // Per-worker figures that a union of records does not give (price and tokens are recomputed by whoever prices or
             // reports the run; each worker's server scrape covered its own window and counted only its own requests).
-            merged.conversations = ConversationSummary.compute(conversations: point.conversations, records: point.records, window: point.header.window,
-                                                               gpus: point.header.gpus)
+            merged.conversations = point.conversations
             merged.price = nil
             merged.energy = nil
             merged.tokens = nil
@@ -154,51 +154,8 @@ public enum WorkerMerge {
                + (spread.map { "; start spread \(Double($0) / 1e6) ms" } ?? "") + "; largest start lag \(Double(lag) / 1e6) ms"]
             + sorted.flatMap { w in w.result.warnings.map { "rank \(w.header.share.rank): \($0)" } }
         let measuring = sorted.map { Double($0.header.clockRealtimeNanoseconds) - Double($0.header.startAtRealtimeNanoseconds) }.max() ?? 0
-        return Merged(result: result, points: points, problems: problems, startSpreadNanoseconds: spread, maxStartLagNanoseconds: lag,
+        return Merged(result: result, problems: problems, startSpreadNanoseconds: spread, maxStartLagNanoseconds: lag,
                       measuringSeconds: measuring / 1e9)
-    }
-
-    /// One sweep point over every worker: measured records with global ids, on the first worker's monotonic clock.
-    static func mergePoint(_ index: Int, _ workers: [Worker], base: Worker, problems: inout [String]) -> TimelineReader.Point {
-        var header: TimelinePointHeader?
-        var records: [RequestRecord] = []
-        var conversations: [ConversationRecord] = []
-        var start = UInt64.max, end: UInt64 = 0
-        for w in workers {
-            guard let point = w.points.first(where: { $0.header.point == index }) else {
-                problems.append("rank \(w.header.share.rank) has no point \(index) in its timeline")
-                continue
-            }
-            let delta = w.header.monotonicToRealtime - base.header.monotonicToRealtime
-            header = header ?? point.header
-            start = min(start, shift(point.header.window.startNanoseconds, delta))
-            end = max(end, shift(point.header.window.endNanoseconds, delta))
-            let measured = point.records.filter { $0.phase == .measured }
-            let firstLocal = measured.map(\.id).min() ?? 0
-            let share = w.header.share
-            // Conversation k of a worker is global conversation rank + k·size (they are interleaved, like open-loop arrivals).
-            func conversationID(_ local: Int) -> Int { share.totalConversations == nil ? local : share.rank + local * share.size }
-            records += measured.map { r in
-                var s = shifted(r, by: delta)
-                s.id = share.firstRequestID + (r.id - firstLocal) * share.idStride
-                s.conversation = r.conversation.map(conversationID)
-                return s
-            }
-            conversations += point.conversations.map { c in
-                var m = c
-                m.id = conversationID(c.id)
-                m.startNanoseconds = shift(c.startNanoseconds, delta)
-                m.endNanoseconds = c.endNanoseconds.map { shift($0, delta) }
-                return m
-            }
-        }
-        let ids = records.map(\.id)
-        if Set(ids).count != ids.count { problems.append("point \(index): request ids are not unique across workers") }
-        records.sort { $0.id < $1.id }
-        var merged = header ?? base.points[0].header
-        merged.window = MeasurementWindow(startNanoseconds: start == .max ? 0 : start, endNanoseconds: end)
-        merged.label = label(base.header.share, index) ?? merged.label
-        return TimelineReader.Point(header: merged, records: records, conversations: conversations, complete: true)
     }
 
     /// The whole benchmark's label of a point: `c=12`, or `rate=4/s` (its load, not one worker's share).

@@ -38,13 +38,8 @@ struct MergeCommand: AsyncParsableCommand {
     /// With `jobStepSeconds` (bench --slurm), the launch overhead: the job step less the measuring from the common start
     /// instant to the last worker's end (srun's launch, each worker's setup, the barrier with its margin, and the exit).
     static func mergeAndKeep(folders: [String], into: URL, metadata: RunMetadata, store keep: Bool, json: Bool, jobStepSeconds: Double?) async throws {
-        let merged = WorkerMerge.merge(try WorkerMerge.load(directories: folders))
         let files = try ResultFiles(directory: into)
-        for point in merged.points {
-            try files.beginPoint(point.header)
-            try files.appendRequests(point.header.point, point.records)
-            try files.endPoint(point.header.point, window: point.header.window, conversations: point.conversations)
-        }
+        let merged = try WorkerMerge.merge(try WorkerMerge.load(directories: folders), into: files)
         var result = merged.result
         if let step = jobStepSeconds {
             result.warnings.append("job step \(String(format: "%.2f", step)) s, of which \(String(format: "%.2f", merged.measuringSeconds)) s "
@@ -55,8 +50,13 @@ struct MergeCommand: AsyncParsableCommand {
             let store = try await StoreLocation.open()
             result.provenance.runID = metadata.id
             try await store.createRun(metadata, result: result)
-            for (point, records) in zip(result.points, merged.points.map(\.records)) {
-                try await store.savePoint(runID: metadata.id, point: point, records: records, result: result)
+            // The store keeps every record: read back from the merged timeline one point at a time (the merge itself holds no
+            // records; keeping the run holds one point's).
+            let timeline = try TimelinePointSource.index(path: files.timelineURL.path)
+            for point in result.points {
+                var records: [RequestRecord] = []
+                try timeline.first { $0.header.point == point.index }?.forEachRecord { records.append($0) }
+                try await store.savePoint(runID: metadata.id, point: point, records: records.sorted { $0.id < $1.id }, result: result)
             }
             try await store.finishRun(id: metadata.id, status: result.partial ? .partial : .complete, result: result)
             kept = (metadata.id, store.location)
