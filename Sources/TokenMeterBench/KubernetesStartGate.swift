@@ -56,8 +56,8 @@ public final class KubernetesStartGate: WorkerStartGate, @unchecked Sendable {
         let deadline = MonotonicClock.nowNanoseconds() + UInt64(timeoutSeconds * 1e9)
         var data = try await read()
         while MonotonicClock.nowNanoseconds() < deadline {
-            switch state.next(data: data, now: PMI2Client.realtimeNanoseconds()) {
-            case let .start(at): return (at, PMI2Client.realtimeNanoseconds())
+            switch state.next(data: data, now: WallClock.nowNanoseconds()) {
+            case let .start(at): return (at, WallClock.nowNanoseconds())
             case let .patch(keys): try await patch(keys)
             case .poll: try await Task.sleep(nanoseconds: 20_000_000)
             }

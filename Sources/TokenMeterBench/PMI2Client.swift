@@ -59,11 +59,11 @@ public final class PMI2Client: WorkerStartGate, @unchecked Sendable {
     public func startInstant(marginNanoseconds: UInt64 = 500_000_000) throws(ConfigError) -> (startAt: UInt64, barrierExit: UInt64) {
         guard fence() == 0 else { throw ConfigError(field: "worker", message: "the first PMI2 fence failed: a worker did not start") }
         if rank == 0 {
-            let t0 = String(Self.realtimeNanoseconds() + marginNanoseconds)
+            let t0 = String(WallClock.nowNanoseconds() + marginNanoseconds)
             guard put("tokenmeter.t0", t0) == 0 else { throw ConfigError(field: "worker", message: "PMI2_KVS_Put of the start instant failed") }
         }
         guard fence() == 0 else { throw ConfigError(field: "worker", message: "the second PMI2 fence failed: a worker did not reach it") }
-        let exit = Self.realtimeNanoseconds()
+        let exit = WallClock.nowNanoseconds()
         var value = [CChar](repeating: 0, count: 64)
         var length: Int32 = 0
         let status = get(nil, 0, "tokenmeter.t0", &value, Int32(value.count), &length)
@@ -75,11 +75,4 @@ public final class PMI2Client: WorkerStartGate, @unchecked Sendable {
 
     /// Leaves the step.
     public func leave() { _ = finalize() }
-
-    /// The wall clock, ns since 1970.
-    public static func realtimeNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
 }

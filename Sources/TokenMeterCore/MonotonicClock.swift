@@ -16,3 +16,13 @@ public enum MonotonicClock {
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 }
+
+/// Reads the wall clock: only to agree on an instant with other machines (a scaled-out start), never to time anything.
+public enum WallClock {
+    /// Nanoseconds since 1970 on `CLOCK_REALTIME`.
+    public static func nowNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+}

@@ -52,3 +52,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// Creates an error.
     public init(_ message: String) { self.message = message }
 }
+
+extension RunStore {
+    /// Keeps a finished run whole (an import, a merge, a recovery the store never saw): created, each point saved with the
+    /// records `records` reads for it (one point's at a time), finished as partial or complete as the result says.
+    public func keep(_ result: RunResult, as metadata: RunMetadata, records: (PointResult) throws -> [RequestRecord]) async throws {
+        try await createRun(metadata, result: result)
+        for point in result.points { try await savePoint(runID: metadata.id, point: point, records: try records(point), result: result) }
+        try await finishRun(id: metadata.id, status: result.partial ? .partial : .complete, result: result)
+    }
+}

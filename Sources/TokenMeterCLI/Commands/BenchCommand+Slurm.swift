@@ -14,8 +14,7 @@ extension BenchCommand {
             throw ConfigError(field: "slurm", message: "--slurm needs --url: the workers load an endpoint every node can reach")
         }
         // Every option checked, and the split tried, before anything is launched.
-        var trial = try plan()
-        _ = try Self.split(&trial.load, workload: &trial.workload, rank: 0, size: count)
+        try checkSplit(over: count)
         let directory = URL(fileURLWithPath: runOptions.output.output ?? Self.defaultOutputDirectory())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let arguments = ["-N", String(count), "-n", String(count), "--ntasks-per-node=1", "--mpi=pmi2", "--kill-on-bad-exit=1",

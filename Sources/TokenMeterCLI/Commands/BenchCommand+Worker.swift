@@ -29,7 +29,7 @@ extension BenchCommand {
         session.beforePoint = { point in
             let (at, exit) = try await gate.startInstant(point: point)
             // The instant on this worker's monotonic clock: the point's schedule starts there, however long preparing takes.
-            let real = PMI2Client.realtimeNanoseconds(), mono = MonotonicClock.nowNanoseconds()
+            let real = WallClock.nowNanoseconds(), mono = MonotonicClock.nowNanoseconds()
             let origin = UInt64(max(0, Int64(bitPattern: mono) + Int64(bitPattern: at &- real)))
             // How late this worker learned it (0 when it had it before the instant, as it should).
             let lag = max(0, Int64(bitPattern: real &- at))
@@ -42,12 +42,18 @@ extension BenchCommand {
         guard let first = start.withLock({ $0 }) else { throw BenchError(message: "rank \(gate.rank) never reached the start") }
         let header = WorkerHeader(share: share, host: ProcessInfo.processInfo.hostName, job: gate.job,
                                   startAtRealtimeNanoseconds: first.at, barrierExitRealtimeNanoseconds: first.exit, startLagNanoseconds: first.lag,
-                                  clockRealtimeNanoseconds: PMI2Client.realtimeNanoseconds(), clockMonotonicNanoseconds: MonotonicClock.nowNanoseconds())
+                                  clockRealtimeNanoseconds: WallClock.nowNanoseconds(), clockMonotonicNanoseconds: MonotonicClock.nowNanoseconds())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(header).write(to: directory.appendingPathComponent(WorkerHeader.fileName))
         if outcome.interrupted { throw ExitCode(130) }
         if result.points.isEmpty || result.partial { throw ExitCode.failure }
+    }
+
+    /// Plans the benchmark and tries its split over `size` workers, so that a launcher finds a mistake before any worker does.
+    func checkSplit(over size: Int) throws {
+        var trial = try plan()
+        _ = try Self.split(&trial.load, workload: &trial.workload, rank: 0, size: size)
     }
 
     /// This worker's share of the load: a closed loop's connections and requests, an open loop's thinned arrivals, every

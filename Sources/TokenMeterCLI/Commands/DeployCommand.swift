@@ -41,8 +41,7 @@ struct DeployCommand: AsyncParsableCommand {
             guard command.endpoint.effectiveURL != nil else {
                 throw ConfigError(field: "bench", message: "give the workers --url: the endpoint every pod loads")
             }
-            var trial = try command.plan()
-            _ = try BenchCommand.split(&trial.load, workload: &trial.workload, rank: 0, size: workers)
+            try command.checkSplit(over: workers)
             let manifests = KubernetesManifests(name: name, namespace: namespace, workers: workers, image: image,
                                                 benchArguments: BenchCommand.workerArguments(bench), resultsSize: resultsSize, storageClass: storageClass)
             if let output {

@@ -49,25 +49,20 @@ struct MergeCommand: AsyncParsableCommand {
         if keep {
             let store = try await StoreLocation.open()
             result.provenance.runID = metadata.id
-            try await store.createRun(metadata, result: result)
             // The store keeps every record: read back from the merged timeline one point at a time (the merge itself holds no
             // records; keeping the run holds one point's).
             let timeline = try TimelinePointSource.index(path: files.timelineURL.path)
-            for point in result.points {
+            try await store.keep(result, as: metadata) { point in
                 var records: [RequestRecord] = []
                 try timeline.first { $0.header.point == point.index }?.forEachRecord { records.append($0) }
-                try await store.savePoint(runID: metadata.id, point: point, records: records.sorted { $0.id < $1.id }, result: result)
+                return records.sorted { $0.id < $1.id }
             }
-            try await store.finishRun(id: metadata.id, status: result.partial ? .partial : .complete, result: result)
             kept = (metadata.id, store.location)
             await store.close()
         }
         try files.writeResult(result)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(try Exporter.export(result, format: .json, facts: DeploymentFacts()), terminator: "")
         } else {
             print(BenchText.render(result))
         }

@@ -88,9 +88,7 @@ struct RecoverCommand: AsyncParsableCommand {
         }
         // The store never had it (it was unreachable for the whole run, or this is another store): all of it, from the files.
         let metadata = RunMetadata(id: result.provenance.runID ?? RunMetadata.newID(), label: "recovered")
-        try await store.createRun(metadata, result: result)
-        for point in result.points { try await store.savePoint(runID: metadata.id, point: point, records: records[point.index] ?? [], result: result) }
-        try await store.finishRun(id: metadata.id, status: status, result: result)
+        try await store.keep(result, as: metadata) { records[$0.index] ?? [] }
         return (metadata.id, store.location)
     }
 

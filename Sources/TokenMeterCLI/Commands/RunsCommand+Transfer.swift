@@ -60,14 +60,7 @@ extension RunsCommand {
             let metadata = RunMetadata(hardware: gpu.gpu ?? imported.hardware, engine: engine.engine ?? imported.engine,
                                        label: label.label ?? "imported from \(imported.result.provenance.imported?.tool ?? format.rawValue)")
             let (points, location) = try await RunsCommand.withStore { store in
-                var partial = imported.result
-                partial.points = []
-                try await store.createRun(metadata, result: partial)
-                for point in imported.result.points {
-                    partial.points.append(point)
-                    try await store.savePoint(runID: metadata.id, point: point, records: [], result: partial)
-                }
-                try await store.finishRun(id: metadata.id, status: .complete, result: imported.result)
+                try await store.keep(imported.result, as: metadata) { _ in [] }
                 return (imported.result.points.count, store.location)
             }
             print("imported \(points) point\(points == 1 ? "" : "s") from \(format.rawValue) as run \(metadata.id) in \(location)")
