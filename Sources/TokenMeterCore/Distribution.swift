@@ -18,9 +18,17 @@ public struct Distribution: Codable, Sendable, Equatable {
     public var p99: Double
 
     /// Summarises values; nil when there are none.
-    public init?(_ values: [Double]) {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
+    public init?(_ values: [Double]) { self.init(ascending: values.sorted()) }
+
+    /// Summarises values, sorting them in place (no copy of a large sample); nil when there are none.
+    public init?(sorting values: inout [Double]) {
+        values.sort()
+        self.init(ascending: values)
+    }
+
+    /// Summarises values already in ascending order; nil when there are none.
+    init?(ascending sorted: [Double]) {
+        guard !sorted.isEmpty else { return nil }
         count = sorted.count
         mean = sorted.reduce(0, +) / Double(sorted.count)
         min = sorted[0]

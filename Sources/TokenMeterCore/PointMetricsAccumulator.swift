@@ -116,8 +116,9 @@ public struct PointMetricsAccumulator: Sendable {
 }
 
 extension PointMetricsAccumulator {
-    /// Adds what another accumulator over the same window gathered (its records are then counted as if added here).
-    public mutating func absorb(_ other: PointMetricsAccumulator) {
+    /// Adds what another accumulator over the same window gathered (its records are then counted as if added here); takes
+    /// it over, so that its values are not held twice.
+    public mutating func absorb(_ other: consuming PointMetricsAccumulator) {
         requestsTotal += other.requestsTotal
         measured += other.measured
         succeeded += other.succeeded
@@ -155,17 +156,18 @@ extension PointMetricsAccumulator {
         goodTokens += other.goodTokens
     }
 
-    /// The point's metrics over every record added.
-    public func metrics(gpus: Int = 1, offeredRequestsPerSecond: Double? = nil) -> PointMetrics {
+    /// The point's metrics over every record added (the latency values are sorted in place, not copied: a merge of a million
+    /// records holds tens of millions of them).
+    public mutating func metrics(gpus: Int = 1, offeredRequestsPerSecond: Double? = nil) -> PointMetrics {
         let windowSeconds = window.seconds
         func rate(_ x: Double) -> Double { windowSeconds > 0 ? x / windowSeconds : 0 }
         func mean(_ sum: Double, _ count: Int) -> Double { count == 0 ? 0 : sum / Double(count) }
-        let tpotDistribution = Distribution(tpot)
+        let tpotDistribution = Distribution(sorting: &tpot)
         var metrics = PointMetrics(
             requestsTotal: requestsTotal, requestsMeasured: measured, requestsSucceeded: succeeded, requestsFailed: failed,
             errorsByKind: errorsByKind, windowSeconds: windowSeconds,
-            queueMs: Distribution(queue), ttftMs: Distribution(ttft), ttfoMs: Distribution(ttfo), e2eMs: Distribution(e2e),
-            tpotMs: tpotDistribution, chunkGapMs: Distribution(chunkGaps), itlMs: Distribution(itl),
+            queueMs: Distribution(sorting: &queue), ttftMs: Distribution(sorting: &ttft), ttfoMs: Distribution(sorting: &ttfo), e2eMs: Distribution(sorting: &e2e),
+            tpotMs: tpotDistribution, chunkGapMs: Distribution(sorting: &chunkGaps), itlMs: Distribution(sorting: &itl),
             interactivityMedian: tpotDistribution.flatMap { $0.p50 > 0 ? 1000 / $0.p50 : nil },
             interactivitySlowTail: tpotDistribution.flatMap { $0.p90 > 0 ? 1000 / $0.p90 : nil },
             outputTokensPerSecond: rate(delivered.output), inputTokensPerSecond: rate(delivered.input),
@@ -194,7 +196,7 @@ extension PointMetricsAccumulator {
         if retried > 0 {
             metrics.retriedRequests = retried
             metrics.retryAttempts = retryAttempts
-            metrics.ttftFromFirstSendMs = Distribution(ttftFromFirstSend)
+            metrics.ttftFromFirstSendMs = Distribution(sorting: &ttftFromFirstSend)
         }
         metrics.goodput = objective.map { PointMetrics.goodput($0, goodRequests: goodRequests, goodTokens: goodTokens, metrics: metrics, rate: rate) }
         return metrics

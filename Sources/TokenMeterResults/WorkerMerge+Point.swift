@@ -50,10 +50,14 @@ extension WorkerMerge {
             }
             parts.withLock { $0[i] = part }
         }
-        let gathered = parts.withLock { $0 }
+        // Each worker's part is taken out and dropped once added, so that no value is held twice for long.
+        var gathered = parts.withLock { held in
+            defer { held = [:] }
+            return held
+        }
         var all = Part(metrics: PointMetricsAccumulator(window: window, objective: objective))
         for i in sources.indices {
-            guard let part = try gathered[i]?.get() else { preconditionFailure("worker \(i) not merged") }
+            guard let part = try gathered.removeValue(forKey: i)?.get() else { preconditionFailure("worker \(i) not merged") }
             all.metrics.absorb(part.metrics)
             all.ids += part.ids
             all.conversed += part.conversed
@@ -71,7 +75,8 @@ extension WorkerMerge {
         }
         try files.endPoint(index, window: window, conversations: conversations, firstMeasuredID: all.ids.first)
         all.conversed.sort { $0.id < $1.id }
-        return MergedPoint(header: header, metrics: all.metrics.metrics(gpus: header.gpus, offeredRequestsPerSecond: header.offeredRequestsPerSecond),
+        let metrics = all.metrics.metrics(gpus: header.gpus, offeredRequestsPerSecond: header.offeredRequestsPerSecond)
+        return MergedPoint(header: header, metrics: metrics,
                            conversations: ConversationSummary.compute(conversations: conversations, records: all.conversed, window: window, gpus: header.gpus))
     }
 

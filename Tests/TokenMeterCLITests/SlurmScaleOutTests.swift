@@ -141,6 +141,27 @@ import TokenMeterTestSupport
             #expect(Set(chatRecords.records.compactMap(\.conversation)).isSubset(of: Set(chatRecords.conversations.map(\.id))))
             #expect(Set(chatRecords.records.map(\.id)).count == chatRecords.records.count)
 
+            // A trace of conversations: nine sessions of two calls, the k-th starting at k × 50 ms; each worker replays every
+            // third conversation at its recorded start, so the merge holds all nine under their trace order (global r + 3k).
+            let sessions = dir.appendingPathComponent("sessions.jsonl")
+            try (0..<9).flatMap { k in
+                [#"{"session": "s\#(k)", "t": \#(Double(k) * 0.05), "input_tokens": 48, "output_tokens": 4}"#,
+                 #"{"session": "s\#(k)", "t": \#(Double(k) * 0.05 + 0.6), "think_s": 0.1, "input_tokens": 64, "output_tokens": 4}"#]
+            }.joined(separator: "\n").write(to: sessions, atomically: true, encoding: .utf8)
+            let played = dir.appendingPathComponent("played")
+            let st = try await tokenmeter(["bench", "--slurm", "--workers", "3", "--url", target.baseURL, "--trace", sessions.path, "--trace-format", "jsonl",
+                                           "--output", played.path, "--no-store"], environment: env, timeout: 180)
+            #expect(st.status == 0, "\(st.stderr)")
+            let sessionPoint = try #require(try TimelineReader.read(path: played.appendingPathComponent("timeline.jsonl").path).first)
+            #expect(sessionPoint.records.count == 18 && sessionPoint.records.allSatisfy(\.succeeded))
+            #expect(Set(sessionPoint.conversations.map(\.id)) == Set(0..<9))
+            let firstCalls = sessionPoint.records.filter { $0.call == 0 }.sorted { ($0.conversation ?? 0) < ($1.conversation ?? 0) }
+            #expect(firstCalls.compactMap(\.conversation) == Array(0..<9))
+            if let s0 = firstCalls.first?.scheduledNanoseconds {
+                let skew = firstCalls.enumerated().map { k, r in abs(Double(r.scheduledNanoseconds) - Double(s0) - Double(k) * 50e6) / 1e6 }.max() ?? 0
+                #expect(skew < 10, "a merged conversation started \(skew) ms off the trace")
+            }
+
             // A merge that misses a rank is refused, and what it could merge is kept marked partial.
             let partial = dir.appendingPathComponent("partial")
             let m = try await tokenmeter(["merge", out.appendingPathComponent("rank-0").path, out.appendingPathComponent("rank-2").path,

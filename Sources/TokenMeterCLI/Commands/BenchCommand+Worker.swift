@@ -63,9 +63,10 @@ extension BenchCommand {
         // Prompts of its own (a single machine sends no prompt twice); the arrival schedule stays the one all draw from.
         load.promptSalt = UInt64(rank) &* 0x9E37_79B9_7F4A_7C15
         switch workload.shape {
-        case .trace(_) where workload.isSessionTrace:
-            throw ConfigError(field: "worker", message: "a trace's sessions are not split across workers yet; single requests, rates, request traces, "
-                              + "sessions and agentic tasks (--workload) are")
+        case var .trace(trace) where trace.hasSessions:
+            let share = try splitTraceSessions(&trace, &load, rank: rank, size: size)
+            workload.shape = .trace(trace)
+            return share
         case .conversations: return try splitConversations(&load, rank: rank, size: size)
         case var .trace(trace):
             let share = try splitTrace(&trace, &load, rank: rank, size: size)
@@ -106,6 +107,28 @@ extension BenchCommand {
             if case let .replay(speedup, cap) = mode { return .replay(speedup: speedup, maxConcurrency: cap.map { _ in part }) }
             return mode
         }
+        return share
+    }
+
+    /// A trace's conversations: every W-th from rank r (conversation k of rank r is global conversation r + k·W, at its
+    /// recorded start when the trace has one), with its users, or its replay's cap, split like connections.
+    static func splitTraceSessions(_ trace: inout Trace, _ load: inout LoadPlan, rank: Int, size: Int) throws(ConfigError) -> WorkerShare {
+        let total = min(trace.conversations.count, load.conversations ?? .max)
+        trace.conversations = trace.conversations.prefix(total).enumerated().filter { $0.offset % size == rank }.map(\.element)
+        var totals: [Int] = []
+        for mode in load.modes {
+            switch mode {
+            case let .concurrency(c): totals.append(c)
+            case let .replay(_, cap): totals.append(cap ?? 0)
+            case .rate: throw ConfigError(field: "worker", message: "a trace's conversations start at their recorded times or as users; a rate is not split")
+            }
+        }
+        let share = try WorkerShare(rank: rank, size: size, totalConcurrency: totals, totalRequests: nil, interleaved: true, totalConversations: total)
+        load.modes = zip(load.modes, share.concurrency).map { mode, part in
+            if case let .replay(speedup, cap) = mode { return .replay(speedup: speedup, maxConcurrency: cap.map { _ in part }) }
+            return .concurrency(part)
+        }
+        if load.conversations != nil { load.conversations = share.conversations }
         return share
     }
 
