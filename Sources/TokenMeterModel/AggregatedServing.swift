@@ -119,7 +119,7 @@ extension PerformanceModel {
         let output = c / e2e * Double(osl) / gpus
         return ServingPrediction(
             concurrency: concurrency,
-            point: OperatingPoint(ttftMilliseconds: (ttft + wait) * 1000, tpotMilliseconds: tpot * 1000,
+            point: OperatingPoint(ttftMilliseconds: (ttft + wait) * 1000 + efficiency.requestMilliseconds, tpotMilliseconds: tpot * 1000,
                                   inputPerGPU: output * Double(isl) / Double(max(osl, 1)), outputPerGPU: output),
             bound: decode.step.bound, memory: memory,
             running: capacity.running, hostShare: capacity.hostShare)

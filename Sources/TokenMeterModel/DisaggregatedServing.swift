@@ -155,9 +155,11 @@ public struct DisaggregatedServing: Sendable {
     {
         let perDecode = max(1, Int((Double(concurrency) / Double(max(nd, 1))).rounded(.up)))
         let total = np * prefill.deployment.parallelism.gpus + nd * decode.deployment.parallelism.gpus
-        return Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
-                            decode: decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl), decodeWorkers: nd,
-                            transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
-                            inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching)
+        var combined = Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
+                                    decode: decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl), decodeWorkers: nd,
+                                    transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
+                                    inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching)
+        combined.point.ttftMilliseconds += prefill.efficiency.requestMilliseconds
+        return combined
     }
 }

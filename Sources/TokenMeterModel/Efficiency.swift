@@ -1,7 +1,8 @@
 import Foundation
 import TokenMeterCore
 
-/// The few numbers a roofline cannot know and calibration fits, per (hardware, engine, precision).
+/// The few numbers a roofline cannot know and calibration fits: dimensionless coefficients on the datasheet's roofline terms
+/// and latencies, per engine — never per GPU, so that a fit transfers to hardware it was not made on.
 public struct Efficiency: Codable, Sendable, Equatable {
     /// Fraction of HBM bandwidth achieved by weight and KV reads.
     public var memory: Double
@@ -17,6 +18,9 @@ public struct Efficiency: Codable, Sendable, Equatable {
     public var prefillInterference: Double
     /// Latency of one collective hop, µs (ring all-reduce pays it 2(N−1) times; one-shot kernels much less).
     public var collectiveLatencyMicroseconds: Double
+    /// The engine's cost per request before its first token that no step accounts for (HTTP, tokenising, scheduling, the
+    /// first streamed chunk), ms.
+    public var requestMilliseconds: Double = 0
     /// Where these came from: `prior`, `measured` (fitted on this hardware) or `transferred` (fitted on another of its family).
     public var provenance: String
 
@@ -46,5 +50,19 @@ public struct Efficiency: Codable, Sendable, Equatable {
         case memory = "memory_efficiency", compute = "compute_efficiency", fixedMilliseconds = "fixed_ms"
         case perLayerMicroseconds = "per_layer_us", prefillBatching = "prefill_batching"
         case prefillInterference = "prefill_interference", collectiveLatencyMicroseconds = "collective_latency_us", provenance
+        case requestMilliseconds = "request_ms"
+    }
+
+    /// Reads efficiencies; a calibration written before the per-request cost existed has none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(memory: try c.decode(Double.self, forKey: .memory), compute: try c.decode(Double.self, forKey: .compute),
+                  fixedMilliseconds: try c.decode(Double.self, forKey: .fixedMilliseconds),
+                  perLayerMicroseconds: try c.decode(Double.self, forKey: .perLayerMicroseconds),
+                  prefillBatching: try c.decode(Double.self, forKey: .prefillBatching),
+                  prefillInterference: try c.decode(Double.self, forKey: .prefillInterference),
+                  collectiveLatencyMicroseconds: try c.decode(Double.self, forKey: .collectiveLatencyMicroseconds),
+                  provenance: try c.decode(String.self, forKey: .provenance))
+        requestMilliseconds = try c.decodeIfPresent(Double.self, forKey: .requestMilliseconds) ?? 0
     }
 }

@@ -51,7 +51,8 @@ public struct HardwareSpec: Sendable, Equatable {
     public func peak(_ precision: Precision) -> Double {
         switch precision {
         case .fp4: peakFLOPS["fp4"] ?? peakFLOPS["fp8"] ?? peakFLOPS["bf16"]!
-        case .fp8, .int4: peakFLOPS["fp8"] ?? peakFLOPS["bf16"]!
+        case .fp8: peakFLOPS["fp8"] ?? peakFLOPS["bf16"]!
+        case .int4: peakFLOPS["bf16"]!  // weight-only: dequantised, the math runs in BF16
         case .bf16: peakFLOPS["bf16"]!
         }
     }
@@ -80,6 +81,28 @@ public enum Precision: String, Codable, Sendable, CaseIterable {
 
     /// Bytes per KV-cache element engines use with this precision (FP8 cache with quantized weights).
     public var kvBytes: Double { self == .bf16 ? 2 : 1 }
+
+    /// The share of its tensor peak a dense GEMM achieves at this precision, relative to BF16's: lower precisions are
+    /// credited as measured, not by their peak ratio. AIConfigurator's measured compute-bound utilisation (H100, H200 and
+    /// B200, three engines; aic-core operators/gemm.rs, ../shared/PREDICT-NOTES.md): BF16 0.70, FP8 0.45, NVFP4 0.30; INT4
+    /// weight-only runs BF16 math after dequantising.
+    public var gemmUtilisation: Double {
+        switch self {
+        case .bf16, .int4: 1
+        case .fp8: 0.45 / 0.70
+        case .fp4: 0.30 / 0.70
+        }
+    }
+
+    /// The same for the routed experts' grouped GEMMs (operators/moe.rs): BF16 0.53, FP8 0.40, NVFP4 0.23, W4A16 0.07.
+    public var moeUtilisation: Double {
+        switch self {
+        case .bf16: 1
+        case .fp8: 0.40 / 0.53
+        case .fp4: 0.23 / 0.53
+        case .int4: 0.07 / 0.53
+        }
+    }
 
     /// Reads the names used by engines and data files (`''` means BF16).
     public init(parsing text: String) throws(ConfigError) {

@@ -129,11 +129,30 @@ public struct ModelCatalog: Sendable {
         return ModelCatalog(models: models, published: published)
     }
 
-    /// The model with this id or alias (case-insensitive), or an error listing the known ones.
+    /// The model with this id or alias (case-insensitive); a quantised checkpoint (`nvidia/<model>-NVFP4`, `<org>/<model>-FP8`,
+    /// `-AWQ`, …) is its base architecture, its precision being the row's or the user's; else an error listing the known ones.
     public func model(_ name: String) throws(ConfigError) -> ModelArchitecture {
         let key = name.lowercased()
         if let m = models.first(where: { $0.id == key || $0.aliases.contains { $0.lowercased() == key } }) { return m }
+        let base = Self.baseCheckpoint(key)
+        if base != key, let m = models.first(where: { m in
+            Self.baseCheckpoint(m.id) == base || m.aliases.contains { Self.baseCheckpoint($0.lowercased()) == base }
+        }) {
+            return m
+        }
         throw ConfigError(field: "model", message: "unknown model '\(name)'; known: \(models.map(\.id).joined(separator: ", ")), or pass a config.json path")
+    }
+}
+
+extension ModelCatalog {
+    /// Quantisation suffixes checkpoint publishers add to a model's name.
+    static let quantisationSuffixes = ["-nvfp4", "-mxfp4", "-fp4", "-fp8-dynamic", "-fp8", "-int4", "-w4a16", "-w8a8", "-awq", "-gptq", "-int8"]
+
+    /// A checkpoint's name without its organisation and quantisation suffix: `nvidia/DeepSeek-R1-NVFP4` → `deepseek-r1`.
+    static func baseCheckpoint(_ name: String) -> String {
+        var base = String(name.lowercased().split(separator: "/").last ?? "")
+        while let suffix = quantisationSuffixes.first(where: { base.hasSuffix($0) }) { base.removeLast(suffix.count) }
+        return base
     }
 }
 

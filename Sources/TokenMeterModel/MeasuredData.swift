@@ -62,18 +62,64 @@ public struct DisaggregatedLayout: Sendable, Equatable {
     public var decode: Parallelism
     /// Decode workers.
     public var decodeWorkers: Int
+    /// What was assumed because the row did not say (its worker counts), nil when the row gave everything.
+    public var assumption: String?
 
     /// Creates a layout.
-    public init(prefill: Parallelism, prefillWorkers: Int, prefillBatch: Int, decode: Parallelism, decodeWorkers: Int) {
+    public init(prefill: Parallelism, prefillWorkers: Int, prefillBatch: Int, decode: Parallelism, decodeWorkers: Int, assumption: String? = nil) {
         self.prefill = prefill
         self.prefillWorkers = prefillWorkers
         self.prefillBatch = prefillBatch
         self.decode = decode
         self.decodeWorkers = decodeWorkers
+        self.assumption = assumption
+    }
+
+    /// Streams per attention rank of a decode worker, and decode workers per prefill worker, assumed for a disaggregated
+    /// row that names its layouts but not how many workers of each ran: the medians of the Hopper rows that give their counts
+    /// (../shared/data/measured-hopper.csv, 43 rows: decode batch 16, one prefill worker to three decode workers).
+    public static let assumedDecodeBatch = 16
+    public static let assumedDecodePerPrefill = 3
+    public static let assumedWorkers = "decode workers holding 16 streams per attention rank, one prefill worker per 3 decode workers, prefill batch 1 "
+        + "(the row gives no worker counts; medians of the Hopper rows that do)"
+
+    /// The assumed layout of a row that gives its prefill and decode layouts and its concurrency but no worker counts.
+    public static func assumed(prefill: Parallelism, decode: Parallelism, concurrency: Int) -> DisaggregatedLayout {
+        let perWorker = assumedDecodeBatch * max(1, decode.attentionData)
+        let decodeWorkers = max(1, (concurrency + perWorker - 1) / perWorker)
+        let prefillWorkers = max(1, Int((Double(decodeWorkers) / Double(assumedDecodePerPrefill)).rounded()))
+        return DisaggregatedLayout(prefill: prefill, prefillWorkers: prefillWorkers, prefillBatch: 1, decode: decode, decodeWorkers: decodeWorkers,
+                                   assumption: assumedWorkers)
     }
 }
 
 extension MeasuredRow {
+    /// The layout the row's id names (`…_tp8_ep8_…`), for a row whose columns contradict it: TP over every GPU it names, EP
+    /// as named, attention not data-parallel.
+    public var idLayout: Parallelism? {
+        func token(_ prefix: String) -> Int? {
+            id.split(separator: "_").lazy.compactMap { $0.hasPrefix(prefix) ? Int($0.dropFirst(prefix.count)) : nil }.first
+        }
+        guard let tp = token("tp") else { return nil }
+        let ep = token("ep") ?? 1
+        return Parallelism(tensor: tp, expert: ep, expertTensor: max(1, tp / max(ep, 1)))
+    }
+
+    /// What the prediction of this row assumed because the row did not say or contradicted itself, nil when nothing.
+    public var assumption: String? {
+        if let assumed = disaggregated?.assumption { return assumed }
+        if mode != "disagg", let contradiction = idContradiction { return "the layout its id names (\(contradiction))" }
+        return nil
+    }
+
+    /// Everything that defines the row's configuration and measurement, without its id: two rows with the same key are one
+    /// measurement recorded twice.
+    public var configurationKey: String {
+        [modelPath, system, backend, mode, precision, "\(inputLength)", "\(outputLength)", "\(concurrency)", parallelism.description,
+         disaggregated.map { "\($0.prefill.description)x\($0.prefillWorkers)/\($0.decode.description)x\($0.decodeWorkers)" } ?? "",
+         "\(ttftMilliseconds)", "\(tpotMilliseconds)"].joined(separator: "|")
+    }
+
     /// Where the row's own id names a layout (`_tp8_`, `_ep8_`) that its columns contradict, what disagrees; nil otherwise.
     public var idContradiction: String? {
         func token(_ prefix: String) -> Int? {
@@ -82,7 +128,9 @@ extension MeasuredRow {
             }
             return nil
         }
-        if let tp = token("tp"), tp != parallelism.tensor { return "its id says tp\(tp) but tp_size is \(parallelism.tensor)" }
+        // TRT-LLM's ids name the GPUs as "tp" when attention runs data-parallel (tp_size 1 × attention_dp_size 8 is "tp8").
+        let gpus = parallelism.tensor * parallelism.attentionData
+        if let tp = token("tp"), tp != parallelism.tensor, tp != gpus { return "its id says tp\(tp) but tp_size is \(parallelism.tensor)" }
         if let ep = token("ep"), ep != parallelism.expert { return "its id says ep\(ep) but moe_ep_size is \(parallelism.expert)" }
         return nil
     }
@@ -112,14 +160,16 @@ public enum MeasuredData {
             guard let isl = int("isl"), let osl = int("osl"), let ttft = row["silicon_ttft_ms"].flatMap(Double.init),
                   let tpot = row["silicon_tpot_ms"].flatMap(Double.init)
             else { throw ConfigError(field: "data", message: "\(path):\(number + 1): missing isl, osl, ttft or tpot") }
-            // Disaggregated rows leave batch_size empty: the concurrency is in the source (`silicon_concurrency=N`) or the id (`_cN_`).
-            var concurrency = int("batch_size")
-            if concurrency == nil, let source = row["silicon_data_source"], let range = source.range(of: "silicon_concurrency=") {
+            // The benchmark's concurrency is in the source (`silicon_concurrency=N`) or the id (`_cN_`); `batch_size` is per
+            // attention-DP rank (the benchmark ran batch_size × attention_dp_size clients), and disaggregated rows leave it empty.
+            var concurrency: Int?
+            if let source = row["silicon_data_source"], let range = source.range(of: "silicon_concurrency=") {
                 concurrency = Int(source[range.upperBound...].prefix(while: \.isNumber))
             }
             if concurrency == nil, let id = row["id"] {
                 concurrency = id.split(separator: "_").first { $0.hasPrefix("c") && Int($0.dropFirst()) != nil }.flatMap { Int($0.dropFirst()) }
             }
+            if concurrency == nil, let batch = int("batch_size") { concurrency = batch * max(1, int("attention_dp_size") ?? 1) }
             func layout(_ prefix: String) -> Parallelism {
                 Parallelism(tensor: int(prefix + "tp_size") ?? 1, pipeline: int(prefix + "pp_size") ?? 1,
                             attentionData: int(prefix + "attention_dp_size") ?? 1, expert: int(prefix + "moe_ep_size") ?? 1,
@@ -129,6 +179,8 @@ public enum MeasuredData {
             if let np = int("prefill_num_workers"), let nd = int("decode_num_workers") {
                 disaggregated = DisaggregatedLayout(prefill: layout("prefill_"), prefillWorkers: np, prefillBatch: int("prefill_batch_size") ?? 1,
                                                     decode: layout("decode_"), decodeWorkers: nd)
+            } else if row["mode"] == "disagg", int("prefill_tp_size") != nil, int("decode_tp_size") != nil, let c = concurrency {
+                disaggregated = DisaggregatedLayout.assumed(prefill: layout("prefill_"), decode: layout("decode_"), concurrency: c)
             }
             rows.append(MeasuredRow(
                 id: row["id"] ?? "", modelPath: row["model_path"] ?? "", system: row["system"] ?? "", backend: row["backend"] ?? "",

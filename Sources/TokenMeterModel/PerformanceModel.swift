@@ -55,7 +55,9 @@ public struct PerformanceModel: Sendable {
         let attention = attentionWork(decoding: decoding, decodeTokens: decodeTokens, context: context,
                                       prefillTokens: prefillTokens, promptLength: promptLength)
 
-        let compute = linear.flops / (hw.peak(deployment.precision) * e.compute) + attention.flops / (hw.peak(.bf16) * e.compute)
+        let q = deployment.precision
+        let compute = linear.denseFLOPs / (hw.peak(q) * q.gemmUtilisation * e.compute) + linear.expertFLOPs / (hw.peak(q) * q.moeUtilisation * e.compute)
+            + attention.flops / (hw.peak(.bf16) * e.compute)
         let memory = (linear.weightBytes + attention.kvBytes * (1 - hostResidentShare)) / (hw.memoryBytesPerSecond * e.memory)
         // The host-resident KV streams over the CPU–GPU link, which does not overlap the HBM reads of the same attention.
         let hostTransfer = attention.kvBytes * hostResidentShare / hw.hostLinkBytesPerSecond
@@ -66,7 +68,7 @@ public struct PerformanceModel: Sendable {
 
     /// The linear layers' FLOPs and the weight bytes read: the dense part (attention, dense FFN layers, shared experts, LM
     /// head) TP-sharded and replicated over DP groups; routed experts over the EP × expert-TP shards, each touched expert read once.
-    func linearWork(groupTokens: Double, allTokens: Double) -> (flops: Double, weightBytes: Double) {
+    func linearWork(groupTokens: Double, allTokens: Double) -> (denseFLOPs: Double, expertFLOPs: Double, weightBytes: Double) {
         let m = deployment.model
         let p = deployment.parallelism
         let tp = Double(p.tensor)
@@ -81,11 +83,12 @@ public struct PerformanceModel: Sendable {
             linearFLOPs += 2 * sharedParameters * groupTokens / tp
             weightBytes += sharedParameters * wb / tp
             let shards = Double(p.expert * p.expertTensor)
-            linearFLOPs += 2 * expertParameters * Double(moe.topK) * allTokens * Double(m.moeLayers) / shards
+            let expertFLOPs = 2 * expertParameters * Double(moe.topK) * allTokens * Double(m.moeLayers) / shards
             let touched = Self.expertsTouched(experts: moe.routedExperts, topK: moe.topK, tokens: allTokens)
             weightBytes += touched * expertParameters * wb * Double(m.moeLayers) / shards
+            return (linearFLOPs, expertFLOPs, weightBytes)
         }
-        return (linearFLOPs, weightBytes)
+        return (linearFLOPs, 0, weightBytes)
     }
 
     /// Attention: the KV bytes the decoding sequences read, and the attention FLOPs of decode and prefill.

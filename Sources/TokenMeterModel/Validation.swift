@@ -23,28 +23,37 @@ public struct Validator: Sendable {
         self.hardware = hardware
     }
 
-    /// What a row runs on, or why it cannot be predicted.
+    /// What a row runs on, or why it cannot be predicted. A row is refused only for a physical reason (its weights do not fit)
+    /// or when it lacks what any prediction needs (a model or GPU nobody describes, a load it does not name).
     public func setup(_ row: MeasuredRow) -> Result<RowSetup, ConfigError> {
         do throws(ConfigError) {
             let model = try models.model(row.modelPath)
+            // The data source writes systems as `h100_sxm` … `gb300_sxm`: the catalog knows them as `h100-sxm` … aliases.
             let gpu = try hardware.gpu(row.system.replacingOccurrences(of: "_", with: "-"))
             let precision = try Precision(parsing: row.precision)
             let hardware = try HardwareSpec(gpu)
             guard row.concurrency >= 1 else {
                 return .failure(ConfigError(field: "concurrency", message: "the row names no concurrency (batch_size, silicon_concurrency or _cN_ in its id)"))
             }
+            func deployment(_ parallelism: Parallelism) throws(ConfigError) -> Deployment {
+                let d = Deployment(model: model, hardware: hardware, precision: precision, parallelism: parallelism)
+                let plan = PerformanceModel(deployment: d).memoryPlan(concurrency: 1, inputLength: row.inputLength, outputLength: row.outputLength)
+                guard plan.weightBytes + plan.reserveBytes <= plan.capacityBytes else {
+                    throw ConfigError(field: "layout", message: "the weights do not fit: \(model.id) at \(precision.rawValue) on \(parallelism.description) "
+                                      + "needs \(Int(plan.weightBytes / 1e9)) GB of weights per GPU of \(Int(plan.capacityBytes / 1e9)) GB")
+                }
+                return d
+            }
             if row.mode == "disagg" {
                 guard let layout = row.disaggregated else {
-                    return .failure(ConfigError(field: "mode", message: "disaggregated rows without prefill/decode worker counts"))
+                    return .failure(ConfigError(field: "mode", message: "disaggregated rows without prefill and decode layouts"))
                 }
-                return .success(.disaggregated(
-                    prefill: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.prefill),
-                    decode: Deployment(model: model, hardware: hardware, precision: precision, parallelism: layout.decode), layout))
+                return .success(.disaggregated(prefill: try deployment(layout.prefill), decode: try deployment(layout.decode), layout))
             }
-            if row.idContradiction != nil {
-                return .failure(ConfigError(field: "layout", message: "layout columns contradict the row's id (tp/ep named in the id differ from tp_size/moe_ep_size)"))
-            }
-            return .success(.aggregated(Deployment(model: model, hardware: hardware, precision: precision, parallelism: row.parallelism)))
+            // Columns that contradict the row's own id (`tp_size` 64 where the id says `tp8_ep8`): the id's layout, stated as
+            // the row's assumption.
+            if row.idContradiction != nil, let named = row.idLayout { return .success(.aggregated(try deployment(named))) }
+            return .success(.aggregated(try deployment(row.parallelism)))
         } catch {
             return .failure(error)
         }
@@ -85,12 +94,13 @@ public struct Validator: Sendable {
         }
         let grids: [(WritableKeyPath<Efficiency, Double>, [Double])] = [
             (\.memory, [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
-            (\.compute, [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]),
+            (\.compute, [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
             (\.fixedMilliseconds, [0, 0.5, 1, 2, 4, 8, 16]),
             (\.perLayerMicroseconds, [0, 10, 20, 40, 80, 160]),
             (\.prefillBatching, [0, 0.02, 0.05, 0.1, 0.25, 0.5, 1]),
             (\.prefillInterference, [0, 0.1, 0.25, 0.5, 1]),
             (\.collectiveLatencyMicroseconds, [0.5, 1, 2, 5, 10]),
+            (\.requestMilliseconds, [0, 5, 10, 20, 40, 80, 150, 250, 400]),
         ]
         var bestLoss = loss(best)
         for _ in 0..<3 {
@@ -113,64 +123,97 @@ public struct Validator: Sendable {
     public struct Report: Sendable {
         /// Rows that could be predicted.
         public var predicted: Int
+        /// Rows left out as duplicates of another (same configuration, same measurement, another id).
+        public var duplicates: Int
+        /// The errors of a fit made on another file (`validate --fit`), nil without one.
+        public var fittedElsewhere: ErrorSummary?
         /// Rows that could not, with why (grouped reason → ids).
         public var unpredictable: [String: [String]]
         /// With the stated priors only.
         public var prior: ErrorSummary
-        /// Calibrated per (system, backend, precision) on the same rows (in-sample).
+        /// Calibrated per engine on the same rows (in-sample).
         public var calibrated: ErrorSummary
-        /// Calibrated on the other systems, per (backend, precision), and transferred.
+        /// Calibrated per engine on the other systems, and transferred.
         public var leaveOneSystemOut: [String: ErrorSummary]
-        /// Calibrated errors by system, model, backend and mode.
+        /// Calibrated errors by system, model, engine, mode, ISL/OSL and concurrency.
         public var breakdown: [String: [String: ErrorSummary]]
-        /// The fitted efficiencies per group.
+        /// The fitted efficiencies per engine.
         public var fitted: [String: Efficiency]
         /// Every calibrated prediction, for inspection.
         public var predictions: [RowPrediction]
     }
 
-    /// Validates rows: priors, in-sample calibration, leave-one-system-out, breakdowns.
-    public func validate(_ rows: [MeasuredRow]) -> Report {
+    /// Rows that can be predicted (duplicates collapsed: the same configuration and measurement under two ids counts once),
+    /// and the others by reason.
+    public func usable(_ rows: [MeasuredRow]) -> (rows: [(MeasuredRow, RowSetup)], unpredictable: [String: [String]], duplicates: Int) {
         var usable: [(MeasuredRow, RowSetup)] = []
         var unpredictable: [String: [String]] = [:]
+        var seen = Set<String>()
+        var duplicates = 0
         for row in rows {
+            guard seen.insert(row.configurationKey).inserted else {
+                duplicates += 1
+                continue
+            }
             switch setup(row) {
             case let .success(d): usable.append((row, d))
-            case let .failure(e): unpredictable[e.message, default: []].append(row.id)
+            case let .failure(e): unpredictable[e.message.components(separatedBy: ": ").first ?? e.message, default: []].append(row.id)
             }
         }
+        return (usable, unpredictable, duplicates)
+    }
+
+    /// Efficiencies fitted per engine on rows of any GPU: no constant belongs to one system, so a fit carries to hardware it
+    /// was not made on through the datasheet terms alone.
+    /// Rows predicted under a deployment assumption are not fitted on: the assumption is not a measurement.
+    public static func fitPerEngine(_ rows: [(MeasuredRow, RowSetup)], provenance: String) -> [String: Efficiency] {
+        Dictionary(grouping: rows.filter { $0.0.assumption == nil }, by: { $0.0.backend }).mapValues { calibrate($0, provenance: provenance) }
+    }
+
+    /// Predicts rows with per-engine efficiencies (the stated priors for an engine the fit has no rows of).
+    public static func predict(_ rows: [(MeasuredRow, RowSetup)], with fits: [String: Efficiency]) -> [RowPrediction] {
+        rows.map { predict($0.0, $0.1, fits[$0.0.backend] ?? .prior) }
+    }
+
+    /// Validates rows: priors, in-sample (one fit per engine over every system), leave-one-system-out, breakdowns; with
+    /// `fitRows`, also the errors of a fit made on those rows (another file) and applied to these.
+    public func validate(_ rows: [MeasuredRow], fitRows: [MeasuredRow]? = nil) -> Report {
+        let (usable, unpredictable, duplicates) = self.usable(rows)
         let prior = ErrorSummary(usable.map { Self.predict($0.0, $0.1, .prior) })
-        // In-sample: one fit per (system, backend, precision).
-        func key(_ r: MeasuredRow, system: Bool) -> String {
-            (system ? r.system + "/" : "") + r.backend + "/" + (r.precision.isEmpty ? "bf16" : r.precision)
-        }
-        var fitted: [String: Efficiency] = [:]
-        var calibrated: [RowPrediction] = []
-        for (group, items) in Dictionary(grouping: usable, by: { key($0.0, system: true) }) {
-            let e = Self.calibrate(items, provenance: "measured")
-            fitted[group] = e
-            calibrated += items.map { Self.predict($0.0, $0.1, e) }
-        }
-        // Leave one system out: fit per (backend, precision) on the other systems, predict this one.
+        let fitted = Self.fitPerEngine(usable, provenance: "measured")
+        let calibrated = Self.predict(usable, with: fitted)
+        // Leave one system out: fit on the other systems, predict this one from its datasheet.
         var loso: [String: ErrorSummary] = [:]
         for system in Set(usable.map(\.0.system)).sorted() {
-            let train = usable.filter { $0.0.system != system }
-            let test = usable.filter { $0.0.system == system }
-            var fits: [String: Efficiency] = [:]
-            for (group, items) in Dictionary(grouping: train, by: { key($0.0, system: false) }) {
-                fits[group] = Self.calibrate(items, provenance: "transferred")
-            }
-            let predictions = test.map { item in Self.predict(item.0, item.1, fits[key(item.0, system: false)] ?? .prior) }
-            loso[system] = ErrorSummary(predictions)
+            let fits = Self.fitPerEngine(usable.filter { $0.0.system != system }, provenance: "transferred")
+            loso[system] = ErrorSummary(Self.predict(usable.filter { $0.0.system == system }, with: fits))
         }
-        var breakdown: [String: [String: ErrorSummary]] = [:]
-        let dimensions: [(String, KeyPath<MeasuredRow, String>)] = [
-            ("system", \.system), ("model", \.modelPath), ("backend", \.backend), ("mode", \.mode),
+        let fitElsewhere = fitRows.map { other in
+            ErrorSummary(Self.predict(usable, with: Self.fitPerEngine(self.usable(other).rows, provenance: "transferred")))
+        }
+        return Report(predicted: usable.count, duplicates: duplicates, fittedElsewhere: fitElsewhere, unpredictable: unpredictable, prior: prior,
+                      calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,
+                      predictions: calibrated)
+    }
+
+    /// Errors by system, model, engine, mode, ISL/OSL and concurrency.
+    public static func breakdown(_ predictions: [RowPrediction]) -> [String: [String: ErrorSummary]] {
+        let dimensions: [(String, (MeasuredRow) -> String)] = [
+            ("system", \.system), ("model", \.modelPath), ("engine", \.backend), ("mode", \.mode),
+            ("layout", { r in
+                r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed" : "layout from the id"
+            }),
+            ("isl/osl", { "\($0.inputLength)/\($0.outputLength)" }),
+            ("concurrency", { r in
+                let bands = [1, 4, 16, 64, 256, 1024]
+                guard let i = bands.firstIndex(where: { r.concurrency <= $0 }) else { return "1025+" }
+                return i == 0 ? "1" : "\(bands[i - 1] + 1)–\(bands[i])"
+            }),
         ]
+        var breakdown: [String: [String: ErrorSummary]] = [:]
         for (dimension, label) in dimensions {
-            breakdown[dimension] = Dictionary(grouping: calibrated, by: { $0.row[keyPath: label] }).mapValues(ErrorSummary.init)
+            breakdown[dimension] = Dictionary(grouping: predictions, by: { label($0.row) }).mapValues(ErrorSummary.init)
         }
-        return Report(predicted: usable.count, unpredictable: unpredictable, prior: prior, calibrated: ErrorSummary(calibrated),
-                      leaveOneSystemOut: loso, breakdown: breakdown, fitted: fitted, predictions: calibrated)
+        return breakdown
     }
 }

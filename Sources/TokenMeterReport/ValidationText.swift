@@ -5,10 +5,12 @@ import TokenMeterModel
 public enum ValidationText {
     /// The report; `rows` is how many rows were read, `worst` how many of the largest errors to list.
     public static func render(_ report: Validator.Report, rows: Int, worst: Int) -> String {
-        var out = ["\(rows) rows: \(report.predicted) predicted, \(rows - report.predicted) not predictable", errorTable(report)]
-        for dimension in ["system", "model", "backend", "mode"] {
+        let refused = rows - report.predicted - report.duplicates
+        var out = ["\(rows) rows: \(report.duplicates) duplicates collapsed, \(report.predicted) predicted, \(refused) not predictable "
+                   + "(\(Format.percent(Double(report.predicted) / Double(max(1, rows - report.duplicates)), 1)) of distinct rows predicted)", errorTable(report)]
+        for dimension in ["system", "model", "engine", "mode", "layout", "isl/osl", "concurrency"] {
             var table: [[String]] = [[dimension, "rows", "TTFT MAPE %", "TPOT MAPE %"]]
-            for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { numericOrder($0.key, $1.key) }) {
                 table.append([name, String(s.rows), oneDecimal(s.ttftMAPE), oneDecimal(s.tpotMAPE)])
             }
             out += ["", TerminalTable.align(table)]
@@ -29,10 +31,21 @@ public enum ValidationText {
 
     static func oneDecimal(_ v: Double) -> String { Format.number(v, 1) }
 
+    /// Labels in the order of the numbers in them (`1024/128` before `1024/1024`, `5–16` before `17–64`), else by name.
+    static func numericOrder(_ a: String, _ b: String) -> Bool {
+        func numbers(_ s: String) -> [Int] { s.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) } }
+        let (x, y) = (numbers(a), numbers(b))
+        guard !x.isEmpty, !y.isEmpty, x != y else { return a < b }
+        return x.lexicographicallyPrecedes(y)
+    }
+
     static func errorTable(_ report: Validator.Report) -> String {
         var table: [[String]] = [["errors", "rows", "TTFT MAPE %", "TPOT MAPE %"]]
         table.append(["stated priors", String(report.prior.rows), oneDecimal(report.prior.ttftMAPE), oneDecimal(report.prior.tpotMAPE)])
         table.append(["calibrated in-sample", String(report.calibrated.rows), oneDecimal(report.calibrated.ttftMAPE), oneDecimal(report.calibrated.tpotMAPE)])
+        if let other = report.fittedElsewhere {
+            table.append(["calibrated on the --fit file", String(other.rows), oneDecimal(other.ttftMAPE), oneDecimal(other.tpotMAPE)])
+        }
         for (system, summary) in report.leaveOneSystemOut.sorted(by: { $0.key < $1.key }) {
             table.append(["\(system), calibrated without it", String(summary.rows), oneDecimal(summary.ttftMAPE), oneDecimal(summary.tpotMAPE)])
         }
@@ -40,11 +53,12 @@ public enum ValidationText {
     }
 
     static func fitTable(_ report: Validator.Report) -> String {
-        var fits: [[String]] = [["fitted group", "memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode",
-                                 "collective µs"]]
+        var fits: [[String]] = [["fitted per engine", "memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode",
+                                 "collective µs", "request ms"]]
         for (group, e) in report.fitted.sorted(by: { $0.key < $1.key }) {
             fits.append([group, Format.percent(e.memory, 1), Format.percent(e.compute, 1), oneDecimal(e.fixedMilliseconds), oneDecimal(e.perLayerMicroseconds),
-                         Format.percent(e.prefillBatching, 1), Format.percent(e.prefillInterference, 1), oneDecimal(e.collectiveLatencyMicroseconds)])
+                         Format.percent(e.prefillBatching, 1), Format.percent(e.prefillInterference, 1), oneDecimal(e.collectiveLatencyMicroseconds),
+                         oneDecimal(e.requestMilliseconds)])
         }
         return TerminalTable.align(fits)
     }

@@ -45,9 +45,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         let r = try await tokenmeter(["validate", "--data", file.path, "--worst", "2"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("3 rows: 2 predicted, 1 not predictable"))
+        #expect(r.stdout.contains("3 rows: 0 duplicates collapsed, 2 predicted, 1 not predictable"), "\(r.stdout)")
         #expect(r.stdout.contains("h100_sxm, calibrated without it"))
         #expect(r.stdout.contains("1 rows: unknown model 'Some/UnknownModel'"))
+        let fitted = try await tokenmeter(["validate", "--data", file.path, "--fit", file.path])
+        #expect(fitted.status == 0 && fitted.stdout.contains("calibrated on the --fit file"), "\(fitted.stderr)")
+        let missing = try await tokenmeter(["validate", "--data", file.path, "--fit", "/nonexistent/fit.csv"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/fit.csv"), "\(missing.stderr)")
     }
 
     @Test(arguments: [

@@ -11,7 +11,8 @@ import TokenMeterModel
 /// Where they must agree they do: one user alone, and how many sequences the KV cache keeps running. Where they differ, the
 /// difference has one known cause and a stated band: the analytic model spreads each prompt's prefill evenly over the decode
 /// steps, where it hides under the memory-bound decode time, while the engine prefills a prompt in the step after it arrives
-/// (chunked at the budget), a compute-bound step every user waits for. So the simulated TPOT is up to ~50% higher and the
+/// (chunked at the budget), a compute-bound step every user waits for. So the simulated TPOT is up to ~60% higher (long
+/// prompts, FP8 prefill credited at its measured utilisation, 0.45 of its peak against BF16's 0.70) and the
 /// throughput up to ~35% lower at mid and high load, and a queue for KV slots is longer. docs/perf-model.md has the table.
 @Suite struct EngineSimulationTests {
     struct Case: CustomStringConvertible {
@@ -55,7 +56,7 @@ import TokenMeterModel
             #expect(Self.within(ttft, 0.6...1.0), "TTFT ×\(ttft)")
             return
         }
-        #expect(Self.within(tpot, 0.85...1.55), "TPOT ×\(tpot)")
+        #expect(Self.within(tpot, 0.85...1.65), "TPOT ×\(tpot)")
         #expect(Self.within(output, 0.6...1.15), "output ×\(output)")
         let queued = analytic.running < c.concurrency
         #expect(Self.within(ttft, queued ? 0.9...1.7 : 0.6...1.4), "TTFT ×\(ttft)")

@@ -108,12 +108,69 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         let rows = try MeasuredData.read(path: file.path)
         #expect(rows.count == 6)
         let report = Validator(models: models, hardware: gpus).validate(rows)
-        #expect(report.predicted == 3)
-        #expect(report.unpredictable.values.map(\.count).reduce(0, +) == 3)
+        #expect(report.predicted == 4)
+        #expect(report.unpredictable.values.map(\.count).reduce(0, +) == 2)
         #expect(report.unpredictable.keys.contains { $0.contains("unknown model") })
         #expect(report.unpredictable.keys.contains { $0.contains("disaggregated") })
-        #expect(report.unpredictable.keys.contains { $0.contains("contradict") })
+        // Columns that contradict the id (tp_size 64 where the id says tp8_ep8): predicted on the id's layout, and said so.
+        let e = try #require(rows.first { $0.id == "gptoss_tp8_ep8_e" })
+        #expect(e.idLayout == Parallelism(tensor: 8, expert: 8) && e.assumption?.contains("the layout its id names") == true)
+        #expect(report.breakdown["layout"]?["layout from the id"]?.rows == 1)
         #expect(report.leaveOneSystemOut.keys.sorted() == ["h100_sxm", "h200_sxm"])
-        #expect(report.breakdown["backend"]?["vllm"]?.rows == 3)
+        #expect(report.breakdown["engine"]?["vllm"]?.rows == 3)
+    }
+
+    /// What the data source writes, read as it means it: `batch_size` per attention-DP rank, ids that name the GPUs as tp when
+    /// attention is data-parallel, quantised checkpoints, systems as `<gpu>_sxm`, the same measurement under two ids.
+    @Test func rowsAreReadAsTheSourceMeansThem() throws {
+        let csv = """
+            id,silicon_data_source,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            dsr1_agg_c256_tp8_ep8_1,x,deepseek-ai/DeepSeek-R1,h200_sxm,trtllm,agg,fp8,1024,1024,32,1,1,8,1,8,5180,30.4
+            dsr1_agg_c256_tp8_ep8_2,y,deepseek-ai/DeepSeek-R1,h200_sxm,trtllm,agg,fp8,1024,1024,32,1,1,8,1,8,5180,30.4
+            q,z,nvidia/Qwen3-32B-NVFP4,b200_sxm,vllm,agg,fp4,1024,1024,8,1,1,1,1,1,50,6
+            big,z,deepseek-ai/DeepSeek-R1,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,1,1,1,50,6
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-rows-\(UUID().uuidString).csv")
+        try csv.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let rows = try MeasuredData.read(path: file.path)
+        #expect(rows[0].concurrency == 256, "batch_size 32 on each of 8 attention-DP ranks")
+        #expect(rows[0].idContradiction == nil, "tp8 in the id is tp_size 1 × attention_dp_size 8")
+        let validator = Validator(models: models, hardware: gpus)
+        guard case .success(.aggregated(let nvfp4)) = validator.setup(rows[2]) else { Issue.record("the NVFP4 checkpoint on b200_sxm"); return }
+        #expect(nvfp4.model.id == "qwen3-32b" && nvfp4.precision == .fp4 && nvfp4.hardware.id == "b200")
+        let report = validator.validate(rows)
+        #expect(report.duplicates == 1 && report.predicted == 2)
+        // 671B parameters at FP8 on one 80 GB GPU: refused for the physical reason, with the numbers.
+        let refusal = try #require(report.unpredictable.first { $0.key.contains("the weights do not fit") })
+        #expect(refusal.value == ["big"])
+    }
+}
+
+@Suite struct PrecisionCreditTests {
+    /// FP4 and FP8 are credited with the utilisation measured for them, not their peak ratio; INT4 weight-only runs BF16 math.
+    @Test func lowerPrecisionsAreCreditedAsMeasured() throws {
+        func prefill(_ precision: Precision, _ gpu: String) throws -> Double {
+            let m = PerformanceModel(deployment: try deployment("llama-3.1-70b", gpu, precision, Parallelism(tensor: 8)), efficiency: .speedOfLight)
+            return m.step(decoding: 0, context: 0, prefillTokens: 16384, promptLength: 16384).compute
+        }
+        let fp8 = try prefill(.fp8, "b200"), fp4 = try prefill(.fp4, "b200"), bf16 = try prefill(.bf16, "b200")
+        // Dense GEMMs: FP4 at 0.30 of twice FP8's peak against FP8 at 0.45: 1.33× (not 2×); FP8 against BF16 at 0.70: 1.29×.
+        #expect(fp8 / fp4 > 1.2 && fp8 / fp4 < 1.4, "\(fp8 / fp4)")
+        #expect(bf16 / fp8 > 1.1 && bf16 / fp8 < 1.4, "\(bf16 / fp8)")
+        let int4 = try prefill(.int4, "h100"), bf16Hopper = try prefill(.bf16, "h100")
+        #expect(abs(int4 - bf16Hopper) < 1e-3 * bf16Hopper, "INT4 weight-only at BF16 math: \(int4) against \(bf16Hopper)")
+    }
+
+    /// The per-request cost is added to TTFT once, not to every step; a calibration stored before it existed reads as zero.
+    @Test func theRequestCostIsPartOfTTFTOnly() throws {
+        var e = Efficiency.prior
+        let d = try deployment("llama-3.1-8b", "h100", .fp8, Parallelism())
+        let before = PerformanceModel(deployment: d, efficiency: e).aggregated(concurrency: 4, inputLength: 1024, outputLength: 256).point
+        e.requestMilliseconds = 40
+        let after = PerformanceModel(deployment: d, efficiency: e).aggregated(concurrency: 4, inputLength: 1024, outputLength: 256).point
+        #expect(abs(after.ttftMilliseconds - before.ttftMilliseconds - 40) < 1e-9 && after.tpotMilliseconds == before.tpotMilliseconds)
+        let old = #"{"memory_efficiency":0.8,"compute_efficiency":0.6,"fixed_ms":2,"per_layer_us":24,"prefill_batching":0,"prefill_interference":1,"collective_latency_us":10,"provenance":"prior"}"#
+        #expect(try JSONDecoder().decode(Efficiency.self, from: Data(old.utf8)).requestMilliseconds == 0)
     }
 }

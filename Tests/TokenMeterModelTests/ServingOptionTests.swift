@@ -97,6 +97,7 @@ import TokenMeterModel
             id,silicon_data_source,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
             d1,x; silicon_concurrency=64,deepseek-ai/DeepSeek-R1,h200_sxm,sglang,disagg,fp8,8192,1024,,,,,,,1,1,8,1,1,8,1,8,1,1,1,8,1,8,2026,34.7
             d2_c64_x,x,deepseek-ai/DeepSeek-R1,h200_sxm,sglang,disagg,fp8,8192,1024,,,,,,,,,,,,,,,,,,,,,2026,34.7
+            d3,x; silicon_concurrency=32,deepseek-ai/DeepSeek-R1,h200_sxm,sglang,disagg,fp8,8192,1024,,,,,,,,,8,1,1,1,8,,,8,1,1,1,8,1900,30.1
             """
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-disagg-\(UUID().uuidString).csv")
         try csv.write(to: file, atomically: true, encoding: .utf8)
@@ -104,9 +105,14 @@ import TokenMeterModel
         let rows = try MeasuredData.read(path: file.path)
         #expect(rows[0].concurrency == 64)
         #expect(rows[0].disaggregated?.decode == Parallelism(tensor: 1, attentionData: 8, expert: 8))
+        // A row with layouts but no worker counts is predicted under the stated assumption, and says so.
+        // c=32 over decode workers of 16 streams per attention rank (one rank each): two decode workers, one prefill worker.
+        #expect(rows[2].disaggregated?.assumption == DisaggregatedLayout.assumedWorkers)
+        #expect(rows[2].disaggregated?.decodeWorkers == 2 && rows[2].disaggregated?.prefillWorkers == 1)
         let report = Validator(models: models, hardware: gpus).validate(rows)
-        #expect(report.predicted == 1)
-        #expect(report.unpredictable.keys.contains { $0.contains("without prefill/decode worker counts") })
+        #expect(report.predicted == 2)
+        #expect(report.unpredictable.keys.contains { $0.contains("without prefill and decode layouts") })
+        #expect(report.breakdown["layout"]?["worker counts assumed"]?.rows == 1)
         let p = try #require(report.predictions.first)
         #expect(p.ttftMilliseconds > 0 && p.tpotMilliseconds > 0)
     }

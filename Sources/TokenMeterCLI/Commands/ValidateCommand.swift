@@ -9,17 +9,19 @@ import TokenMeterReport
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Predict every row of a measured serving CSV and report MAPE overall, by group, and leave-one-system-out."
+        abstract: "Predict every row of a measured serving CSV and report MAPE overall, by group, leave-one-system-out, and fitted on another file."
     )
 
     @OptionGroup var data: DataOption
     @OptionGroup var catalog: CatalogOption
     @Option(help: "Also list the N rows with the largest TPOT and TTFT errors.") var worst: Int = 0
+    @Option(help: "Fit on this measured CSV and score --data with that fit (the transfer to data the fit never saw).") var fit: String?
 
     func run() async throws {
         guard let path = data.data else { throw ConfigError(field: "data", message: "validate needs --data measured.csv") }
         let rows = try MeasuredData.read(path: path)
         let validator = Validator(models: try ModelCatalog.load(), hardware: try HardwareCatalog.load(extraDirectory: catalog.catalog))
-        print(ValidationText.render(validator.validate(rows), rows: rows.count, worst: worst))
+        let fitRows = try fit.map { path throws(ConfigError) in try MeasuredData.read(path: path) }
+        print(ValidationText.render(validator.validate(rows, fitRows: fitRows), rows: rows.count, worst: worst))
     }
 }
