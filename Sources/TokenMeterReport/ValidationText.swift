@@ -10,7 +10,8 @@ public enum ValidationText {
                    + "(\(Format.percent(Double(report.predicted) / Double(max(1, rows - report.duplicates)), 1)) of distinct rows predicted)", errorTable(report)]
         for dimension in ["system", "model", "engine", "mode", "layout", "isl/osl", "concurrency"] {
             var table: [[String]] = [[dimension, "rows", "TTFT MAPE %", "TPOT MAPE %"]]
-            for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { numericOrder($0.key, $1.key) }) {
+            let numeric = dimension == "isl/osl" || dimension == "concurrency"
+            for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { numeric ? numericOrder($0.key, $1.key) : $0.key < $1.key }) {
                 table.append([name, String(s.rows), oneDecimal(s.ttftMAPE), oneDecimal(s.tpotMAPE)])
             }
             out += ["", TerminalTable.align(table)]
