@@ -177,19 +177,22 @@ public struct Validator: Sendable {
 
     /// Validates rows: priors, in-sample (one fit per engine over every system), leave-one-system-out, breakdowns; with
     /// `fitRows`, also the errors of a fit made on those rows (another file) and applied to these.
-    public func validate(_ rows: [MeasuredRow], fitRows: [MeasuredRow]? = nil) -> Report {
+    public func validate(_ rows: [MeasuredRow], fitRows: [MeasuredRow]? = nil, simulate: Bool = false) -> Report {
+        func predictions(_ rows: [(MeasuredRow, RowSetup)], _ fits: [String: Efficiency]) -> [RowPrediction] {
+            simulate ? Self.simulate(rows, with: fits) : Self.predict(rows, with: fits)
+        }
         let (usable, unpredictable, duplicates) = self.usable(rows)
         let prior = ErrorSummary(usable.map { Self.predict($0.0, $0.1, .prior) })
         let fitted = Self.fitPerEngine(usable, provenance: "measured")
-        let calibrated = Self.predict(usable, with: fitted)
+        let calibrated = predictions(usable, fitted)
         // Leave one system out: fit on the other systems, predict this one from its datasheet.
         var loso: [String: ErrorSummary] = [:]
         for system in Set(usable.map(\.0.system)).sorted() {
             let fits = Self.fitPerEngine(usable.filter { $0.0.system != system }, provenance: "transferred")
-            loso[system] = ErrorSummary(Self.predict(usable.filter { $0.0.system == system }, with: fits))
+            loso[system] = ErrorSummary(predictions(usable.filter { $0.0.system == system }, fits))
         }
         let fitElsewhere = fitRows.map { other in
-            ErrorSummary(Self.predict(usable, with: Self.fitPerEngine(self.usable(other).rows, provenance: "transferred")))
+            ErrorSummary(predictions(usable, Self.fitPerEngine(self.usable(other).rows, provenance: "transferred")))
         }
         return Report(predicted: usable.count, duplicates: duplicates, fittedElsewhere: fitElsewhere, unpredictable: unpredictable, prior: prior,
                       calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,

@@ -63,3 +63,35 @@ import TokenMeterModel
         #expect(simulated.preemptions == 0)
     }
 }
+
+/// The simulation against cases worked by hand, with a step time of 10 ms plus 1 µs per prefilled token (and 0.5 ms per
+/// decoding sequence for the wave).
+@Suite struct EngineSimulationHandTests {
+    @Test func oneRequestAloneTakesOnePrefillStepThenOneStepPerToken() {
+        let timing = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 1)
+        let outcome = EngineSimulation.closedLoop(concurrency: 1, inputLength: 100, outputLength: 5, requests: 8, timing: timing,
+                                                  limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 1000, kvCapacityTokens: 100_000))
+        // TTFT: the prefill step (10 ms + 100 × 1 µs), which emits the first token; TPOT: four decode steps of 10 ms over 4 tokens.
+        #expect(abs(outcome.point.ttftMilliseconds - 10.1) < 1e-6 && abs(outcome.point.tpotMilliseconds - 10) < 1e-6)
+        #expect(outcome.meanRunning == 1 && outcome.preemptions == 0)
+    }
+
+    @Test func identicalRequestsInAWaveArePrefilledTogetherThenDecodeTogether() {
+        // Eight prompts of 100 tokens arrive at once with room for all: one step prefills the 800 tokens (10.8 ms) and emits
+        // eight first tokens; then each of 3 steps decodes the eight (10 + 8 × 0.5 = 14 ms).
+        let timing = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0.5, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 1)
+        var s = ContinuousBatchingScheduler<Int>(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 1000, kvCapacityTokens: 100_000))
+        for k in 0..<8 { s.arrive(k, promptTokens: 100, maxTokens: 4) }
+        var clock = 0.0
+        var first: [Int: Double] = [:], last: [Int: Double] = [:]
+        while let plan = s.nextStep() {
+            clock += Double(timing.nanoseconds(for: plan.shape)) / 1e6
+            for e in s.finish(plan) {
+                if e.tokens == 1 { first[e.request] = clock }
+                last[e.request] = clock
+            }
+        }
+        #expect(first.values.allSatisfy { abs($0 - 10.8) < 1e-6 }, "\(first)")
+        #expect(last.values.allSatisfy { abs($0 - (10.8 + 3 * 14)) < 1e-6 }, "\(last)")
+    }
+}

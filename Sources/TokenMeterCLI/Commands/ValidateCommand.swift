@@ -15,6 +15,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @OptionGroup var data: DataOption
     @OptionGroup var catalog: CatalogOption
     @Option(help: "Also list the N rows with the largest TPOT and TTFT errors.") var worst: Int = 0
+    @Flag(help: "Predict aggregated rows with the steady-state formula instead of running their closed loop through the engine scheduler on a virtual clock.")
+    var formula = false
     @Option(help: "Fit on this measured CSV and score --data with that fit (the transfer to data the fit never saw).") var fit: String?
 
     func run() async throws {
@@ -22,6 +24,6 @@ struct ValidateCommand: AsyncParsableCommand {
         let rows = try MeasuredData.read(path: path)
         let validator = Validator(models: try ModelCatalog.load(), hardware: try HardwareCatalog.load(extraDirectory: catalog.catalog))
         let fitRows = try fit.map { path throws(ConfigError) in try MeasuredData.read(path: path) }
-        print(ValidationText.render(validator.validate(rows, fitRows: fitRows), rows: rows.count, worst: worst))
+        print(ValidationText.render(validator.validate(rows, fitRows: fitRows, simulate: !formula), rows: rows.count, worst: worst))
     }
 }
