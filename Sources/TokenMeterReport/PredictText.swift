@@ -54,8 +54,10 @@ public struct PredictedRow: Sendable {
     public var fits: Bool
     /// Anything else to know (KV held, KV transfer).
     public var note: String
-    /// The same point run through the engine simulator, when asked for.
+    /// The same point run through the engine simulator, when asked for (its TTFT and TPOT are the medians).
     public var simulated: OperatingPoint?
+    /// The simulation's p99 TTFT and TPOT, ms.
+    public var simulatedP99: [Double]?
 
     /// Creates a row.
     public init(label: String, concurrency: Int, gpus: Int, point: OperatingPoint, speedOfLight: OperatingPoint, bound: String, fits: Bool,
@@ -104,14 +106,15 @@ public enum PredictText {
         let band = s.efficiency.band
         let simulated = rows.contains { $0.simulated != nil }
         var table: [[String]] = [["point", "GPUs", "TTFT ms", "SOL", "TPOT ms", "SOL", "tok/s/user", "out tok/s/GPU", "total tok/s/GPU", "bound", "note"]
-            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? ["sim TTFT ms", "sim TPOT ms", "sim out tok/s/GPU"] : [])]
+            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? ["sim TTFT p50 / p99 ms", "sim TPOT p50 / p99 ms", "sim out tok/s/GPU"] : [])]
         for r in rows {
             let p = r.point
             table.append([r.label, String(r.gpus), banded(p.ttftMilliseconds, band?.ttftP90Percent, 1), Format.number(r.speedOfLight.ttftMilliseconds, 1),
                           banded(p.tpotMilliseconds, band?.tpotP90Percent, 2), Format.number(r.speedOfLight.tpotMilliseconds, 2),
                           Format.number(p.interactivity, 1), Format.number(p.outputPerGPU, 1), Format.number(p.totalPerGPU, 1), r.bound,
                           r.fits ? r.note : "does not fit"] + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)])
-                + (simulated ? [Format.number(r.simulated?.ttftMilliseconds, 1), Format.number(r.simulated?.tpotMilliseconds, 2),
+                + (simulated ? [Format.number(r.simulated?.ttftMilliseconds, 1) + " / " + Format.number(r.simulatedP99?.first, 1),
+                                Format.number(r.simulated?.tpotMilliseconds, 2) + " / " + Format.number(r.simulatedP99?.last, 2),
                                 Format.number(r.simulated?.outputPerGPU, 1)] : []))
         }
         var out = [header(s), title, TerminalTable.align(table), bandLine(s)]
@@ -119,7 +122,7 @@ public enum PredictText {
         if let profile = s.pricing?.profile { out.append("priced with \(profile.name)") }
         if simulated {
             out.append("sim: the same closed loop run through the engine simulator (the reference target's scheduler, these step times, the KV "
-                + "cache the memory leaves); where it differs from the estimate, see docs/perf-model.md")
+                + "cache the memory leaves), p50 and p99 over its requests; where it differs from the estimate, see docs/perf-model.md")
         }
         let front = ParetoFront(rows.filter(\.fits).map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
         out.append("Pareto front (output tok/s/GPU vs tok/s/user): " + front.points.map(\.label).joined(separator: ", "))
@@ -143,6 +146,8 @@ public enum PredictText {
                     ("output_tok_s_gpu", .number(p.outputPerGPU)), ("total_tok_s_gpu", .number(p.totalPerGPU)), ("tok_s_user", .number(p.interactivity)),
                     ("bound", .string(r.bound)), ("fits", .bool(r.fits)), ("usd_per_mtok_total", s.cost(p).map { .number($0) } ?? .null),
                     ("simulated", r.simulated.map { .object([("ttft_ms", .number($0.ttftMilliseconds)), ("tpot_ms", .number($0.tpotMilliseconds)),
+                                                             ("ttft_p99_ms", r.simulatedP99?.first.map { .number($0) } ?? .null),
+                                                             ("tpot_p99_ms", r.simulatedP99?.last.map { .number($0) } ?? .null),
                                                              ("output_tok_s_gpu", .number($0.outputPerGPU))]) } ?? .null),
                 ])
             })),
@@ -161,7 +166,7 @@ public enum PredictText {
             ("provenance", .string(c.provenance)), ("description", .string(c.description)), ("memory_efficiency", .number(e.memory)),
             ("compute_efficiency", .number(e.compute)), ("fixed_ms", .number(e.fixedMilliseconds)), ("per_layer_us", .number(e.perLayerMicroseconds)),
             ("prefill_batching", .number(e.prefillBatching)), ("prefill_interference", .number(e.prefillInterference)),
-            ("collective_latency_us", .number(e.collectiveLatencyMicroseconds)),
+            ("collective_latency_us", .number(e.collectiveLatencyMicroseconds)), ("request_ms", .number(e.requestMilliseconds)),
             ("error_band", c.band.map { b in
                 .object([("points", .number(Double(b.rows))), ("ttft_median_pct", .number(b.ttftMedianPercent)), ("ttft_p90_pct", .number(b.ttftP90Percent)),
                          ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent))])

@@ -42,7 +42,7 @@ public enum ValidationText {
 
     static func errorTable(_ report: Validator.Report) -> String {
         var table: [[String]] = [["errors", "rows", "TTFT MAPE %", "TPOT MAPE %"]]
-        table.append(["stated priors", String(report.prior.rows), oneDecimal(report.prior.ttftMAPE), oneDecimal(report.prior.tpotMAPE)])
+        table.append(["stated priors (formula)", String(report.prior.rows), oneDecimal(report.prior.ttftMAPE), oneDecimal(report.prior.tpotMAPE)])
         table.append(["calibrated in-sample", String(report.calibrated.rows), oneDecimal(report.calibrated.ttftMAPE), oneDecimal(report.calibrated.tpotMAPE)])
         if let other = report.fittedElsewhere {
             table.append(["calibrated on the --fit file", String(other.rows), oneDecimal(other.ttftMAPE), oneDecimal(other.tpotMAPE)])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenMeterCore
 
 @Suite struct ModelCLITests {
     @Test func predictPrintsAPricedFrontWithItsBound() async throws {
@@ -14,6 +15,15 @@ import Testing
                                            "--concurrency", "1"])
         #expect(tooBig.status == 0)
         #expect(tooBig.stdout.contains("does not fit: needs"))
+        // --simulate adds the scheduler's p50 and p99 beside the estimate, with where they come from.
+        let sim = try await tokenmeter(["predict", "--model", "qwen3-32b", "--hardware", "h200", "--gpus", "2", "--isl", "1024", "--osl", "256",
+                                        "--concurrency", "8", "--simulate", "--json"])
+        #expect(sim.status == 0, "\(sim.stderr)")
+        let json = try JSONValue.parse(sim.stdout)
+        let point = try #require(json["points"]?[0]?["simulated"])
+        let p50 = try #require(point["ttft_ms"]?.doubleValue), p99 = try #require(point["ttft_p99_ms"]?.doubleValue)
+        #expect(p50 > 0 && p99 >= p50 && (point["tpot_p99_ms"]?.doubleValue ?? 0) >= (point["tpot_ms"]?.doubleValue ?? .infinity))
+        #expect(json["efficiency"]?["provenance"]?.stringValue == "prior" && json["efficiency"]?["request_ms"]?.doubleValue == 0)
     }
 
     @Test func calibratedPredictionCarriesAnErrorBand() async throws {

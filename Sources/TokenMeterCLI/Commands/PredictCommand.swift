@@ -97,9 +97,14 @@ struct PredictCommand: AsyncParsableCommand {
                                    bound: p.bound, fits: refusal == nil,
                                    note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
             if simulate, refusal == nil {
-                row.simulated = EngineSimulation.closedLoop(concurrency: c, inputLength: isl, outputLength: osl, requests: max(64, 2 * c),
-                                                            timing: RooflineStepTime(model: predictor), limits: predictor.batchLimits(maxRunning: max(c, 1024)),
-                                                            gpus: s.deployment.parallelism.gpus).point
+                let outcome = EngineSimulation.closedLoop(concurrency: c, inputLength: isl, outputLength: osl, requests: max(64, 2 * c),
+                                                          timing: RooflineStepTime(model: predictor), limits: predictor.batchLimits(maxRunning: max(c, 1024)),
+                                                          gpus: s.deployment.parallelism.gpus)
+                // The engine's per-request cost comes before the first token of every request, outside any step.
+                let request = predictor.efficiency.requestMilliseconds
+                row.simulated = outcome.point
+                row.simulated?.ttftMilliseconds += request
+                row.simulatedP99 = [outcome.ttftP99Milliseconds + request, outcome.tpotP99Milliseconds]
             }
             return row
         }

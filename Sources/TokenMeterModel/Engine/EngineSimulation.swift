@@ -15,6 +15,9 @@ public enum EngineSimulation {
         public var preemptions: Int
         /// Sequences running per step, on average over the measured window.
         public var meanRunning: Double
+        /// The 99th percentiles over the simulated requests, ms (the point holds the medians).
+        public var ttftP99Milliseconds: Double = 0
+        public var tpotP99Milliseconds: Double = 0
     }
 
     /// One request of the simulation.
@@ -65,12 +68,15 @@ public enum EngineSimulation {
             point: OperatingPoint(ttftMilliseconds: median(ttft), tpotMilliseconds: median(tpot),
                                   inputPerGPU: output * Double(inputLength) / Double(max(outputLength, 1)), outputPerGPU: output),
             requests: measured.count, steps: run.steps, preemptions: run.scheduler.preemptions,
-            meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0)
+            meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0,
+            ttftP99Milliseconds: percentile(ttft, 99), tpotP99Milliseconds: percentile(tpot, 99))
     }
 
-    static func median(_ values: [Double]) -> Double {
+    static func median(_ values: [Double]) -> Double { percentile(values, 50) }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }
-        return Distribution.percentile(sorted: values.sorted(), 50)
+        return Distribution.percentile(sorted: values.sorted(), p)
     }
 
     /// The state of a closed loop: the scheduler, its clock and every request.
