@@ -111,6 +111,26 @@ import TokenMeterModel
         _ = s.finish(plan!)
         #expect(!s.stepInFlight)
     }
+    /// The engines' policies: SGLang's prefill-first runs an admissible prompt's prefill alone; TRT-LLM's one token budget
+    /// counts the decodes; vLLM's decodes-first prefills beside every decode.
+    @Test(arguments: SchedulingPolicy.allCases)
+    func eachEnginePolicyPutsPrefillsAndDecodesIntoItsSteps(_ policy: SchedulingPolicy) {
+        var s = Scheduler(limits: BatchLimits(maxRunning: 8, prefillTokensPerStep: 100, kvCapacityTokens: 10_000, policy: policy))
+        for name in ["a", "b", "c"] { s.arrive(name, promptTokens: 10, maxTokens: 5) }
+        _ = drain(&s, limit: 1)  // the three prompts prefilled together; they now decode
+        s.arrive("d", promptTokens: 200, maxTokens: 5)
+        guard let plan = s.nextStep() else { Issue.record("no step"); return }
+        switch policy {
+        case .prefillFirst:
+            #expect(plan.shape.decodingSequences == 0 && plan.shape.prefillTokens == 100, "\(plan.shape)")
+        case .sharedTokenBudget:
+            #expect(plan.shape.decodingSequences == 3 && plan.shape.prefillTokens == 97, "\(plan.shape)")
+        case .decodesFirst:
+            #expect(plan.shape.decodingSequences == 3 && plan.shape.prefillTokens == 100, "\(plan.shape)")
+        }
+        #expect(SchedulingPolicy(engine: "sglang") == .prefillFirst && SchedulingPolicy(engine: "trtllm") == .sharedTokenBudget
+                && SchedulingPolicy(engine: "vllm") == .decodesFirst)
+    }
 }
 
 @Suite struct SchedulerPrefixCacheTests {

@@ -6,16 +6,19 @@ public struct BatchLimits: Sendable, Equatable {
     public var prefillTokensPerStep: Int
     /// Tokens the KV cache holds; a sequence holds its prompt and what it generated.
     public var kvCapacityTokens: Int
+    /// How prefills and decodes share a step.
+    public var policy: SchedulingPolicy
 
     /// The reference target's defaults: a batch of 256, 16,384 prompt tokens per step, 2,000,000 tokens of KV cache.
     public static let `default` = BatchLimits(maxRunning: 256, prefillTokensPerStep: 16384, kvCapacityTokens: 2_000_000)
 
     /// Creates limits; each is at least 1, and one left out takes its value from `default`.
     public init(maxRunning: Int = Self.default.maxRunning, prefillTokensPerStep: Int = Self.default.prefillTokensPerStep,
-                kvCapacityTokens: Int = Self.default.kvCapacityTokens) {
+                kvCapacityTokens: Int = Self.default.kvCapacityTokens, policy: SchedulingPolicy = .decodesFirst) {
         self.maxRunning = max(1, maxRunning)
         self.prefillTokensPerStep = max(1, prefillTokensPerStep)
         self.kvCapacityTokens = max(1, kvCapacityTokens)
+        self.policy = policy
     }
 }
 
@@ -101,9 +104,13 @@ public struct ContinuousBatchingScheduler<Request> {
         var entries: [StepPlan<Request>.Entry] = []
         entries.reserveCapacity(running.count + 8)
         var shape = StepShape(decodingSequences: 0, contextTokens: 0, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0)
-        var budget = limits.prefillTokensPerStep
+        let decoding = running.reduce(0) { $0 + ($1.prefillRemaining == 0 ? 1 : 0) }
+        var budget = limits.policy == .sharedTokenBudget ? max(1, limits.prefillTokensPerStep - decoding) : limits.prefillTokensPerStep
+        // Prefill-first: while prompts wait that can be admitted, their prefill has the step to itself.
+        let prefillOnly = limits.policy == .prefillFirst && canAdmit()
         for i in running.indices {
             if running[i].prefillRemaining == 0 {
+                if prefillOnly { continue }
                 shape.decodingSequences += 1
                 shape.contextTokens += running[i].kv
                 reserve(1, for: i)
@@ -167,6 +174,12 @@ public struct ContinuousBatchingScheduler<Request> {
 
     /// KV tokens kept free when admitting: 1% of the cache.
     private var watermark: Int { limits.kvCapacityTokens / 100 }
+
+    /// True when the next waiting prompt would be admitted now (room in the batch and its whole prefill in the KV cache).
+    private func canAdmit() -> Bool {
+        guard running.count < limits.maxRunning, let slot = waiting[waitingHead...].first(where: { !$0.removed }) else { return false }
+        return running.isEmpty || slot.prefillRemaining + slot.cached + watermark <= limits.kvCapacityTokens - kvUsed
+    }
 
     /// Admits waiting sequences, in order, while the batch, the budget and the KV cache have room; a sequence is always
     /// admitted into an empty batch, whatever its size.

@@ -1,0 +1,20 @@
+/// How an engine puts prefills and decodes into its steps: the one scheduler runs each engine's policy.
+public enum SchedulingPolicy: String, Sendable, Equatable, CaseIterable {
+    /// vLLM V1: every running sequence decodes, and waiting prompts are prefilled beside them in chunks up to the prefill
+    /// budget (chunked prefill, decodes first).
+    case decodesFirst = "decodes-first"
+    /// SGLang's default: when prompts wait and can be admitted, a step prefills them alone and the running sequences skip
+    /// that step's decode.
+    case prefillFirst = "prefill-first"
+    /// TRT-LLM's in-flight batching: one token budget per step (`max_num_tokens`) covers the decodes and the prefill chunks.
+    case sharedTokenBudget = "shared-token-budget"
+
+    /// The policy of an engine by its name in measured data or on the command line; decodes-first for any other.
+    public init(engine: String) {
+        switch engine.lowercased() {
+        case "sglang": self = .prefillFirst
+        case "trtllm", "tensorrt-llm", "trt-llm": self = .sharedTokenBudget
+        default: self = .decodesFirst
+        }
+    }
+}
