@@ -114,11 +114,14 @@ public struct CalibrationStore: Sendable {
         return out
     }
 
-    /// The efficiencies for a GPU: fitted on it (`measured`), else fitted on another GPU of its family (`transferred`), else the
-    /// stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points first.
+    /// The efficiencies for a GPU: fitted on it at this precision (`measured`), else fitted on another GPU — of its family
+    /// first, at this precision first — and carried over by the datasheet terms (`transferred`): the coefficients are
+    /// dimensionless and per engine, none belongs to one GPU, and precisions are credited by their measured utilisation.
+    /// Else the stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points
+    /// first.
     public func choose(hardware: HardwareSpec, engine: String?, precision: Precision) throws(ConfigError) -> ChosenEfficiency {
-        let candidates = try all().filter { $0.precision == precision && (engine == nil || $0.engine == engine) }
-            .sorted { $0.points > $1.points }
+        let all = try all().filter { engine == nil || $0.engine == engine }.sorted { $0.points > $1.points }
+        let candidates = all.filter { $0.precision == precision }
         func chosen(_ c: Calibration, _ provenance: String, _ description: String) -> ChosenEfficiency {
             var e = c.efficiency
             e.provenance = provenance
@@ -129,6 +132,13 @@ public struct CalibrationStore: Sendable {
         }
         if let kin = candidates.first(where: { $0.family == hardware.family }) {
             return chosen(kin, "transferred", "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points")
+        }
+        let nearest = all.sorted { a, b in
+            (a.family == hardware.family ? 0 : 1, a.precision == precision ? 0 : 1) < (b.family == hardware.family ? 0 : 1, b.precision == precision ? 0 : 1)
+        }
+        if let other = nearest.first {
+            return chosen(other, "transferred", "transferred by the datasheet terms from \(other.hardware) (\(other.family)) with \(other.engine) at "
+                          + "\(other.precision.rawValue), \(other.points) points: the fitted coefficients are per engine, not per GPU")
         }
         return ChosenEfficiency(efficiency: .prior, provenance: "prior",
                                 description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"

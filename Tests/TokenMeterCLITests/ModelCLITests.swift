@@ -108,7 +108,8 @@ import TokenMeterCore
         #expect((best?["usd_per_mtok_total"] as? Double ?? 0) > 0)
     }
 
-    /// calibrate --data fits and stores; predict then uses the fit on the same GPU (measured) and on its family (transferred).
+    /// calibrate --data fits and stores; predict then uses the fit on the same GPU (measured), on its family and on any other
+    /// GPU (transferred), and the priors for an engine nobody fitted.
     @Test func calibrationIsStoredAndTransfersWithinAFamily() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-cal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -133,7 +134,10 @@ import TokenMeterCore
         let kin = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--concurrency", "8"], environment: env)
         #expect(kin.stdout.contains("transferred from h100 (same hopper family)"))
         let far = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "mi300x", "--concurrency", "8"], environment: env)
-        #expect(far.stdout.contains("stated priors"))
+        #expect(far.stdout.contains("transferred by the datasheet terms from h100"), "\(far.stdout)")
+        let otherEngine = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "sglang", "--concurrency", "8"],
+                                               environment: env)
+        #expect(otherEngine.stdout.contains("stated priors"), "\(otherEngine.stdout)")
     }
 
     /// A real sweep against the built-in target, then calibrate --result on it: the points become rows and the fit is stored.

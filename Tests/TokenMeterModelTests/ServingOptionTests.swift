@@ -146,7 +146,7 @@ import TokenMeterModel
 }
 
 @Suite struct CalibrationStoreTests {
-    @Test func choosesMeasuredThenFamilyThenPriors() throws {
+    @Test func choosesMeasuredThenFamilyThenAnyGPUThenPriors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = CalibrationStore(directory: dir)
@@ -162,9 +162,12 @@ import TokenMeterModel
         #expect(own.provenance == "measured" && own.efficiency.memory == 0.66)
         let kin = try store.choose(hardware: h200, engine: nil, precision: .fp8)
         #expect(kin.provenance == "transferred" && kin.efficiency.memory == 0.66 && kin.description.contains("h100"))
-        #expect(try store.choose(hardware: b200, engine: "vllm", precision: .fp8).provenance == "prior")
+        // Another generation, or another precision: the same engine's coefficients, carried by the datasheet terms.
+        let blackwell = try store.choose(hardware: b200, engine: "vllm", precision: .fp8)
+        #expect(blackwell.provenance == "transferred" && blackwell.efficiency.memory == 0.66 && blackwell.description.contains("datasheet terms from h100"))
+        #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp4).provenance == "transferred")
+        // No fit of that engine anywhere: the priors.
         #expect(try store.choose(hardware: h200, engine: "sglang", precision: .fp8).provenance == "prior")
-        #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp4).provenance == "prior")
         // A file that is not a calibration is named, not skipped.
         try "{}".write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try store.all() }

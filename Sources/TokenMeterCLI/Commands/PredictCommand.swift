@@ -97,9 +97,10 @@ struct PredictCommand: AsyncParsableCommand {
                                    bound: p.bound, fits: refusal == nil,
                                    note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
             if simulate, refusal == nil {
+                var limits = predictor.batchLimits(maxRunning: max(c, 1024))
+                limits.policy = SchedulingPolicy(engine: engine.engine ?? "")  // the engine's own scheduling (vLLM's without one)
                 let outcome = EngineSimulation.closedLoop(concurrency: c, inputLength: isl, outputLength: osl, requests: max(64, 2 * c),
-                                                          timing: RooflineStepTime(model: predictor), limits: predictor.batchLimits(maxRunning: max(c, 1024)),
-                                                          gpus: s.deployment.parallelism.gpus)
+                                                          timing: RooflineStepTime(model: predictor), limits: limits, gpus: s.deployment.parallelism.gpus)
                 // The engine's per-request cost comes before the first token of every request, outside any step.
                 let request = predictor.efficiency.requestMilliseconds
                 row.simulated = outcome.point
