@@ -114,11 +114,11 @@ public struct ContinuousBatchingScheduler<Request> {
                 shape.decodingSequences += 1
                 shape.contextTokens += running[i].kv
                 reserve(1, for: i)
-                entries.append(.init(index: i, request: running[i].request, prefill: 0))
+                entries.append(StepPlan.Entry(index: i, request: running[i].request, prefill: 0))
             } else if budget > 0, let chunk = chunk(for: i, budget: budget) {
                 budget -= chunk
                 add(chunk, of: i, to: &shape)
-                entries.append(.init(index: i, request: running[i].request, prefill: chunk))
+                entries.append(StepPlan.Entry(index: i, request: running[i].request, prefill: chunk))
             }
         }
         admitWaiting(budget: budget, shape: &shape, entries: &entries)
@@ -201,7 +201,7 @@ public struct ContinuousBatchingScheduler<Request> {
             reserve(slot.cached, for: i)
             budget -= size
             add(size, of: i, to: &shape)
-            entries.append(.init(index: i, request: slot.request, prefill: size))
+            entries.append(StepPlan.Entry(index: i, request: slot.request, prefill: size))
         }
         if waitingHead > 1024, waitingHead * 2 > waiting.count {
             waiting.removeFirst(waitingHead)
