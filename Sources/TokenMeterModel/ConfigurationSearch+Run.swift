@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TokenMeterCore
 
 extension ConfigurationSearch {
@@ -27,14 +28,18 @@ extension ConfigurationSearch {
                 "disagg \(np)×P(\(Self.name(pools.prefill[pi].0))) + \(nd)×D(\(Self.name(pools.decode[di].0))) c\(k.users)"
             }
             let mode = if case .aggregated = k.origin { "agg" } else { "disagg" }
-            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, point: k.point, meetsSLO: k.meets)
+            var layout: Parallelism?
+            if case let .aggregated(index, _) = k.origin { layout = fitting[index] }
+            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, point: k.point, meetsSLO: k.meets, layout: layout)
         }
         let winners = tracker.buckets.compactMap { $0 }.map(configuration)
         let front = ParetoFront(winners.map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
         let byLabel = Dictionary(winners.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
-        return SearchResult(enumerated: tally.enumerated, rejectedByMemory: tally.rejected, evaluated: tally.evaluated,
-                            poolPredictions: tally.predictions, front: front.points.compactMap { byLabel[$0.label] },
-                            best: tracker.best.map(configuration), meetingSLO: tracker.meeting)
+        var result = SearchResult(enumerated: tally.enumerated, rejectedByMemory: tally.rejected, evaluated: tally.evaluated,
+                                  poolPredictions: tally.predictions, front: front.points.compactMap { byLabel[$0.label] },
+                                  best: tracker.best.map(configuration), meetingSLO: tracker.meeting)
+        if simulateFront { simulate(&result) }
+        return result
     }
 
     /// Every aggregated layout that fits, at every concurrency.
@@ -170,5 +175,46 @@ private struct Tracker {
         guard x > 0, x.isFinite else { return }
         let i = min(buckets.count - 1, max(0, Int(((log10(x) - Self.lowest) * Self.perDecade).rounded(.down))))
         if k.point.outputPerGPU > (buckets[i]?.point.outputPerGPU ?? -1) { buckets[i] = k }
+    }
+}
+
+extension ConfigurationSearch {
+    /// Runs the front's aggregated configurations (and the best) through the engine scheduler on a virtual clock, several at
+    /// once, and checks the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99.
+    func simulate(_ result: inout SearchResult) {
+        let chosen = result.front + (result.best.map { [$0] } ?? [])
+        let outcomes = Mutex<[Int: EngineSimulation.Outcome]>([:])
+        DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
+            guard let layout = chosen[i].layout else { return }
+            let m = model(layout)
+            var limits = m.batchLimits(maxRunning: max(1024, chosen[i].concurrency))
+            limits.policy = policy
+            let outcome = EngineSimulation.closedLoop(concurrency: chosen[i].concurrency, inputLength: inputLength, outputLength: outputLength,
+                                                      requests: max(64, 2 * chosen[i].concurrency), timing: RooflineStepTime(model: m), limits: limits,
+                                                      gpus: layout.gpus)
+            outcomes.withLock { $0[i] = outcome }
+        }
+        let simulated = outcomes.withLock { $0 }
+        func attach(_ x: inout SearchedConfiguration, _ outcome: EngineSimulation.Outcome?) {
+            guard var outcome else { return }
+            // The engine's per-request cost comes before every first token, outside any step.
+            outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
+            outcome.ttft = outcome.ttft.map { d in
+                var shifted = d
+                for path in [\Distribution.mean, \.min, \.max, \.p50, \.p90, \.p95, \.p99] { shifted[keyPath: path] += efficiency.requestMilliseconds }
+                return shifted
+            }
+            x.simulated = outcome
+            x.meetsSLO = meetsSimulated(outcome)
+        }
+        for i in result.front.indices { attach(&result.front[i], simulated[i]) }
+        if result.best != nil { attach(&result.best!, simulated[result.front.count]) }
+    }
+
+    /// The SLO's limits checked on the simulated distributions (TTFT and TPOT at the bound's percentile).
+    func meetsSimulated(_ outcome: EngineSimulation.Outcome) -> Bool {
+        let ttft = ttftLimitMilliseconds.map { limit in (outcome.ttft?.value(atPercentile: ttftPercentile) ?? .infinity) <= limit } ?? true
+        let tpot = tpotLimitMilliseconds.map { limit in (outcome.tpot?.value(atPercentile: tpotPercentile) ?? .infinity) <= limit } ?? true
+        return ttft && tpot
     }
 }

@@ -13,8 +13,12 @@ public struct SearchedConfiguration: Sendable, Equatable {
     public var concurrency: Int
     /// Predicted TTFT, TPOT and tokens per second per GPU.
     public var point: OperatingPoint
-    /// Whether the predicted TTFT and TPOT meet the SLO.
+    /// Whether the predicted TTFT and TPOT meet the SLO (on the simulation's percentiles when it was simulated).
     public var meetsSLO: Bool
+    /// The layout of an aggregated configuration (nil for disaggregated pools).
+    public var layout: Parallelism?
+    /// The configuration run through the engine scheduler on a virtual clock (the front's aggregated ones, when asked).
+    public var simulated: EngineSimulation.Outcome?
 }
 
 /// What a search found.
@@ -67,6 +71,13 @@ public struct ConfigurationSearch: Sendable {
     public var aggregated = true
     /// Whether to search disaggregated configurations.
     public var disaggregated = true
+    /// Also run the front's aggregated configurations through the engine scheduler (only the front: the rest stay formula).
+    public var simulateFront = false
+    /// The engine's scheduling policy for that simulation.
+    public var policy: SchedulingPolicy = .decodesFirst
+    /// The percentiles the TTFT and TPOT limits bound (50, 90, 95, 99), checked on a simulated configuration's distribution.
+    public var ttftPercentile = 50
+    public var tpotPercentile = 50
 
     /// Creates a search.
     public init(model: ModelArchitecture, hardware: HardwareSpec, precision: Precision, efficiency: Efficiency, options: ServingOptions,

@@ -24,6 +24,10 @@ import TokenMeterCore
         let p50 = try #require(point["ttft_ms"]?.doubleValue), p99 = try #require(point["ttft_p99_ms"]?.doubleValue)
         #expect(p50 > 0 && p99 >= p50 && (point["tpot_p99_ms"]?.doubleValue ?? 0) >= (point["tpot_ms"]?.doubleValue ?? .infinity))
         #expect(json["efficiency"]?["provenance"]?.stringValue == "prior" && json["efficiency"]?["request_ms"]?.doubleValue == 0)
+        let front = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--isl", "1024", "--osl", "128", "--search",
+                                          "--max-gpus", "2", "--slo", "ttft_p99=500ms,tpot_p50=30ms", "--simulate", "--engine", "sglang"])
+        #expect(front.status == 0, "\(front.stderr)")
+        #expect(front.stdout.contains("sim TTFT p50 / p99 ms") && front.stdout.contains("checked on the simulated percentiles"), "\(front.stdout)")
     }
 
     @Test func calibratedPredictionCarriesAnErrorBand() async throws {

@@ -143,6 +143,31 @@ import TokenMeterModel
         #expect(result.front.contains { $0.mode == "disagg" } || result.front.contains { $0.mode == "agg" })
         #expect(best.gpus <= 72)
     }
+
+    /// With the front simulated, each aggregated configuration on it carries the scheduler's distributions and its SLO verdict
+    /// comes from the percentile the SLO names; disaggregated ones keep the formula.
+    @Test func theFrontIsSimulatedAndItsSLOCheckedOnTheSimulatedPercentile() async throws {
+        var search = ConfigurationSearch(
+            model: try models.model("llama-3.1-8b"), hardware: try HardwareSpec(try gpus.gpu("h100")), precision: .fp8, efficiency: .prior,
+            options: .none, inputLength: 1024, outputLength: 128, ttftLimitMilliseconds: 200, tpotLimitMilliseconds: 20, maxGPUs: 2)
+        search.concurrencies = [1, 4, 16, 64]
+        search.simulateFront = true
+        search.ttftPercentile = 99
+        search.policy = .prefillFirst
+        let configured = search
+        let result = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: configured.run()) }
+        }
+        let aggregated = result.front.filter { $0.mode == "agg" }
+        #expect(!aggregated.isEmpty)
+        for x in result.front {
+            guard x.mode == "agg" else { #expect(x.simulated == nil); continue }
+            let outcome = try #require(x.simulated)
+            let ttft = try #require(outcome.ttft), tpot = try #require(outcome.tpot)
+            #expect(ttft.p99 >= ttft.p50 && tpot.p50 > 0)
+            #expect(x.meetsSLO == (ttft.p99 <= 200 && tpot.p50 <= 20), "\(x.label): TTFT p99 \(ttft.p99), TPOT p50 \(tpot.p50)")
+        }
+    }
 }
 
 @Suite struct CalibrationStoreTests {

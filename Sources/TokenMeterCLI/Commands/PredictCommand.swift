@@ -48,7 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var slo: SLOOption
     @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
 
-    @Flag(help: "Also run each point through the engine simulator (the reference target's scheduler on a virtual clock) and show it beside the estimate.")
+    @Flag(help: "Also run each point (with --search: the front's aggregated configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy) and show its p50 and p99 beside the estimate.")
     var simulate = false
     @OptionGroup var pricing: PricingOptions
     @OptionGroup var output: OutputOptions
@@ -58,7 +58,9 @@ struct PredictCommand: AsyncParsableCommand {
         let setup = try PredictSetup(self)
         if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
             if save { throw ConfigError(field: "save", message: "--save keeps a front of explicit configurations; drop --search, or give the pools") }
-            if simulate { throw ConfigError(field: "simulate", message: "--simulate runs explicit aggregated configurations; drop --search") }
+            if simulate, !search {
+                throw ConfigError(field: "simulate", message: "--simulate runs explicit aggregated configurations or a search's front; drop --disagg or add --search")
+            }
             try runSearch(setup)
             return
         }
@@ -105,7 +107,7 @@ struct PredictCommand: AsyncParsableCommand {
                 let request = predictor.efficiency.requestMilliseconds
                 row.simulated = outcome.point
                 row.simulated?.ttftMilliseconds += request
-                row.simulatedP99 = [outcome.ttftP99Milliseconds + request, outcome.tpotP99Milliseconds]
+                row.simulatedP99 = [(outcome.ttft?.p99 ?? 0) + request, outcome.tpot?.p99 ?? 0]
             }
             return row
         }
@@ -166,6 +168,13 @@ struct PredictCommand: AsyncParsableCommand {
             maxGPUs: maxGpus)
         searcher.aggregated = !disagg || search
         searcher.disaggregated = disagg || search
+        if simulate {
+            searcher.simulateFront = true
+            searcher.policy = SchedulingPolicy(engine: engine.engine ?? "")
+            let tightest = { (metric: SLOMetric) in slo?.bounds.filter { $0.metric == metric }.min { $0.limitMilliseconds < $1.limitMilliseconds } }
+            searcher.ttftPercentile = tightest(.ttft)?.percentile ?? 50
+            searcher.tpotPercentile = tightest(.tpot)?.percentile ?? 50
+        }
         let started = ContinuousClock.now
         let result = searcher.run()
         let seconds = (ContinuousClock.now - started) / .seconds(1)

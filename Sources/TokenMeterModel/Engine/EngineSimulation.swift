@@ -15,9 +15,9 @@ public enum EngineSimulation {
         public var preemptions: Int
         /// Sequences running per step, on average over the measured window.
         public var meanRunning: Double
-        /// The 99th percentiles over the simulated requests, ms (the point holds the medians).
-        public var ttftP99Milliseconds: Double = 0
-        public var tpotP99Milliseconds: Double = 0
+        /// TTFT and TPOT over the simulated requests, ms, with their percentiles (the point holds the medians).
+        public var ttft: Distribution?
+        public var tpot: Distribution?
     }
 
     /// One request of the simulation.
@@ -69,14 +69,12 @@ public enum EngineSimulation {
                                   inputPerGPU: output * Double(inputLength) / Double(max(outputLength, 1)), outputPerGPU: output),
             requests: measured.count, steps: run.steps, preemptions: run.scheduler.preemptions,
             meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0,
-            ttftP99Milliseconds: percentile(ttft, 99), tpotP99Milliseconds: percentile(tpot, 99))
+            ttft: Distribution(ttft), tpot: Distribution(tpot))
     }
 
-    static func median(_ values: [Double]) -> Double { percentile(values, 50) }
-
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
+    static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return 0 }
-        return Distribution.percentile(sorted: values.sorted(), p)
+        return Distribution.percentile(sorted: values.sorted(), 50)
     }
 
     /// The state of a closed loop: the scheduler, its clock and every request.
