@@ -21,6 +21,9 @@ public struct Efficiency: Codable, Sendable, Equatable {
     /// The engine's cost per request before its first token that no step accounts for (HTTP, tokenising, scheduling, the
     /// first streamed chunk), ms.
     public var requestMilliseconds: Double = 0
+    /// Share of the collectives' transfer time that is not hidden behind compute (1: none overlapped; engines that overlap
+    /// expert dispatch with computation, two micro-batches at a time, hide some).
+    public var communication: Double = 1
     /// Where these came from: `prior`, `measured` (fitted on this hardware) or `transferred` (fitted on another of its family).
     public var provenance: String
 
@@ -50,7 +53,7 @@ public struct Efficiency: Codable, Sendable, Equatable {
         case memory = "memory_efficiency", compute = "compute_efficiency", fixedMilliseconds = "fixed_ms"
         case perLayerMicroseconds = "per_layer_us", prefillBatching = "prefill_batching"
         case prefillInterference = "prefill_interference", collectiveLatencyMicroseconds = "collective_latency_us", provenance
-        case requestMilliseconds = "request_ms"
+        case requestMilliseconds = "request_ms", communication = "communication_exposed"
     }
 
     /// Reads efficiencies; a calibration written before the per-request cost existed has none.
@@ -64,5 +67,6 @@ public struct Efficiency: Codable, Sendable, Equatable {
                   collectiveLatencyMicroseconds: try c.decode(Double.self, forKey: .collectiveLatencyMicroseconds),
                   provenance: try c.decode(String.self, forKey: .provenance))
         requestMilliseconds = try c.decodeIfPresent(Double.self, forKey: .requestMilliseconds) ?? 0
+        communication = try c.decodeIfPresent(Double.self, forKey: .communication) ?? 1
     }
 }

@@ -62,7 +62,7 @@ public struct PerformanceModel: Sendable {
         // The host-resident KV streams over the CPU–GPU link, which does not overlap the HBM reads of the same attention.
         let hostTransfer = attention.kvBytes * hostResidentShare / hw.hostLinkBytesPerSecond
         let overhead = e.fixedMilliseconds / 1000 + Double(deployment.model.layers) * e.perLayerMicroseconds / 1e6
-        return StepTime(compute: compute, memory: memory, communication: communication(groupTokens: groupTokens) + hostTransfer,
+        return StepTime(compute: compute, memory: memory, communication: communication(groupTokens: groupTokens) * e.communication + hostTransfer,
                         overhead: overhead)
     }
 

@@ -101,6 +101,7 @@ public struct Validator: Sendable {
             (\.prefillInterference, [0, 0.1, 0.25, 0.5, 1]),
             (\.collectiveLatencyMicroseconds, [0.5, 1, 2, 5, 10]),
             (\.requestMilliseconds, [0, 5, 10, 20, 40, 80, 150, 250, 400]),
+            (\.communication, [0.25, 0.5, 0.75, 1, 1.5]),
         ]
         var bestLoss = loss(best)
         for _ in 0..<3 {

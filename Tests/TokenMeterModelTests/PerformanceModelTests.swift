@@ -171,6 +171,18 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         let after = PerformanceModel(deployment: d, efficiency: e).aggregated(concurrency: 4, inputLength: 1024, outputLength: 256).point
         #expect(abs(after.ttftMilliseconds - before.ttftMilliseconds - 40) < 1e-9 && after.tpotMilliseconds == before.tpotMilliseconds)
         let old = #"{"memory_efficiency":0.8,"compute_efficiency":0.6,"fixed_ms":2,"per_layer_us":24,"prefill_batching":0,"prefill_interference":1,"collective_latency_us":10,"provenance":"prior"}"#
-        #expect(try JSONDecoder().decode(Efficiency.self, from: Data(old.utf8)).requestMilliseconds == 0)
+        let decoded = try JSONDecoder().decode(Efficiency.self, from: Data(old.utf8))
+        #expect(decoded.requestMilliseconds == 0 && decoded.communication == 1)
+    }
+
+    /// The exposed share of the collectives scales their transfer time and nothing else.
+    @Test func theExposedShareScalesOnlyTheCollectives() throws {
+        let d = try deployment("llama-3.1-70b", "h100", .fp8, Parallelism(tensor: 8))
+        var e = Efficiency.prior
+        let full = PerformanceModel(deployment: d, efficiency: e).step(decoding: 32, context: 2048, prefillTokens: 0, promptLength: 0)
+        e.communication = 0.5
+        let half = PerformanceModel(deployment: d, efficiency: e).step(decoding: 32, context: 2048, prefillTokens: 0, promptLength: 0)
+        #expect(full.communication > 0 && abs(half.communication - full.communication / 2) < 1e-12)
+        #expect(half.compute == full.compute && half.memory == full.memory && half.overhead == full.overhead)
     }
 }
