@@ -32,6 +32,16 @@ public struct Efficiency: Codable, Sendable, Equatable {
     public static let prior = Efficiency(memory: 0.8, compute: 0.6, fixedMilliseconds: 2, perLayerMicroseconds: 24, prefillBatching: 0,
                                          prefillInterference: 1, collectiveLatencyMicroseconds: 10, provenance: "prior")
 
+    /// The speed-of-light bound of these efficiencies: the hardware at its peaks with no overhead, under the same scheduling
+    /// (how much prefill lands in decode steps, how prompts wait together). Scheduling is not a loss: a bound that dropped
+    /// the prefill from the decode steps would move it into TTFT, and its TTFT would exceed the estimate's.
+    public var atSpeedOfLight: Efficiency {
+        var bound = Efficiency.speedOfLight
+        bound.prefillInterference = prefillInterference
+        bound.prefillBatching = prefillBatching
+        return bound
+    }
+
     /// No losses at all: the speed-of-light bound.
     public static let speedOfLight = Efficiency(memory: 1, compute: 1, fixedMilliseconds: 0, perLayerMicroseconds: 0, prefillBatching: 0,
                                                 prefillInterference: 0, collectiveLatencyMicroseconds: 0, provenance: "speed of light")

@@ -91,7 +91,8 @@ public enum PredictText {
     static func bandLine(_ s: PredictionSummary) -> String {
         guard let b = s.efficiency.band else {
             return "uncalibrated: stated priors, no error band (their error on measured Hopper data is in docs/perf-model.md); "
-                + "fit one with tokenmeter calibrate. The speed-of-light (SOL) figures are hard lower bounds."
+                + "fit one with tokenmeter calibrate. The speed-of-light (SOL) figures are the same serving at the hardware's peaks with no overhead: "
+                + "TPOT's is a hard lower bound; a closed loop's TTFT can be a little higher, faster decoding bringing users back to the prompt queue sooner."
         }
         var line = "± is the p90 absolute error of the fit on its \(b.rows) points (median TTFT ±\(Format.number(b.ttftMedianPercent, 0))%, "
             + "TPOT ±\(Format.number(b.tpotMedianPercent, 0))%)"

@@ -90,7 +90,7 @@ struct PredictCommand: AsyncParsableCommand {
     func runAggregated(_ s: PredictSetup) -> (String, [PredictedRow]) {
         let isl = s.inputLength, osl = s.outputLength
         let predictor = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency)
-        let bound = PerformanceModel(deployment: s.deployment, efficiency: .speedOfLight)
+        let bound = PerformanceModel(deployment: s.deployment, efficiency: s.chosen.efficiency.atSpeedOfLight)
         let refusal = predictor.memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl, prefixHitRate: prefixHit).refusal
         let points = s.levels.map { c in
             let p = predictor.aggregated(concurrency: c, inputLength: isl, outputLength: osl, options: s.options)
@@ -127,7 +127,7 @@ struct PredictCommand: AsyncParsableCommand {
                                  decode: PerformanceModel(deployment: s.deployment, efficiency: e), options: s.options)
         }
         let model = serving(s.chosen.efficiency)
-        let bound = serving(.speedOfLight)
+        let bound = serving(s.chosen.efficiency.atSpeedOfLight)
         var points: [PredictedRow] = []
         for c in s.levels {
             // Rate matching: as many prefill workers as the decode workers' demand needs, unless given.
