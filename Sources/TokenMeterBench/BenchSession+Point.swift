@@ -77,7 +77,7 @@ extension BenchSession {
         do {
             try journal.flush()
             try context.files.endPoint(index, window: run.window, conversations: measured.conversations,
-                                       firstMeasuredID: run.records.filter { $0.phase == .measured }.map(\.id).min())
+                                       firstMeasuredID: TimelinePointEnd.firstMeasuredID(of: run.records))
         } catch {
             throw BenchError(message: "cannot append to \(context.files.timelineURL.path): \(error.localizedDescription)")
         }

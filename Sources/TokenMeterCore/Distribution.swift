@@ -39,7 +39,14 @@ public struct Distribution: Codable, Sendable, Equatable {
         p99 = Distribution.percentile(sorted: sorted, 99)
     }
 
-    /// Percentile `p` (0–100) of ascending values with linear interpolation between ranks (NumPy's default).
+    /// The distribution of every value plus `offset` (a constant cost added to each).
+    public func shifted(by offset: Double) -> Distribution {
+        var d = self
+        for path in [\Distribution.mean, \.min, \.max, \.p50, \.p90, \.p95, \.p99] { d[keyPath: path] += offset }
+        return d
+    }
+
+        /// Percentile `p` (0–100) of ascending values with linear interpolation between ranks (NumPy's default).
     public static func percentile(sorted: [Double], _ p: Double) -> Double {
         precondition(!sorted.isEmpty, "percentile of an empty sample")
         if sorted.count == 1 { return sorted[0] }

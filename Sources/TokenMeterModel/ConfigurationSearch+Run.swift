@@ -186,24 +186,13 @@ extension ConfigurationSearch {
         let outcomes = Mutex<[Int: EngineSimulation.Outcome]>([:])
         DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
             guard let layout = chosen[i].layout else { return }
-            let m = model(layout)
-            var limits = m.batchLimits(maxRunning: max(1024, chosen[i].concurrency))
-            limits.policy = policy
-            let outcome = EngineSimulation.closedLoop(concurrency: chosen[i].concurrency, inputLength: inputLength, outputLength: outputLength,
-                                                      requests: max(64, 2 * chosen[i].concurrency), timing: RooflineStepTime(model: m), limits: limits,
-                                                      gpus: layout.gpus)
+            let outcome = model(layout).simulateClosedLoop(concurrency: chosen[i].concurrency, inputLength: inputLength, outputLength: outputLength,
+                                                           policy: policy)
             outcomes.withLock { $0[i] = outcome }
         }
         let simulated = outcomes.withLock { $0 }
         func attach(_ x: inout SearchedConfiguration, _ outcome: EngineSimulation.Outcome?) {
-            guard var outcome else { return }
-            // The engine's per-request cost comes before every first token, outside any step.
-            outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
-            outcome.ttft = outcome.ttft.map { d in
-                var shifted = d
-                for path in [\Distribution.mean, \.min, \.max, \.p50, \.p90, \.p95, \.p99] { shifted[keyPath: path] += efficiency.requestMilliseconds }
-                return shifted
-            }
+            guard let outcome else { return }
             x.simulated = outcome
             x.meetsSLO = meetsSimulated(outcome)
         }

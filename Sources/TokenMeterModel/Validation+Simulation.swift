@@ -19,11 +19,8 @@ extension Validator {
             }
             var model = PerformanceModel(deployment: deployment, efficiency: efficiency)
             model.efficiency.requestMilliseconds = 0
-            var limits = model.batchLimits(maxRunning: max(1024, row.concurrency))
-            limits.policy = SchedulingPolicy(engine: row.backend)
-            let outcome = EngineSimulation.closedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
-                                                      requests: max(32, row.concurrency), timing: RooflineStepTime(model: model), limits: limits,
-                                                      gpus: deployment.parallelism.gpus)
+            let outcome = model.simulateClosedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
+                                                   policy: SchedulingPolicy(engine: row.backend), requests: max(32, row.concurrency))
             let p = RowPrediction(row: row, ttftMilliseconds: outcome.point.ttftMilliseconds, tpotMilliseconds: outcome.point.tpotMilliseconds)
             simulated.withLock { $0[i] = p }
         }

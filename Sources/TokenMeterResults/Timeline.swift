@@ -113,9 +113,6 @@ public enum TimelineReader {
 
     /// Reads every point; a bad line is an error that names its number.
     public static func read(path: String) throws -> [Point] {
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw ConfigError(field: "timeline", message: "cannot read '\(path)'")
-        }
         let decoder = JSONDecoder()
         var points: [Point] = []
         var lineNumber = 0
@@ -132,10 +129,7 @@ public enum TimelineReader {
         }
         // Requests are written as they complete; read back, they are in id order as the run kept them.
         for i in points.indices { points[i].records.sort { $0.id < $1.id } }
-        // Points written before the end lines existed (or by an older tokenmeter) are complete by their header's window.
-        for i in points.indices where !points[i].complete && points[i].header.window.endNanoseconds > points[i].header.window.startNanoseconds {
-            points[i].complete = true
-        }
+        for i in points.indices where points[i].header.completesItself { points[i].complete = true }
         return points
     }
 
@@ -147,24 +141,18 @@ public enum TimelineReader {
             }
             return i
         }
-        // Request lines are nearly all of a timeline: tell them by their last field before trying the other kinds.
-        if TimelineRequestLine.isRequest(line) {
-            let request = try TimelineRequestLine.read(line, decoder: decoder)
+        switch try TimelineLine.of(line, decoder: decoder) {
+        case let .request(decoded):
+            let request = try decoded ?? TimelineRequestLine.read(line, decoder: decoder)
             points[try index(of: request.point, "request")].records.append(request.record)
-            return
-        }
-        let bytes = Data(buffer: line)
-        if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
+        case let .header(header):
             points.append(Point(header: header, records: [], complete: false))
-        } else if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" {
+        case let .end(end):
             let i = try index(of: end.point, "point end")
             points[i].header.window = end.window
             points[i].complete = true
-        } else if let conversation = try? decoder.decode(TimelineConversationLine.self, from: bytes), conversation.type == "conversation" {
+        case let .conversation(conversation):
             points[try index(of: conversation.point, "conversation")].conversations.append(conversation.record)
-        } else {
-            let request = try decoder.decode(TimelineRequestLine.self, from: bytes)
-            points[try index(of: request.point, "request")].records.append(request.record)
         }
     }
 

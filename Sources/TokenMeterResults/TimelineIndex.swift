@@ -35,6 +35,41 @@ extension TimelineRequestLine {
     }
 }
 
+/// What one line of a timeline file is. A request line as tokenmeter writes it (its sorted keys end in `"type":"request"}`)
+/// is told by that ending and left undecoded; the few other lines are decoded to tell them apart.
+enum TimelineLine {
+    /// A request line; nil when told by its ending and not decoded yet.
+    case request(TimelineRequestLine?)
+    case header(TimelinePointHeader)
+    case end(TimelinePointEnd)
+    case conversation(TimelineConversationLine)
+
+    /// Classifies a line; one that is none of the kinds throws the request decoder's error, which names what is wrong.
+    static func of(_ line: UnsafeBufferPointer<UInt8>, decoder: JSONDecoder) throws -> TimelineLine {
+        if TimelineRequestLine.isRequest(line) { return .request(nil) }
+        let bytes = Data(buffer: line)
+        if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" { return .header(header) }
+        if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" { return .end(end) }
+        if let conversation = try? decoder.decode(TimelineConversationLine.self, from: bytes), conversation.type == "conversation" {
+            return .conversation(conversation)
+        }
+        return .request(try decoder.decode(TimelineRequestLine.self, from: bytes))  // keys in another order (not by tokenmeter)
+    }
+}
+
+extension TimelinePointHeader {
+    /// True when the header's own window is final: points written before end lines existed (or by an older tokenmeter) are
+    /// complete by it.
+    var completesItself: Bool { window.endNanoseconds > window.startNanoseconds }
+}
+
+extension TimelinePointEnd {
+    /// The smallest id among the measured requests of a point's records, as its end line says it.
+    public static func firstMeasuredID(of records: [RequestRecord]) -> Int? {
+        records.lazy.filter { $0.phase == .measured }.map(\.id).min()
+    }
+}
+
 /// One point of a timeline as a merge reads it: header, end and conversations decoded, its request records left where
 /// they are (in memory, or a byte range of the file) and read one at a time.
 public struct TimelinePointSource: Sendable {
@@ -58,7 +93,7 @@ public struct TimelinePointSource: Sendable {
         header = point.header
         conversations = point.conversations
         complete = point.complete
-        firstMeasuredID = point.records.filter { $0.phase == .measured }.map(\.id).min()
+        firstMeasuredID = TimelinePointEnd.firstMeasuredID(of: point.records)
         records = .memory(point.records)
     }
 
@@ -87,14 +122,9 @@ public struct TimelinePointSource: Sendable {
             try FileLines.forEach(path: path, range: range) { line, offset, terminated in
                 guard terminated else { return }
                 do {
-                    let request: TimelineRequestLine
-                    if TimelineRequestLine.isRequest(line) {
-                        request = try TimelineRequestLine.read(line, decoder: decoder)
-                    } else if let other = try? decoder.decode(TimelineRequestLine.self, from: Data(buffer: line)), other.type == "request" {
-                        request = other  // written with its keys in another order (not by tokenmeter)
-                    } else {
-                        return  // the point's conversations and end line
-                    }
+                    // The point's conversations and end line lie in its range too.
+                    guard case let .request(decoded) = try TimelineLine.of(line, decoder: decoder) else { return }
+                    let request = try decoded ?? TimelineRequestLine.read(line, decoder: decoder)
                     guard request.point == header.point else {
                         throw ConfigError(field: "timeline", message: "a request of point \(request.point) inside point \(header.point)")
                     }
@@ -113,26 +143,21 @@ public struct TimelinePointSource: Sendable {
         var points: [TimelinePointSource] = []
         try FileLines.forEach(path: path) { line, offset, terminated in
             guard terminated else { return }  // a half-written last line: dropped, as TimelineReader drops it
-            // A request line belongs to the point open above it: its bytes reach at least this far.
-            func extendOpenPoint() {
-                if let last = points.indices.last, case .file(_, let range) = points[last].records {
-                    points[last].records = .file(path: path, range: range.lowerBound..<(offset + line.count + 1))
-                }
-            }
-            guard !TimelineRequestLine.isRequest(line) else { return extendOpenPoint() }
-            let bytes = Data(buffer: line)
             do {
-                if let header = try? decoder.decode(TimelinePointHeader.self, from: bytes), header.type == "point" {
+                switch try TimelineLine.of(line, decoder: decoder) {
+                case .request:
+                    // A request line belongs to the point open above it: its bytes reach at least this far.
+                    if let last = points.indices.last, case .file(_, let range) = points[last].records {
+                        points[last].records = .file(path: path, range: range.lowerBound..<(offset + line.count + 1))
+                    }
+                case let .header(header):
                     points.append(TimelinePointSource(header: header, path: path, start: offset + line.count + 1))
-                } else if let end = try? decoder.decode(TimelinePointEnd.self, from: bytes), end.type == "point-end" {
+                case let .end(end):
                     guard let i = points.lastIndex(where: { $0.header.point == end.point }) else { throw ConfigError(field: "timeline", message: "point end before its header") }
                     points[i].header.window = end.window
                     points[i].complete = true
                     points[i].firstMeasuredID = end.firstMeasuredID
-                } else if let request = try? decoder.decode(TimelineRequestLine.self, from: bytes), request.type == "request" {
-                    extendOpenPoint()
-                } else {
-                    let conversation = try decoder.decode(TimelineConversationLine.self, from: bytes)
+                case let .conversation(conversation):
                     guard let i = points.lastIndex(where: { $0.header.point == conversation.point }) else {
                         throw ConfigError(field: "timeline", message: "conversation before its point header")
                     }
@@ -142,10 +167,7 @@ public struct TimelinePointSource: Sendable {
                 throw ConfigError(field: "timeline", message: "\(path) at byte \(offset): \(error)")
             }
         }
-        // Points written before the end lines existed are complete by their header's window (as TimelineReader reads them).
-        for i in points.indices where !points[i].complete && points[i].header.window.endNanoseconds > points[i].header.window.startNanoseconds {
-            points[i].complete = true
-        }
+        for i in points.indices where points[i].header.completesItself { points[i].complete = true }
         return points
     }
 }

@@ -99,15 +99,11 @@ struct PredictCommand: AsyncParsableCommand {
                                    bound: p.bound, fits: refusal == nil,
                                    note: p.running < c ? "KV holds \(p.running)" : (p.hostShare > 0 ? "\(Int(p.hostShare * 100))% KV on host" : ""))
             if simulate, refusal == nil {
-                var limits = predictor.batchLimits(maxRunning: max(c, 1024))
-                limits.policy = SchedulingPolicy(engine: engine.engine ?? "")  // the engine's own scheduling (vLLM's without one)
-                let outcome = EngineSimulation.closedLoop(concurrency: c, inputLength: isl, outputLength: osl, requests: max(64, 2 * c),
-                                                          timing: RooflineStepTime(model: predictor), limits: limits, gpus: s.deployment.parallelism.gpus)
-                // The engine's per-request cost comes before the first token of every request, outside any step.
-                let request = predictor.efficiency.requestMilliseconds
+                // The --engine's own scheduling (vLLM's without one).
+                let outcome = predictor.simulateClosedLoop(concurrency: c, inputLength: isl, outputLength: osl,
+                                                           policy: SchedulingPolicy(engine: engine.engine ?? ""))
                 row.simulated = outcome.point
-                row.simulated?.ttftMilliseconds += request
-                row.simulatedP99 = [(outcome.ttft?.p99 ?? 0) + request, outcome.tpot?.p99 ?? 0]
+                row.simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
             }
             return row
         }

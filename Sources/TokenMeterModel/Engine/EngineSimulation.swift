@@ -118,3 +118,20 @@ public enum EngineSimulation {
         }
     }
 }
+
+extension PerformanceModel {
+    /// The benchmark's closed loop of `concurrency` clients run through the one scheduler on a virtual clock with these step
+    /// times, under an engine's policy, with the KV cache the memory leaves; the engine's per-request cost, which comes before
+    /// every first token outside any step, is added to TTFT (its median and its distribution).
+    public func simulateClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, policy: SchedulingPolicy,
+                                   requests: Int? = nil) -> EngineSimulation.Outcome {
+        var limits = batchLimits(maxRunning: max(1024, concurrency))
+        limits.policy = policy
+        var outcome = EngineSimulation.closedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength,
+                                                  requests: requests ?? max(64, 2 * concurrency), timing: RooflineStepTime(model: self),
+                                                  limits: limits, gpus: deployment.parallelism.gpus)
+        outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
+        outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMilliseconds)
+        return outcome
+    }
+}
