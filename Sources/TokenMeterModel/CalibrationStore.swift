@@ -1,16 +1,17 @@
 import Foundation
 import TokenMeterCore
 
-/// Efficiencies fitted for one (hardware, engine, precision), with where they came from and how well they fit.
+/// Efficiencies fitted for one (hardware, engine, precision) — or for an engine over the rows of every GPU and precision it
+/// was measured on — with where they came from and how well they fit.
 public struct Calibration: Codable, Sendable, Equatable {
-    /// Catalog GPU id the rows were measured on.
+    /// Catalog GPU id the rows were measured on; for an engine-wide fit, every GPU's, joined by `+`.
     public var hardware: String
-    /// Its architecture family: the calibration transfers to other GPUs of this family.
+    /// Its architecture family: the calibration transfers to other GPUs of this family (joined by `+` for an engine-wide fit).
     public var family: String
     /// Engine (`vllm`, `sglang`, `trtllm`, ...).
     public var engine: String
-    /// Weight precision.
-    public var precision: Precision
+    /// Weight precision; nil for an engine-wide fit, whose rows ran at several (each credited by its measured utilisation).
+    public var precision: Precision?
     /// The fitted parameters (provenance `measured`).
     public var efficiency: Efficiency
     /// How far the calibrated model strays from the rows it was fitted on.
@@ -23,7 +24,7 @@ public struct Calibration: Codable, Sendable, Equatable {
     public var fittedAt: String
 
     /// Creates a record.
-    public init(hardware: String, family: String, engine: String, precision: Precision, efficiency: Efficiency, band: ErrorBand?,
+    public init(hardware: String, family: String, engine: String, precision: Precision?, efficiency: Efficiency, band: ErrorBand?,
                 source: String, points: Int, fittedAt: String) {
         self.hardware = hardware
         self.family = family
@@ -40,8 +41,14 @@ public struct Calibration: Codable, Sendable, Equatable {
         case hardware, family, engine, precision, efficiency, band = "error_band", source, points, fittedAt = "fitted_at"
     }
 
+    /// Whether this is a fit of one engine over the rows of every GPU and precision it was measured on.
+    public var isEngineWide: Bool { precision == nil }
+
+    /// The GPUs an engine-wide fit's rows ran on (the one GPU otherwise).
+    public var systems: [String] { hardware.split(separator: "+").map(String.init) }
+
     /// File name inside the store.
-    var fileName: String { "\(hardware)-\(engine)-\(precision.rawValue).json" }
+    var fileName: String { precision.map { "\(hardware)-\(engine)-\($0.rawValue).json" } ?? "\(engine)-every-gpu.json" }
 }
 
 /// Efficiencies chosen for a prediction, and why.
@@ -117,7 +124,8 @@ public struct CalibrationStore: Sendable {
     /// The efficiencies for a GPU: fitted on it at this precision (`measured`), else fitted on another GPU — of its family
     /// first, at this precision first — and carried over by the datasheet terms (`transferred`): the coefficients are
     /// dimensionless and per engine, none belongs to one GPU, and precisions are credited by their measured utilisation.
-    /// Else the stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points
+    /// An engine-wide fit (over every GPU and precision of a file) comes after a fit on this GPU or its family at this
+    /// precision: `measured` when its rows include this GPU, else `transferred`. Else the stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points
     /// first.
     public func choose(hardware: HardwareSpec, engine: String?, precision: Precision) throws(ConfigError) -> ChosenEfficiency {
         let all = try all().filter { engine == nil || $0.engine == engine }.sorted { $0.points > $1.points }
@@ -133,12 +141,18 @@ public struct CalibrationStore: Sendable {
         if let kin = candidates.first(where: { $0.family == hardware.family }) {
             return chosen(kin, "transferred", "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points")
         }
+        if let wide = all.first(where: \.isEngineWide) {
+            let among = wide.systems.contains(hardware.id)
+            return chosen(wide, among ? "measured" : "transferred",
+                          (among ? "measured on \(wide.hardware)" : "transferred by the datasheet terms from \(wide.hardware)")
+                              + " with \(wide.engine), one fit over every GPU and precision (\(wide.points) points from \(wide.source), \(wide.fittedAt))")
+        }
         let nearest = all.sorted { a, b in
             (a.family == hardware.family ? 0 : 1, a.precision == precision ? 0 : 1) < (b.family == hardware.family ? 0 : 1, b.precision == precision ? 0 : 1)
         }
-        if let other = nearest.first {
+        if let other = nearest.first, let fitted = other.precision {
             return chosen(other, "transferred", "transferred by the datasheet terms from \(other.hardware) (\(other.family)) with \(other.engine) at "
-                          + "\(other.precision.rawValue), \(other.points) points: the fitted coefficients are per engine, not per GPU")
+                          + "\(fitted.rawValue), \(other.points) points: the fitted coefficients are per engine, not per GPU")
         }
         return ChosenEfficiency(efficiency: .prior, provenance: "prior",
                                 description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"

@@ -142,6 +142,8 @@ public struct Validator: Sendable {
         public var fitted: [String: Efficiency]
         /// Every calibrated prediction, for inspection.
         public var predictions: [RowPrediction]
+        /// Every row predicted with the fit made without its system (leave-one-system-out), in the order of `predictions`.
+        public var heldOut: [RowPrediction]
     }
 
     /// Rows that can be predicted (duplicates collapsed: the same configuration and measurement under two ids counts once),
@@ -188,16 +190,19 @@ public struct Validator: Sendable {
         let calibrated = predictions(usable, fitted)
         // Leave one system out: fit on the other systems, predict this one from its datasheet.
         var loso: [String: ErrorSummary] = [:]
+        var heldOut: [String: RowPrediction] = [:]
         for system in Set(usable.map(\.0.system)).sorted() {
             let fits = Self.fitPerEngine(usable.filter { $0.0.system != system }, provenance: "transferred")
-            loso[system] = ErrorSummary(predictions(usable.filter { $0.0.system == system }, fits))
+            let predicted = predictions(usable.filter { $0.0.system == system }, fits)
+            loso[system] = ErrorSummary(predicted)
+            for p in predicted { heldOut[p.row.configurationKey] = p }
         }
         let fitElsewhere = fitRows.map { other in
             ErrorSummary(predictions(usable, Self.fitPerEngine(self.usable(other).rows, provenance: "transferred")))
         }
         return Report(predicted: usable.count, duplicates: duplicates, fittedElsewhere: fitElsewhere, unpredictable: unpredictable, prior: prior,
                       calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,
-                      predictions: calibrated)
+                      predictions: calibrated, heldOut: calibrated.compactMap { heldOut[$0.row.configurationKey] })
     }
 
     /// Errors by system, model, engine, mode, ISL/OSL and concurrency.

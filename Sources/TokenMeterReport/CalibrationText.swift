@@ -6,7 +6,7 @@ public enum CalibrationText {
     public static func list(_ all: [Calibration]) -> String {
         var rows: [[String]] = [["hardware", "family", "engine", "precision", "points", "memory eff", "compute eff", "fixed ms", "TPOT p90 err", "source"]]
         for c in all {
-            rows.append([c.hardware, c.family, c.engine, c.precision.rawValue, String(c.points), Format.percent(c.efficiency.memory),
+            rows.append([c.hardware, c.family, c.engine, c.precision?.rawValue ?? "every", String(c.points), Format.percent(c.efficiency.memory),
                          Format.percent(c.efficiency.compute), Format.number(c.efficiency.fixedMilliseconds, 2),
                          c.band.map { "±" + Format.number($0.tpotP90Percent, 0) + "%" } ?? "-", c.source])
         }
@@ -16,16 +16,20 @@ public enum CalibrationText {
     /// A fit: its efficiencies, the MAPE of the priors and of the fit on its points, and where it was saved.
     public static func fitted(_ c: Calibration, prior: ErrorSummary, fitted: ErrorSummary, path: String) -> String {
         let e = c.efficiency
-        var out = ["fitted \(c.points) points of \(c.source) on \(c.hardware) (\(c.family)), \(c.engine), \(c.precision.rawValue)"]
+        var out = ["fitted \(c.points) points of \(c.source) on \(c.hardware) (\(c.family)), \(c.engine), \(c.precision?.rawValue ?? "every precision")"]
         out.append(TerminalTable.align([
-            ["memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode", "collective µs"],
+            ["memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode", "collective µs", "request ms",
+             "comm exposed"],
             [Format.percent(e.memory), Format.percent(e.compute), Format.number(e.fixedMilliseconds, 2), Format.number(e.perLayerMicroseconds, 1),
-             Format.percent(e.prefillBatching), Format.percent(e.prefillInterference), Format.number(e.collectiveLatencyMicroseconds, 1)],
+             Format.percent(e.prefillBatching), Format.percent(e.prefillInterference), Format.number(e.collectiveLatencyMicroseconds, 1),
+             Format.number(e.requestMilliseconds, 0), Format.percent(e.communication)],
         ]))
         out.append("MAPE TTFT / TPOT on these points: priors \(Format.number(prior.ttftMAPE, 1))% / \(Format.number(prior.tpotMAPE, 1))%, "
             + "fitted \(Format.number(fitted.ttftMAPE, 1))% / \(Format.number(fitted.tpotMAPE, 1))%")
-        if c.points < 6 { out.append("caution: \(c.points) points fit seven parameters; sweep more concurrencies for a trustworthy fit") }
-        out.append("saved \(path); predict uses it on \(c.hardware) and transfers it to other \(c.family) GPUs")
+        if c.points < 6 { out.append("caution: \(c.points) points fit nine parameters; sweep more concurrencies for a trustworthy fit") }
+        out.append(c.isEngineWide
+            ? "saved \(path); predict uses it for \(c.engine) on any GPU without a fit of its own or of its family (by the datasheet terms)"
+            : "saved \(path); predict uses it on \(c.hardware) and transfers it to other \(c.family) GPUs")
         return out.joined(separator: "\n")
     }
 }

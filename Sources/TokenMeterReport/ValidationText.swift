@@ -1,3 +1,4 @@
+import Foundation
 import TokenMeterModel
 
 /// A validation of the performance model against measured rows, as text: the errors overall, by group and leaving each
@@ -71,5 +72,27 @@ public enum ValidationText {
                          "\(oneDecimal(p.ttftMilliseconds)) / \(oneDecimal(p.row.ttftMilliseconds))", "\(oneDecimal(p.tpotMilliseconds)) / \(oneDecimal(p.row.tpotMilliseconds))"])
         }
         return ["\nlargest \(name) errors:", TerminalTable.align(rows)]
+    }
+}
+
+extension ValidationText {
+    /// Every predicted row as CSV: the row's configuration, what was measured, the in-sample prediction and the prediction
+    /// fitted without the row's system (leave-one-system-out), with the assumption the row was predicted under.
+    public static func predictionsCSV(_ report: Validator.Report) -> String {
+        func ms(_ v: Double) -> String { String(format: "%.4g", v) }
+        var lines = ["id,system,model,engine,mode,precision,isl,osl,concurrency,layout,assumption,ttft_ms,tpot_ms,"
+                     + "ttft_predicted_ms,tpot_predicted_ms,ttft_held_out_ms,tpot_held_out_ms"]
+        for (i, p) in report.predictions.enumerated() {
+            let r = p.row
+            let held: [String] = i < report.heldOut.count ? [ms(report.heldOut[i].ttftMilliseconds), ms(report.heldOut[i].tpotMilliseconds)] : ["", ""]
+            var layout = r.parallelism.description
+            if let d = r.disaggregated { layout = "\(d.prefillWorkers)x(\(d.prefill.description)) + \(d.decodeWorkers)x(\(d.decode.description))" }
+            let setup: [String] = [r.id, r.system, r.modelPath, r.backend, r.mode, r.precision, String(r.inputLength), String(r.outputLength),
+                                   String(r.concurrency), layout, r.assumption ?? ""]
+            let figures: [String] = [ms(r.ttftMilliseconds), ms(r.tpotMilliseconds), ms(p.ttftMilliseconds), ms(p.tpotMilliseconds)]
+            let fields = setup + figures + held
+            lines.append(fields.map(Exporter.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -64,6 +64,17 @@ import TokenMeterCore
         #expect(r.stdout.contains("1 rows: unknown model 'Some/UnknownModel'"))
         let fitted = try await tokenmeter(["validate", "--data", file.path, "--fit", file.path])
         #expect(fitted.status == 0 && fitted.stdout.contains("calibrated on the --fit file"), "\(fitted.stderr)")
+        let csv = file.path + ".predictions.csv"
+        defer { try? FileManager.default.removeItem(atPath: csv) }
+        let written = try await tokenmeter(["validate", "--data", file.path, "--predictions", csv])
+        #expect(written.status == 0, "\(written.stderr)")
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasPrefix("id,system,model,engine,mode,precision,isl,osl,concurrency,layout,assumption,ttft_ms,tpot_ms,") == true)
+        #expect(lines.count == 3, "\(lines)")  // the header and the two predicted rows; the unknown model is not predicted
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            #expect(cells.count == 17 && cells[11...].allSatisfy { Double($0).map { $0 > 0 } == true }, "\(line)")
+        }
         let missing = try await tokenmeter(["validate", "--data", file.path, "--fit", "/nonexistent/fit.csv"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/fit.csv"), "\(missing.stderr)")
     }
@@ -144,6 +155,43 @@ import TokenMeterCore
         #expect(otherEngine.stdout.contains("stated priors"), "\(otherEngine.stdout)")
     }
 
+    /// calibrate --data without a GPU or precision fits each engine over every GPU and precision of the file, as validate
+    /// does: predict uses it on a GPU it saw (measured) and on one it never saw (by the datasheet terms); a fit on the GPU
+    /// itself comes first.
+    @Test func anEngineWideFitCoversEveryGPU() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-calwide-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("rows.csv")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try """
+            id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            a,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,,1,1,60,8
+            b,meta-llama/Llama-3.1-8B-Instruct,h200_sxm,vllm,agg,bf16,1024,1024,32,1,1,,1,1,120,10
+            c,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,sglang,agg,fp8,4096,256,16,1,1,,1,1,300,12
+            d,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,sglang,agg,fp8,1024,256,4,1,1,,1,1,150,7
+            e,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,4096,256,16,1,1,,1,1,200,11
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let env = ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path]
+        let fit = try await tokenmeter(["calibrate", "--data", file.path], environment: env)
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.contains("fitted 3 points of rows.csv on h100+h200 (hopper), vllm, every precision"), "\(fit.stdout)")
+        #expect(fit.stdout.contains("fitted 2 points of rows.csv on h100 (hopper), sglang, every precision"), "\(fit.stdout)")
+        for name in ["vllm-every-gpu.json", "sglang-every-gpu.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store/\(name)").path), "\(name)")
+        }
+        let seen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "vllm", "--concurrency", "8"], environment: env)
+        #expect(seen.stdout.contains("efficiencies: measured on h100+h200 with vllm, one fit over every GPU and precision"), "\(seen.stdout)")
+        let unseen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "b200", "--engine", "sglang", "--concurrency", "8"],
+                                          environment: env)
+        #expect(unseen.stdout.contains("transferred by the datasheet terms from h100 with sglang, one fit over every GPU"), "\(unseen.stdout)")
+        let own = try await tokenmeter(["calibrate", "--data", file.path, "--engine", "vllm", "--hardware", "h100", "--precision", "fp8"], environment: env)
+        #expect(own.status == 0, "\(own.stderr)")
+        let mine = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--engine", "vllm", "--concurrency", "8"], environment: env)
+        #expect(mine.stdout.contains("efficiencies: measured on h100 with vllm (2 points"), "\(mine.stdout)")
+        let none = try await tokenmeter(["calibrate", "--data", file.path, "--engine", "trtllm"], environment: env)
+        #expect(none.status == 2 && none.stderr.contains("no usable row of trtllm"), "\(none.stderr)")
+    }
+
     /// A real sweep against the built-in target, then calibrate --result on it: the points become rows and the fit is stored.
     @Test func calibratesOnAMeasuredRun() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-calrun-\(UUID().uuidString)")
@@ -158,7 +206,7 @@ import TokenMeterCore
                                         "--precision", "fp8", "--model", "llama-3.1-8b"], environment: env)
         #expect(fit.status == 0, "\(fit.stderr)")
         #expect(fit.stdout.contains("fitted 2 points of result.json on h100"))
-        #expect(fit.stdout.contains("caution: 2 points fit seven parameters"))
+        #expect(fit.stdout.contains("caution: 2 points fit nine parameters"))
         let unknown = try await tokenmeter(["calibrate", "--result", result, "--hardware", "h100", "--engine", "x", "--precision", "fp8",
                                             "--model", "no-such-model"], environment: env)
         #expect(unknown.status == 2)

@@ -7,7 +7,8 @@ import TokenMeterReport
 import TokenMeterResults
 
 /// `tokenmeter calibrate`: fit the model's efficiencies for one (hardware, engine, precision) on a measured run or CSV rows,
-/// and keep them in the calibration store with their provenance and error band.
+/// or per engine over every GPU and precision of a CSV (as `validate` fits), and keep them in the calibration store with their
+/// provenance and error band.
 struct CalibrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
@@ -15,7 +16,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         discussion: """
             The fit is stored in $TOKENMETER_CALIBRATION_DIR (default ~/.config/tokenmeter/calibration) as
             <hardware>-<engine>-<precision>.json; tokenmeter predict uses it for that GPU and transfers it to GPUs of the same
-            family. --list shows what is stored.
+            family. --data without --gpu and --precision fits each engine (or the --engine) over the rows of every GPU and
+            precision in the file, as validate does, and stores <engine>-every-gpu.json: predict uses it for that engine on any
+            GPU without a fit of its own, by the datasheet terms. --list shows what is stored.
             """
     )
 
@@ -44,6 +47,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         guard (results.result.isEmpty) != (data.data == nil), results.result.count <= 1 else {
             throw ConfigError(field: "result", message: "give one of --result run.json or --data rows.csv (or --list)")
         }
+        if let path = data.data, gpu.gpu == nil, precision.precision == nil { return try fitPerEngine(path, store: store) }
         guard let hardware = gpu.gpu, let engine = engine.engine, let precision = try precision.resolve(default: nil) else {
             throw ConfigError(field: "gpu", message: "calibration needs --gpu, --engine and --precision: what the measurement ran on")
         }
@@ -92,10 +96,16 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     /// Fits, stores and reports the errors before and after.
     func fitAndSave(_ rows: [(MeasuredRow, RowSetup)], source: String, target: Target, store: CalibrationStore) throws {
-        let efficiency = Validator.calibrate(rows, provenance: "measured")
+        try save(rows, efficiency: Validator.calibrate(rows, provenance: "measured"), source: source, store: store, hardware: target.gpu.id,
+                 family: target.spec.family, engine: target.engine, precision: target.precision)
+    }
+
+    /// Stores a fit and reports its errors on its rows, before (the priors) and after.
+    func save(_ rows: [(MeasuredRow, RowSetup)], efficiency: Efficiency, source: String, store: CalibrationStore, hardware: String, family: String,
+              engine: String, precision: Precision?) throws {
         let predictions = rows.map { Validator.predict($0.0, $0.1, efficiency) }
         let calibration = Calibration(
-            hardware: target.gpu.id, family: target.spec.family, engine: target.engine, precision: target.precision, efficiency: efficiency,
+            hardware: hardware, family: family, engine: engine, precision: precision, efficiency: efficiency,
             band: ErrorBand(predictions), source: source, points: rows.count, fittedAt: ISO8601DateFormatter().string(from: Date()))
         let path = try store.save(calibration)
         let prior = ErrorSummary(rows.map { Validator.predict($0.0, $0.1, .prior) })
@@ -110,6 +120,28 @@ struct CalibrateCommand: AsyncParsableCommand {
             return
         }
         print(CalibrationText.fitted(calibration, prior: prior, fitted: fitted, path: path))
+    }
+
+    /// One fit per engine over the rows of every GPU and precision in a CSV (rows under a deployment assumption left out, as
+    /// `validate` fits), each stored engine-wide.
+    func fitPerEngine(_ path: String, store: CalibrationStore) throws {
+        let catalog = try HardwareCatalog.load()
+        let validator = Validator(models: try ModelCatalog.load(), hardware: catalog)
+        let usable = validator.usable(try MeasuredData.read(path: path)).rows.filter { $0.0.assumption == nil && (engine.engine == nil || $0.0.backend == engine.engine) }
+        guard !usable.isEmpty else {
+            throw ConfigError(field: "data", message: "no usable row\(engine.engine.map { " of \($0)" } ?? "") in \(path); tokenmeter validate --data \(path) says why rows are not predictable")
+        }
+        for (name, rows) in Dictionary(grouping: usable, by: \.0.backend).sorted(by: { $0.key < $1.key }) {
+            var gpus: [String: String] = [:]  // catalog id → family
+            for system in Set(rows.map(\.0.system)) {
+                let entry = try catalog.gpu(system.replacingOccurrences(of: "_", with: "-"))
+                gpus[entry.id] = try HardwareSpec(entry).family
+            }
+            let efficiency = Validator.calibrate(rows, provenance: "measured")
+            try save(rows, efficiency: efficiency, source: URL(fileURLWithPath: path).lastPathComponent, store: store,
+                     hardware: gpus.keys.sorted().joined(separator: "+"), family: Set(gpus.values).sorted().joined(separator: "+"), engine: name,
+                     precision: nil)
+        }
     }
 
     func printList(_ store: CalibrationStore) throws {
