@@ -24,6 +24,11 @@ public struct Efficiency: Codable, Sendable, Equatable {
     /// Share of the collectives' transfer time that is not hidden behind compute (1: none overlapped; engines that overlap
     /// expert dispatch with computation, two micro-batches at a time, hide some).
     public var communication: Double = 1
+    /// The share of a closed loop's clients that stay in lock step in the engine simulation (`EngineSimulation.closedLoop`):
+    /// they start together and, with the same lengths, end and come back together, so their prompts queue for the same
+    /// steps (0: every client on its own; 1: the whole concurrency in one wave). A property of how the benchmark drives
+    /// the engine, fitted per engine on simulated values; the formula's counterpart is `prefillBatching`.
+    public var lockstep: Double = 0
     /// Where these came from: `prior`, `measured` (fitted on this hardware) or `transferred` (fitted on another of its family).
     public var provenance: String
 
@@ -39,6 +44,7 @@ public struct Efficiency: Codable, Sendable, Equatable {
         var bound = Efficiency.speedOfLight
         bound.prefillInterference = prefillInterference
         bound.prefillBatching = prefillBatching
+        bound.lockstep = lockstep
         return bound
     }
 
@@ -63,7 +69,7 @@ public struct Efficiency: Codable, Sendable, Equatable {
         case memory = "memory_efficiency", compute = "compute_efficiency", fixedMilliseconds = "fixed_ms"
         case perLayerMicroseconds = "per_layer_us", prefillBatching = "prefill_batching"
         case prefillInterference = "prefill_interference", collectiveLatencyMicroseconds = "collective_latency_us", provenance
-        case requestMilliseconds = "request_ms", communication = "communication_exposed"
+        case requestMilliseconds = "request_ms", communication = "communication_exposed", lockstep = "clients_in_lockstep"
     }
 
     /// Reads efficiencies; a calibration written before the per-request cost existed has none.
@@ -78,5 +84,6 @@ public struct Efficiency: Codable, Sendable, Equatable {
                   provenance: try c.decode(String.self, forKey: .provenance))
         requestMilliseconds = try c.decodeIfPresent(Double.self, forKey: .requestMilliseconds) ?? 0
         communication = try c.decodeIfPresent(Double.self, forKey: .communication) ?? 1
+        lockstep = try c.decodeIfPresent(Double.self, forKey: .lockstep) ?? 0
     }
 }

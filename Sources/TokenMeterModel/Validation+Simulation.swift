@@ -3,38 +3,77 @@ import Synchronization
 import TokenMeterCore
 
 extension Validator {
+    /// The shares of a closed loop's clients in lock step tried on the simulation (`Efficiency.lockstep`).
+    static let lockstepGrid: [Double] = [0, 0.05, 0.1, 0.2, 0.3, 0.5]
+    /// At most this many rows of an engine choose its lock-step share (evenly spaced).
+    static let lockstepSample = 160
+
+    /// Fits per engine as `fitPerEngine` does, then fits two coefficients again on the simulated values, since the grid fit
+    /// saw the formula's: how many clients stay in lock step (`lockstep`, chosen on a sample of the engine's aggregated
+    /// rows) and the per-request TTFT cost (`requestMilliseconds`, on all of them). Rows under an assumption are not fitted on.
+    public static func fitPerEngineOnSimulation(_ rows: [(MeasuredRow, RowSetup)], provenance: String) -> [String: Efficiency] {
+        var fits = fitPerEngine(rows, provenance: provenance)
+        for (engine, efficiency) in fits {
+            let engineRows = rows.filter { $0.0.backend == engine && $0.0.assumption == nil && $0.0.mode != "disagg" }
+            guard !engineRows.isEmpty else { continue }
+            let stride = max(1, engineRows.count / lockstepSample)
+            let sample = Swift.stride(from: 0, to: engineRows.count, by: stride).map { engineRows[$0] }
+            var candidate = efficiency
+            candidate.requestMilliseconds = 0
+            var best = (loss: Double.infinity, share: efficiency.lockstep)
+            for share in lockstepGrid {
+                candidate.lockstep = share
+                let loss = requestCost(simulated(sample, candidate)).loss
+                if loss < best.loss { best = (loss, share) }
+            }
+            candidate.lockstep = best.share
+            fits[engine]?.lockstep = best.share
+            fits[engine]?.requestMilliseconds = requestCost(simulated(engineRows, candidate)).cost
+        }
+        return fits
+    }
+
     /// Predicts aggregated rows by running the benchmark's closed loop through the engine scheduler on a virtual clock
     /// (`EngineSimulation`) with the fitted step times, instead of the steady-state formula: TTFT and TPOT are the medians
-    /// over the simulated requests, TTFT plus the engine's per-request cost, refitted here on the simulated values (the grid
-    /// fit saw the formula's). Disaggregated rows keep the formula. Rows are simulated several at once.
+    /// over the simulated requests, TTFT with the engine's per-request cost. Disaggregated rows keep the formula.
     public static func simulate(_ rows: [(MeasuredRow, RowSetup)], with fits: [String: Efficiency]) -> [RowPrediction] {
-        let simulated = Mutex<[Int: RowPrediction]>([:])
+        var predictions = rows.map { predict($0.0, $0.1, fits[$0.0.backend] ?? .prior) }
+        for engine in Set(rows.map(\.0.backend)) {
+            let indices = rows.indices.filter { rows[$0].0.backend == engine && rows[$0].0.mode != "disagg" }
+            let efficiency = fits[engine] ?? .prior
+            for (k, p) in simulated(indices.map { rows[$0] }, efficiency).enumerated() {
+                predictions[indices[k]] = p
+                predictions[indices[k]].ttftMilliseconds += efficiency.requestMilliseconds
+            }
+        }
+        return predictions
+    }
+
+    /// Aggregated rows simulated with one engine's efficiencies, without its per-request cost, several at once.
+    static func simulated(_ rows: [(MeasuredRow, RowSetup)], _ efficiency: Efficiency) -> [RowPrediction] {
+        let out = Mutex<[Int: RowPrediction]>([:])
         DispatchQueue.concurrentPerform(iterations: rows.count) { i in
             let (row, setup) = rows[i]
-            let efficiency = fits[row.backend] ?? .prior
-            guard case let .aggregated(deployment) = setup else {
-                let p = predict(row, setup, efficiency)
-                simulated.withLock { $0[i] = p }
-                return
-            }
+            guard case let .aggregated(deployment) = setup else { return }
             var model = PerformanceModel(deployment: deployment, efficiency: efficiency)
             model.efficiency.requestMilliseconds = 0
             let outcome = model.simulateClosedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
                                                    policy: SchedulingPolicy(engine: row.backend), requests: max(32, row.concurrency))
             let p = RowPrediction(row: row, ttftMilliseconds: outcome.point.ttftMilliseconds, tpotMilliseconds: outcome.point.tpotMilliseconds)
-            simulated.withLock { $0[i] = p }
+            out.withLock { $0[i] = p }
         }
-        let all = simulated.withLock { $0 }
-        var predictions = rows.indices.map { all[$0]! }
-        // The per-request cost on top of the simulated TTFT, per engine: the value that minimises its TTFT MAPE.
-        for engine in Set(rows.map(\.0.backend)) {
-            let indices = predictions.indices.filter { predictions[$0].row.backend == engine && predictions[$0].row.mode != "disagg" }
-            func mape(_ cost: Double) -> Double {
-                indices.reduce(0) { s, i in s + abs((predictions[i].ttftMilliseconds + cost) / predictions[i].row.ttftMilliseconds - 1) }
-            }
-            let best = stride(from: 0.0, through: 500, by: 5).min { mape($0) < mape($1) } ?? 0
-            for i in indices { predictions[i].ttftMilliseconds += best }
+        let all = out.withLock { $0 }
+        return rows.indices.map { all[$0]! }
+    }
+
+    /// The per-request cost to add to simulated TTFTs: the value (5 ms steps up to 500) that minimises their MAPE; with the
+    /// sum of the TTFT and TPOT MAPE it leaves.
+    static func requestCost(_ predictions: [RowPrediction]) -> (cost: Double, loss: Double) {
+        func mape(_ cost: Double) -> Double {
+            predictions.reduce(0) { s, p in s + abs((p.ttftMilliseconds + cost) / p.row.ttftMilliseconds - 1) }
         }
-        return predictions
+        let cost = stride(from: 0.0, through: 500, by: 5).min { mape($0) < mape($1) } ?? 0
+        let tpot = predictions.reduce(0) { s, p in s + abs(p.tpotMilliseconds / p.row.tpotMilliseconds - 1) }
+        return (cost, (mape(cost) + tpot) / Double(max(1, predictions.count)))
     }
 }

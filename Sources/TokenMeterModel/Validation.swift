@@ -184,21 +184,25 @@ public struct Validator: Sendable {
         func predictions(_ rows: [(MeasuredRow, RowSetup)], _ fits: [String: Efficiency]) -> [RowPrediction] {
             simulate ? Self.simulate(rows, with: fits) : Self.predict(rows, with: fits)
         }
+        // The simulation's own coefficients are fitted on the rows a fit sees, never on the rows it then predicts.
+        func fit(_ rows: [(MeasuredRow, RowSetup)], _ provenance: String) -> [String: Efficiency] {
+            simulate ? Self.fitPerEngineOnSimulation(rows, provenance: provenance) : Self.fitPerEngine(rows, provenance: provenance)
+        }
         let (usable, unpredictable, duplicates) = self.usable(rows)
         let prior = ErrorSummary(usable.map { Self.predict($0.0, $0.1, .prior) })
-        let fitted = Self.fitPerEngine(usable, provenance: "measured")
+        let fitted = fit(usable, "measured")
         let calibrated = predictions(usable, fitted)
         // Leave one system out: fit on the other systems, predict this one from its datasheet.
         var loso: [String: ErrorSummary] = [:]
         var heldOut: [String: RowPrediction] = [:]
         for system in Set(usable.map(\.0.system)).sorted() {
-            let fits = Self.fitPerEngine(usable.filter { $0.0.system != system }, provenance: "transferred")
+            let fits = fit(usable.filter { $0.0.system != system }, "transferred")
             let predicted = predictions(usable.filter { $0.0.system == system }, fits)
             loso[system] = ErrorSummary(predicted)
             for p in predicted { heldOut[p.row.configurationKey] = p }
         }
         let fitElsewhere = fitRows.map { other in
-            ErrorSummary(predictions(usable, Self.fitPerEngine(self.usable(other).rows, provenance: "transferred")))
+            ErrorSummary(predictions(usable, fit(self.usable(other).rows, "transferred")))
         }
         return Report(predicted: usable.count, duplicates: duplicates, fittedElsewhere: fitElsewhere, unpredictable: unpredictable, prior: prior,
                       calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,

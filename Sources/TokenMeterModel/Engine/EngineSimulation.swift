@@ -35,10 +35,14 @@ public enum EngineSimulation {
     /// round's output lengths are spread evenly up to `outputLength`, so the clients do not stay in lock step (as a long
     /// benchmark's do not).
     public static func closedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, timing: any StepTiming,
-                                  limits: BatchLimits, gpus: Int = 1) -> Outcome {
+                                  limits: BatchLimits, gpus: Int = 1, lockstep: Double = 0) -> Outcome {
         let c = max(1, concurrency)
         var run = ClosedLoopRun(limits: limits, inputLength: max(1, inputLength))
-        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k + 1) * max(1, outputLength) / c), at: 0) }
+        // Clients in groups of `lockstep` × C that stay in lock step (the same lengths, so they end and return together);
+        // the groups' first output lengths are spread evenly, so the groups do not.
+        let group = max(1, Int((lockstep * Double(c)).rounded()))
+        let groups = (c + group - 1) / group
+        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k / group + 1) * max(1, outputLength) / groups), at: 0) }
         let firstRound = c
         var windowStart: UInt64?
         var measuredTokens = 0, runningSum = 0, measuredSteps = 0
@@ -129,7 +133,8 @@ extension PerformanceModel {
         limits.policy = policy
         var outcome = EngineSimulation.closedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength,
                                                   requests: requests ?? max(64, 2 * concurrency), timing: RooflineStepTime(model: self),
-                                                  limits: limits, gpus: deployment.parallelism.gpus)
+                                                  limits: limits, gpus: deployment.parallelism.gpus,
+                                                  lockstep: efficiency.lockstep)
         outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
         outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMilliseconds)
         return outcome
