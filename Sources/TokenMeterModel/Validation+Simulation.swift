@@ -33,32 +33,44 @@ extension Validator {
         return fits
     }
 
-    /// Predicts aggregated rows by running the benchmark's closed loop through the engine scheduler on a virtual clock
-    /// (`EngineSimulation`) with the fitted step times, instead of the steady-state formula: TTFT and TPOT are the medians
-    /// over the simulated requests, TTFT with the engine's per-request cost. Disaggregated rows keep the formula.
+    /// Predicts rows by running the benchmark's closed loop on a virtual clock with the fitted step times, instead of the
+    /// steady-state formulas: aggregated rows through the engine scheduler (`EngineSimulation.closedLoop`), disaggregated
+    /// ones through prefill and decode pools joined by the KV transfer (`EngineSimulation.disaggregatedClosedLoop`); TTFT and
+    /// TPOT are the medians over the simulated requests, TTFT with the engine's per-request cost.
     public static func simulate(_ rows: [(MeasuredRow, RowSetup)], with fits: [String: Efficiency]) -> [RowPrediction] {
-        var predictions = rows.map { predict($0.0, $0.1, fits[$0.0.backend] ?? .prior) }
+        var predictions: [RowPrediction?] = Array(repeating: nil, count: rows.count)
         for engine in Set(rows.map(\.0.backend)) {
-            let indices = rows.indices.filter { rows[$0].0.backend == engine && rows[$0].0.mode != "disagg" }
+            let indices = rows.indices.filter { rows[$0].0.backend == engine }
             let efficiency = fits[engine] ?? .prior
             for (k, p) in simulated(indices.map { rows[$0] }, efficiency).enumerated() {
                 predictions[indices[k]] = p
-                predictions[indices[k]].ttftMilliseconds += efficiency.requestMilliseconds
+                predictions[indices[k]]?.ttftMilliseconds += efficiency.requestMilliseconds
             }
         }
-        return predictions
+        return predictions.map { $0! }
     }
 
-    /// Aggregated rows simulated with one engine's efficiencies, without its per-request cost, several at once.
+    /// Rows simulated with one engine's efficiencies, without its per-request cost, several at once.
     static func simulated(_ rows: [(MeasuredRow, RowSetup)], _ efficiency: Efficiency) -> [RowPrediction] {
         let out = Mutex<[Int: RowPrediction]>([:])
         DispatchQueue.concurrentPerform(iterations: rows.count) { i in
             let (row, setup) = rows[i]
-            guard case let .aggregated(deployment) = setup else { return }
-            var model = PerformanceModel(deployment: deployment, efficiency: efficiency)
-            model.efficiency.requestMilliseconds = 0
-            let outcome = model.simulateClosedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
-                                                   policy: SchedulingPolicy(engine: row.backend), requests: max(32, row.concurrency))
+            var efficiency = efficiency
+            efficiency.requestMilliseconds = 0
+            let policy = SchedulingPolicy(engine: row.backend)
+            let outcome: EngineSimulation.Outcome
+            switch setup {
+            case let .aggregated(deployment):
+                outcome = PerformanceModel(deployment: deployment, efficiency: efficiency)
+                    .simulateClosedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
+                                        policy: policy, requests: max(32, row.concurrency))
+            case let .disaggregated(prefill, decode, layout):
+                outcome = DisaggregatedServing(prefill: PerformanceModel(deployment: prefill, efficiency: efficiency),
+                                               decode: PerformanceModel(deployment: decode, efficiency: efficiency))
+                    .simulateClosedLoop(concurrency: row.concurrency, inputLength: row.inputLength, outputLength: row.outputLength,
+                                        prefillWorkers: layout.prefillWorkers, decodeWorkers: layout.decodeWorkers, prefillBatch: layout.prefillBatch,
+                                        policy: policy, requests: max(32, row.concurrency))
+            }
             let p = RowPrediction(row: row, ttftMilliseconds: outcome.point.ttftMilliseconds, tpotMilliseconds: outcome.point.tpotMilliseconds)
             out.withLock { $0[i] = p }
         }

@@ -112,3 +112,41 @@ import TokenMeterModel
         #expect(spread.tpot!.min > 10 + 0.5 * 4 && spread.tpot!.max < 14, "\(spread.tpot!)")
     }
 }
+
+/// The disaggregated closed loop against hand-computed cases: prefill and decode pools on one virtual clock.
+@Suite struct DisaggregatedSimulationTests {
+    static let limits = BatchLimits(maxRunning: 64, prefillTokensPerStep: 1000, kvCapacityTokens: 100_000)
+
+    @Test func oneClientGoesThroughPrefillTransferAndDecode() {
+        // Prefill worker: one step of 10 ms + 100 × 1 µs emits the first token (TTFT 10.1 ms). The KV reaches the decode worker
+        // 2 ms later; its first step computes the first token's KV and emits the second (10 ms + 1 µs), then three decode
+        // steps of 10 ms: the last token 42.001 ms after the first, TPOT 42.001 / 4.
+        let timing = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 1)
+        let pool = EngineSimulation.Pool(workers: 1, timing: timing, limits: Self.limits, gpus: 1)
+        let outcome = EngineSimulation.disaggregatedClosedLoop(concurrency: 1, inputLength: 100, outputLength: 5, requests: 4, prefill: pool,
+                                                               decode: pool, transferNanoseconds: 2_000_000)
+        #expect(outcome.requests == 4)
+        #expect(abs(outcome.ttft!.min - 10.1) < 1e-6 && abs(outcome.ttft!.max - 10.1) < 1e-6, "\(outcome.ttft!)")
+        #expect(abs(outcome.tpot!.p50 - 42.001 / 4) < 1e-6, "\(outcome.tpot!)")
+    }
+
+    @Test func aSaturatedPrefillPoolQueuesThePromptsAndMoreWorkersShortenTheQueue() {
+        // Prefill of a 100-token prompt alone takes 100 ms (1 ms a token); decoding is fast (1 ms a step). Eight clients share
+        // the prefill pool, which serves one prompt per 100 ms per worker, so by Little's law each request's round trip —
+        // TTFT, then (5 − 1) × TPOT — is 8 × 100 ms / workers: 800, 400, 200 ms. TPOT is the 1 ms transfer and four 1 ms steps
+        // over four tokens, 1.25 ms, a little more when a second sequence's first decode step lands in between.
+        let prefill = ParametricStepTime(fixedMilliseconds: 0, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 1000)
+        let decode = ParametricStepTime(fixedMilliseconds: 1, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 0, perPrefillTokenMicroseconds: 0)
+        var prefillLimits = Self.limits
+        prefillLimits.maxRunning = 1
+        for workers in [1, 2, 4] {
+            let outcome = EngineSimulation.disaggregatedClosedLoop(
+                concurrency: 8, inputLength: 100, outputLength: 5, requests: 64,
+                prefill: EngineSimulation.Pool(workers: workers, timing: prefill, limits: prefillLimits, gpus: 1),
+                decode: EngineSimulation.Pool(workers: 1, timing: decode, limits: Self.limits, gpus: 1), transferNanoseconds: 1_000_000)
+            let roundTrip = outcome.ttft!.mean + 4 * outcome.tpot!.mean
+            #expect(abs(roundTrip - 800 / Double(workers)) < 1.5, "\(workers) workers: \(outcome.ttft!) \(outcome.tpot!)")
+            #expect(outcome.tpot!.min >= 1.25 - 1e-9 && outcome.tpot!.max <= 1.5 + 1e-9, "\(workers) workers: \(outcome.tpot!)")
+        }
+    }
+}

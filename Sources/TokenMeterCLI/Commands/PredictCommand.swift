@@ -48,7 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var slo: SLOOption
     @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
 
-    @Flag(help: "Also run each point (with --search: the front's aggregated configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy) and show its p50 and p99 beside the estimate.")
+    @Flag(help: "Also run each point (with --search: the front's aggregated configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy; with --disagg both pools and the KV transfer) and show its p50 and p99 beside the estimate.")
     var simulate = false
     @OptionGroup var pricing: PricingOptions
     @OptionGroup var output: OutputOptions
@@ -59,13 +59,14 @@ struct PredictCommand: AsyncParsableCommand {
         if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
             if save { throw ConfigError(field: "save", message: "--save keeps a front of explicit configurations; drop --search, or give the pools") }
             if simulate, !search {
-                throw ConfigError(field: "simulate", message: "--simulate runs explicit aggregated configurations or a search's front; drop --disagg or add --search")
+                throw ConfigError(field: "simulate", message: "--simulate runs explicit configurations or a search's front; give the prefill pool "
+                    + "(--prefill-workers, --prefill-gpus or --prefill-tp) or add --search")
             }
             try runSearch(setup)
             return
         }
-        if simulate, disagg || setup.options != .none {
-            throw ConfigError(field: "simulate", message: "the engine simulator runs plain aggregated continuous batching; drop --disagg, "
+        if simulate, setup.options != .none {
+            throw ConfigError(field: "simulate", message: "the engine simulator runs plain continuous batching (aggregated or disaggregated); drop "
                 + "--mtp, --draft-model, --prefix-hit and --kv-offload")
         }
         let (title, points) = disagg ? try runDisaggregated(setup) : runAggregated(setup)
@@ -135,8 +136,16 @@ struct PredictCommand: AsyncParsableCommand {
             let solTTFT = bound.prefillPool(inputLength: isl, batch: 1).singlePromptSeconds + bound.transferSeconds(inputLength: isl, totalGPUs: p.gpus)
             var speedOfLight = sol.point
             speedOfLight.ttftMilliseconds = solTTFT * 1000
-            points.append(PredictedRow(label: "c=\(c) \(np)P+\(nd)D", concurrency: c, gpus: p.gpus, point: p.point, speedOfLight: speedOfLight,
-                                       bound: "\(p.limitedBy)-limited", fits: true, note: "KV transfer \(Format.number(p.transferMilliseconds, 2)) ms"))
+            var row = PredictedRow(label: "c=\(c) \(np)P+\(nd)D", concurrency: c, gpus: p.gpus, point: p.point, speedOfLight: speedOfLight,
+                                   bound: "\(p.limitedBy)-limited", fits: true, note: "KV transfer \(Format.number(p.transferMilliseconds, 2)) ms")
+            if simulate {
+                // Both pools on one virtual clock, the --engine's scheduling on the prefill workers.
+                let outcome = model.simulateClosedLoop(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd,
+                                                       policy: SchedulingPolicy(engine: engine.engine ?? ""))
+                row.simulated = outcome.point
+                row.simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
+            }
+            points.append(row)
         }
         let refusal = PerformanceModel(deployment: prefillDeployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: 1).refusal
             ?? PerformanceModel(deployment: s.deployment).memoryPlan(concurrency: 1, inputLength: isl, outputLength: osl).refusal

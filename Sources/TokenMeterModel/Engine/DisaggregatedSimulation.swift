@@ -1,0 +1,185 @@
+import TokenMeterCore
+
+extension EngineSimulation {
+    /// One pool of identical workers: how many, how long their steps take, and the limits each schedules under.
+    public struct Pool: Sendable {
+        /// Workers in the pool.
+        public var workers: Int
+        /// Step times of one worker.
+        public var timing: any StepTiming
+        /// The limits one worker schedules under.
+        public var limits: BatchLimits
+        /// GPUs of one worker.
+        public var gpus: Int
+
+        /// Creates a pool.
+        public init(workers: Int, timing: any StepTiming, limits: BatchLimits, gpus: Int) {
+            self.workers = max(1, workers)
+            self.timing = timing
+            self.limits = limits
+            self.gpus = max(1, gpus)
+        }
+    }
+
+    /// The benchmark's closed loop against disaggregated serving, on one virtual clock: `concurrency` clients, each sending its
+    /// next request when the last ends; every prompt goes to the least-loaded prefill worker, whose step that completes it
+    /// emits the first token; its KV then takes `transferNanoseconds` to reach the least-loaded decode worker, which admits
+    /// it when its KV cache has room (the transferred prompt is not computed again: one token is) and decodes it with the
+    /// others until its last token. TTFT is queueing, prefill and nothing else; TPOT spans the transfer and the decode
+    /// worker's queue. The first two rounds (the first's lengths spread by group, as `closedLoop` does, `lockstep` × C clients
+    /// together) are left out; `requests` are measured after them.
+    public static func disaggregatedClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, prefill: Pool, decode: Pool,
+                                               transferNanoseconds: UInt64, lockstep: Double = 0) -> Outcome {
+        var run = DisaggregatedRun(prefill: prefill, decode: decode, inputLength: max(1, inputLength), transfer: transferNanoseconds)
+        let c = max(1, concurrency)
+        let osl = max(1, outputLength)
+        let group = max(1, Int((lockstep * Double(c)).rounded()))
+        let groups = (c + group - 1) / group
+        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k / group + 1) * osl / groups), at: 0) }
+        // The first round's prompts all queue at the prefill pool at once; the second still carries that backlog. Measured
+        // from the third round on, the loop is in its steady state.
+        let warm = 2 * c
+        while run.completed.count - min(run.completed.count, warm) < requests, run.advance(nextOutputTokens: osl) {}
+        let measured = Array(run.completed.dropFirst(warm))
+        let ttft = measured.compactMap { r in r.firstToken.map { Double($0 - r.arrival) / 1e6 } }
+        let tpot = measured.compactMap { r -> Double? in
+            guard let first = r.firstToken, let end = r.end, r.outputTokens > 1 else { return nil }
+            return Double(end - first) / 1e6 / Double(r.outputTokens - 1)
+        }
+        let window = Double((measured.last?.end ?? 0) - (run.completed.count > warm ? run.completed[warm - 1].end ?? 0 : 0)) / 1e9
+        let gpus = prefill.workers * prefill.gpus + decode.workers * decode.gpus
+        let output = window > 0 ? Double(measured.reduce(0) { $0 + $1.outputTokens }) / window / Double(gpus) : 0
+        return Outcome(
+            point: OperatingPoint(ttftMilliseconds: median(ttft), tpotMilliseconds: median(tpot),
+                                  inputPerGPU: output * Double(inputLength) / Double(osl), outputPerGPU: output),
+            requests: measured.count, steps: run.steps, preemptions: run.workers.reduce(0) { $0 + $1.scheduler.preemptions },
+            meanRunning: run.steps > 0 ? Double(run.runningSum) / Double(run.steps) : 0, ttft: Distribution(ttft), tpot: Distribution(tpot))
+    }
+
+    /// The state of a disaggregated closed loop: every worker, the events to come, and every request.
+    struct DisaggregatedRun {
+        struct Worker {
+            var scheduler: ContinuousBatchingScheduler<Int>
+            let timing: any StepTiming
+            var plan: StepPlan<Int>?
+            var load: Int { scheduler.runningCount + scheduler.waitingCount }
+        }
+        enum Event { case stepEnd(worker: Int), toPrefill(request: Int), toDecode(request: Int) }
+
+        var workers: [Worker] = []
+        let prefillWorkers: Range<Int>
+        let decodeWorkers: Range<Int>
+        let inputLength: Int
+        let transfer: UInt64
+        var events = EventQueue<Event>()
+        var clock: UInt64 = 0
+        var requests: [Request] = []
+        var completed: [Request] = []
+        var steps = 0
+        var runningSum = 0
+
+        init(prefill: Pool, decode: Pool, inputLength: Int, transfer: UInt64) {
+            for _ in 0..<prefill.workers { workers.append(Worker(scheduler: ContinuousBatchingScheduler(limits: prefill.limits), timing: prefill.timing)) }
+            for _ in 0..<decode.workers { workers.append(Worker(scheduler: ContinuousBatchingScheduler(limits: decode.limits), timing: decode.timing)) }
+            prefillWorkers = 0..<prefill.workers
+            decodeWorkers = prefill.workers..<(prefill.workers + decode.workers)
+            self.inputLength = inputLength
+            self.transfer = transfer
+        }
+
+        mutating func submit(client: Int, outputTokens: Int, at time: UInt64) {
+            requests.append(Request(client: client, arrival: time, outputTokens: outputTokens))
+            events.push(.toPrefill(request: requests.count - 1), at: time)
+        }
+
+        /// Handles the next event; false when none is left.
+        mutating func advance(nextOutputTokens: Int) -> Bool {
+            guard let (time, event) = events.pop() else { return false }
+            clock = time
+            switch event {
+            case let .toPrefill(r):
+                let w = leastLoaded(prefillWorkers)
+                workers[w].scheduler.arrive(r, promptTokens: inputLength, maxTokens: 1)
+                start(w)
+            case let .toDecode(r):
+                let w = leastLoaded(decodeWorkers)
+                workers[w].scheduler.arrive(r, promptTokens: inputLength + 1, maxTokens: requests[r].outputTokens - 1, cachedTokens: inputLength)
+                start(w)
+            case let .stepEnd(w):
+                guard let plan = workers[w].plan else { return true }
+                workers[w].plan = nil
+                for emission in workers[w].scheduler.finish(plan) {
+                    let r = emission.request
+                    if prefillWorkers.contains(w) {
+                        requests[r].firstToken = clock
+                        if requests[r].outputTokens > 1 { events.push(.toDecode(request: r), at: clock + transfer) } else { end(r, nextOutputTokens) }
+                    } else if emission.finished {
+                        end(r, nextOutputTokens)
+                    }
+                }
+                start(w)
+            }
+            return true
+        }
+
+        mutating func end(_ r: Int, _ nextOutputTokens: Int) {
+            requests[r].end = clock
+            completed.append(requests[r])
+            submit(client: requests[r].client, outputTokens: nextOutputTokens, at: clock)
+        }
+
+        /// Starts a worker's next step unless one is in flight.
+        mutating func start(_ w: Int) {
+            guard workers[w].plan == nil, let plan = workers[w].scheduler.nextStep() else { return }
+            workers[w].plan = plan
+            steps += 1
+            runningSum += plan.shape.decodingSequences + plan.shape.prefillSequences
+            events.push(.stepEnd(worker: w), at: clock + workers[w].timing.nanoseconds(for: plan.shape))
+        }
+
+        func leastLoaded(_ range: Range<Int>) -> Int {
+            range.min { workers[$0].load < workers[$1].load } ?? range.lowerBound
+        }
+    }
+}
+
+/// Events on a virtual clock, earliest first; events at the same time in the order they were pushed. A binary heap.
+struct EventQueue<Event> {
+    private var heap: [(time: UInt64, order: Int, event: Event)] = []
+    private var pushed = 0
+
+    var isEmpty: Bool { heap.isEmpty }
+
+    mutating func push(_ event: Event, at time: UInt64) {
+        heap.append((time, pushed, event))
+        pushed += 1
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard Self.before(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func pop() -> (UInt64, Event)? {
+        guard !heap.isEmpty else { return nil }
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count, Self.before(heap[l], heap[m]) { m = l }
+            if r < heap.count, Self.before(heap[r], heap[m]) { m = r }
+            guard m != i else { break }
+            heap.swapAt(i, m)
+            i = m
+        }
+        return (top.time, top.event)
+    }
+
+    private static func before(_ a: (time: UInt64, order: Int, event: Event), _ b: (time: UInt64, order: Int, event: Event)) -> Bool {
+        (a.time, a.order) < (b.time, b.order)
+    }
+}
