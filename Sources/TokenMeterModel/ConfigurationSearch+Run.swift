@@ -29,8 +29,15 @@ extension ConfigurationSearch {
             }
             let mode = if case .aggregated = k.origin { "agg" } else { "disagg" }
             var layout: Parallelism?
-            if case let .aggregated(index, _) = k.origin { layout = fitting[index] }
-            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, point: k.point, meetsSLO: k.meets, layout: layout)
+            var disaggregated: DisaggregatedLayout?
+            switch k.origin {
+            case let .aggregated(index, _): layout = fitting[index]
+            case let .disaggregated(pi, di, np, nd):
+                disaggregated = DisaggregatedLayout(prefill: pools.prefill[pi].0, prefillWorkers: np, prefillBatch: 1, decode: pools.decode[di].0,
+                                                    decodeWorkers: nd)
+            }
+            return SearchedConfiguration(mode: mode, label: label, gpus: k.gpus, concurrency: k.users, point: k.point, meetsSLO: k.meets, layout: layout,
+                                         pools: disaggregated)
         }
         let winners = tracker.buckets.compactMap { $0 }.map(configuration)
         let front = ParetoFront(winners.map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
@@ -179,15 +186,25 @@ private struct Tracker {
 }
 
 extension ConfigurationSearch {
-    /// Runs the front's aggregated configurations (and the best) through the engine scheduler on a virtual clock, several at
-    /// once, and checks the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99.
+    /// Runs the front's configurations (and the best) on a virtual clock, several at once — aggregated ones through the engine
+    /// scheduler with the serving options, disaggregated ones through both pools and the KV transfer (plain serving only) —
+    /// and checks the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99. KV offload is not
+    /// simulated: those configurations keep their estimate.
     func simulate(_ result: inout SearchResult) {
         let chosen = result.front + (result.best.map { [$0] } ?? [])
         let outcomes = Mutex<[Int: EngineSimulation.Outcome]>([:])
         DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
-            guard let layout = chosen[i].layout else { return }
-            let outcome = model(layout).simulateClosedLoop(concurrency: chosen[i].concurrency, inputLength: inputLength, outputLength: outputLength,
-                                                           policy: policy)
+            let c = chosen[i].concurrency
+            var outcome: EngineSimulation.Outcome?
+            if let layout = chosen[i].layout, !options.kvOffload {
+                outcome = model(layout).simulateClosedLoop(concurrency: c, inputLength: inputLength, outputLength: outputLength, policy: policy,
+                                                           options: options)
+            } else if let pools = chosen[i].pools, options == .none {
+                outcome = DisaggregatedServing(prefill: model(pools.prefill), decode: model(pools.decode))
+                    .simulateClosedLoop(concurrency: c, inputLength: inputLength, outputLength: outputLength, prefillWorkers: pools.prefillWorkers,
+                                        decodeWorkers: pools.decodeWorkers, policy: policy)
+            }
+            guard let outcome else { return }
             outcomes.withLock { $0[i] = outcome }
         }
         let simulated = outcomes.withLock { $0 }

@@ -17,7 +17,9 @@ public struct SearchedConfiguration: Sendable, Equatable {
     public var meetsSLO: Bool
     /// The layout of an aggregated configuration (nil for disaggregated pools).
     public var layout: Parallelism?
-    /// The configuration run through the engine scheduler on a virtual clock (the front's aggregated ones, when asked).
+    /// The pools of a disaggregated configuration (nil for an aggregated one).
+    public var pools: DisaggregatedLayout?
+    /// The configuration run through the engine scheduler on a virtual clock (the front's, when asked).
     public var simulated: EngineSimulation.Outcome?
 }
 
@@ -71,7 +73,7 @@ public struct ConfigurationSearch: Sendable {
     public var aggregated = true
     /// Whether to search disaggregated configurations.
     public var disaggregated = true
-    /// Also run the front's aggregated configurations through the engine scheduler (only the front: the rest stay formula).
+    /// Also run the front's configurations on a virtual clock (only the front: the rest stay formula).
     public var simulateFront = false
     /// The engine's scheduling policy for that simulation.
     public var policy: SchedulingPolicy = .decodesFirst

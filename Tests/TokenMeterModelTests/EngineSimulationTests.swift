@@ -113,6 +113,25 @@ import TokenMeterModel
     }
 }
 
+extension EngineSimulationHandTests {
+    @Test func speculationEmitsTheWholePartOfTheAcceptedTokensPerStep() {
+        // 2.5 tokens per decode step: after the prefill's first token each step emits the whole part of its running sum —
+        // 2, 3, 2, 3 — so an 11-token request takes one prefill step and four decode steps, each reserving what it emits.
+        var s = ContinuousBatchingScheduler<Int>(limits: BatchLimits(maxRunning: 4, prefillTokensPerStep: 1000, kvCapacityTokens: 10_000))
+        var limits = s.limits
+        limits.tokensPerDecodeStep = 2.5
+        s = ContinuousBatchingScheduler<Int>(limits: limits)
+        s.arrive(0, promptTokens: 100, maxTokens: 11)
+        var emitted: [Int] = []
+        while let plan = s.nextStep() {
+            for e in s.finish(plan) { emitted.append(e.emitted) }
+            // The KV holds the prompt and every emitted token but the last, whose KV the next step computes.
+            if !s.isIdle { #expect(s.kvTokensInUse == 100 + emitted.reduce(0, +) - 1) }
+        }
+        #expect(emitted == [1, 2, 3, 2, 3], "\(emitted)")
+    }
+}
+
 /// The disaggregated closed loop against hand-computed cases: prefill and decode pools on one virtual clock.
 @Suite struct DisaggregatedSimulationTests {
     static let limits = BatchLimits(maxRunning: 64, prefillTokensPerStep: 1000, kvCapacityTokens: 100_000)

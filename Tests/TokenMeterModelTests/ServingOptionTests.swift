@@ -57,6 +57,27 @@ import TokenMeterModel
     }
 }
 
+extension ServingOptionTests {
+    /// The simulation runs the same options: MTP emits its mean accepted tokens per decode step, so it speeds TPOT up as the
+    /// formula's MTP does (within 10%; the two differ on how much prefill lands in decode steps, with or without MTP); a prefix
+    /// hit prefills only the uncached part of each prompt (TTFT down).
+    @Test func theSimulationRunsMTPAndPrefixHits() throws {
+        let d = try deployment("deepseek-r1", "h200", .fp8, Parallelism(tensor: 8, expert: 8))
+        let model = PerformanceModel(deployment: d)
+        let mtp = try ServingOptions(speculation: try Speculation(drafter: .mtp, draftTokens: 1, acceptance: 0.85))
+        let plain = model.simulateClosedLoop(concurrency: 8, inputLength: 1024, outputLength: 256, policy: .decodesFirst)
+        let fast = model.simulateClosedLoop(concurrency: 8, inputLength: 1024, outputLength: 256, policy: .decodesFirst, options: mtp)
+        let simulated = plain.point.tpotMilliseconds / fast.point.tpotMilliseconds
+        let formula = model.aggregated(concurrency: 8, inputLength: 1024, outputLength: 256).point.tpotMilliseconds
+            / model.aggregated(concurrency: 8, inputLength: 1024, outputLength: 256, options: mtp).point.tpotMilliseconds
+        #expect(simulated > 1.3 && abs(simulated / formula - 1) < 0.1, "simulated speed-up \(simulated), formula's \(formula)")
+        let cached = model.simulateClosedLoop(concurrency: 8, inputLength: 8192, outputLength: 256, policy: .decodesFirst,
+                                              options: try ServingOptions(prefixHitRate: 0.75))
+        let uncached = model.simulateClosedLoop(concurrency: 8, inputLength: 8192, outputLength: 256, policy: .decodesFirst)
+        #expect(cached.point.ttftMilliseconds < 0.6 * uncached.point.ttftMilliseconds, "\(cached.point.ttftMilliseconds) against \(uncached.point.ttftMilliseconds)")
+    }
+}
+
 @Suite struct DisaggregatedTests {
     func serving(_ prefill: Parallelism, _ decode: Parallelism) throws -> DisaggregatedServing {
         DisaggregatedServing(prefill: PerformanceModel(deployment: try deployment("deepseek-r1", "h200", .fp8, prefill)),
@@ -144,8 +165,8 @@ import TokenMeterModel
         #expect(best.gpus <= 72)
     }
 
-    /// With the front simulated, each aggregated configuration on it carries the scheduler's distributions and its SLO verdict
-    /// comes from the percentile the SLO names; disaggregated ones keep the formula.
+    /// With the front simulated, each configuration on it — aggregated through the scheduler, disaggregated through both pools —
+    /// carries the simulation's distributions, and its SLO verdict comes from the percentile the SLO names.
     @Test func theFrontIsSimulatedAndItsSLOCheckedOnTheSimulatedPercentile() async throws {
         var search = ConfigurationSearch(
             model: try models.model("llama-3.1-8b"), hardware: try HardwareSpec(try gpus.gpu("h100")), precision: .fp8, efficiency: .prior,
@@ -161,8 +182,8 @@ import TokenMeterModel
         let aggregated = result.front.filter { $0.mode == "agg" }
         #expect(!aggregated.isEmpty)
         for x in result.front {
-            guard x.mode == "agg" else { #expect(x.simulated == nil); continue }
-            let outcome = try #require(x.simulated)
+            #expect((x.mode == "agg") == (x.layout != nil) && (x.mode == "disagg") == (x.pools != nil), "\(x.label)")
+            let outcome = try #require(x.simulated, "\(x.label)")
             let ttft = try #require(outcome.ttft), tpot = try #require(outcome.tpot)
             #expect(ttft.p99 >= ttft.p50 && tpot.p50 > 0)
             #expect(x.meetsSLO == (ttft.p99 <= 200 && tpot.p50 <= 20), "\(x.label): TTFT p99 \(ttft.p99), TPOT p50 \(tpot.p50)")

@@ -8,6 +8,9 @@ public struct BatchLimits: Sendable, Equatable {
     public var kvCapacityTokens: Int
     /// How prefills and decodes share a step.
     public var policy: SchedulingPolicy
+    /// Tokens a decoding sequence emits per step on average: 1, or with speculative decoding the accepted drafts plus one.
+    /// Each sequence emits the whole part of its running sum, so over its steps the mean is exact.
+    public var tokensPerDecodeStep: Double = 1
 
     /// The reference target's defaults: a batch of 256, 16,384 prompt tokens per step, 2,000,000 tokens of KV cache.
     public static let `default` = BatchLimits(maxRunning: 256, prefillTokensPerStep: 16384, kvCapacityTokens: 2_000_000)
@@ -43,6 +46,8 @@ public struct ContinuousBatchingScheduler<Request> {
         /// Prompt tokens the prefix cache held, whose KV it takes on admission without computing them (0 after a preemption).
         var cached = 0
         var removed = false
+        /// The fraction of a token carried to its next decode step (speculative decoding's mean acceptance).
+        var carry = 0.0
     }
 
     /// The limits it schedules under.
@@ -113,8 +118,9 @@ public struct ContinuousBatchingScheduler<Request> {
                 if prefillOnly { continue }
                 shape.decodingSequences += 1
                 shape.contextTokens += running[i].kv
-                reserve(1, for: i)
-                entries.append(StepPlan.Entry(index: i, request: running[i].request, prefill: 0))
+                let tokens = decodeTokens(for: i)
+                reserve(tokens, for: i)
+                entries.append(StepPlan.Entry(index: i, request: running[i].request, prefill: 0, decode: tokens))
             } else if budget > 0, let chunk = chunk(for: i, budget: budget) {
                 budget -= chunk
                 add(chunk, of: i, to: &shape)
@@ -138,10 +144,11 @@ public struct ContinuousBatchingScheduler<Request> {
                 running[i].prefillRemaining -= entry.prefill
                 if running[i].prefillRemaining > 0 { continue }
             }
-            running[i].generated += 1
+            let emitted = max(1, entry.decode)
+            running[i].generated += emitted
             let finished = running[i].generated >= running[i].maxTokens
             if finished { running[i].removed = true }
-            emissions.append(Emission(request: running[i].request, tokens: running[i].generated, finished: finished))
+            emissions.append(Emission(request: running[i].request, tokens: running[i].generated, emitted: emitted, finished: finished))
         }
         running.removeAll { slot in
             if slot.removed { kvUsed -= slot.kv }
@@ -222,6 +229,16 @@ public struct ContinuousBatchingScheduler<Request> {
         shape.prefillPromptTokens += running[i].promptTokens + running[i].generated
     }
 
+    /// Tokens running sequence `i` emits in this decode step: one, or with speculation the whole part of its running sum of
+    /// `tokensPerDecodeStep`, never beyond its `maxTokens`.
+    private mutating func decodeTokens(for i: Int) -> Int {
+        guard limits.tokensPerDecodeStep != 1 else { return 1 }
+        let sum = running[i].carry + limits.tokensPerDecodeStep
+        let whole = max(1, Int(sum))
+        running[i].carry = max(0, sum - Double(whole))
+        return min(whole, max(1, running[i].maxTokens - running[i].generated))
+    }
+
     private mutating func reserve(_ tokens: Int, for i: Int) {
         running[i].kv += tokens
         kvUsed += tokens
@@ -236,6 +253,8 @@ public struct StepPlan<Request> {
         var request: Request
         /// Prompt tokens prefilled in this step; 0 for a decode.
         var prefill: Int
+        /// Tokens a decode emits in this step (more than one with speculation); 0 for a prefill chunk.
+        var decode = 0
     }
 
     /// The shape.
@@ -252,6 +271,8 @@ public struct Emission<Request> {
     public var request: Request
     /// Tokens it has generated so far, this one included.
     public var tokens: Int
+    /// Tokens it emitted in this step: one, or more with speculative decoding.
+    public var emitted = 1
     /// True when it reached its `maxTokens` and left the batch.
     public var finished: Bool
 }

@@ -35,9 +35,9 @@ public enum EngineSimulation {
     /// round's output lengths are spread evenly up to `outputLength`, so the clients do not stay in lock step (as a long
     /// benchmark's do not).
     public static func closedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, timing: any StepTiming,
-                                  limits: BatchLimits, gpus: Int = 1, lockstep: Double = 0) -> Outcome {
+                                  limits: BatchLimits, gpus: Int = 1, lockstep: Double = 0, cachedTokens: Int = 0) -> Outcome {
         let c = max(1, concurrency)
-        var run = ClosedLoopRun(limits: limits, inputLength: max(1, inputLength))
+        var run = ClosedLoopRun(limits: limits, inputLength: max(1, inputLength), cachedTokens: cachedTokens)
         // Clients in groups of `lockstep` × C that stay in lock step (the same lengths, so they end and return together);
         // the groups' first output lengths are spread evenly, so the groups do not.
         let group = max(1, Int((lockstep * Double(c)).rounded()))
@@ -55,7 +55,7 @@ public enum EngineSimulation {
                 measuredSteps += 1
             }
             for emission in run.scheduler.finish(plan) {
-                if inWindow { measuredTokens += 1 }
+                if inWindow { measuredTokens += emission.emitted }
                 run.emitted(emission, nextOutputTokens: max(1, outputLength))
             }
             if windowStart == nil, run.completed.count >= firstRound { windowStart = run.clock }
@@ -92,16 +92,20 @@ public enum EngineSimulation {
         /// Clients whose request ended in the last step: they send their next one during the step that follows.
         var returning: [(client: Int, outputTokens: Int)] = []
 
-        init(limits: BatchLimits, inputLength: Int) {
+        /// Prompt tokens every request finds in the prefix cache.
+        let cachedTokens: Int
+
+        init(limits: BatchLimits, inputLength: Int, cachedTokens: Int) {
             scheduler = ContinuousBatchingScheduler(limits: limits)
             self.inputLength = inputLength
+            self.cachedTokens = cachedTokens
         }
 
         func completedAfter(_ firstRound: Int) -> Int { max(0, completed.count - firstRound) }
 
         mutating func submit(client: Int, outputTokens: Int, at time: UInt64) {
             requests.append(Request(client: client, arrival: time, outputTokens: outputTokens))
-            scheduler.arrive(requests.count - 1, promptTokens: inputLength, maxTokens: outputTokens)
+            scheduler.arrive(requests.count - 1, promptTokens: inputLength, maxTokens: outputTokens, cachedTokens: cachedTokens)
         }
 
         /// Plans the next step; the returning clients' requests arrive after it started, or start one on an idle engine.
@@ -126,15 +130,22 @@ public enum EngineSimulation {
 extension PerformanceModel {
     /// The benchmark's closed loop of `concurrency` clients run through the one scheduler on a virtual clock with these step
     /// times, under an engine's policy, with the KV cache the memory leaves; the engine's per-request cost, which comes before
-    /// every first token outside any step, is added to TTFT (its median and its distribution).
+    /// every first token outside any step, is added to TTFT (its median and its distribution). Speculative decoding emits its
+    /// mean accepted tokens per decode step, each step verifying γ + 1 tokens a sequence after γ drafting passes; a prefix-cache
+    /// hit is prompt tokens found cached (not prefilled), their KV held once for every sequence. KV offload is not simulated.
     public func simulateClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, policy: SchedulingPolicy,
-                                   requests: Int? = nil) -> EngineSimulation.Outcome {
+                                   options: ServingOptions = .none, requests: Int? = nil) -> EngineSimulation.Outcome {
         var limits = batchLimits(maxRunning: max(1024, concurrency))
         limits.policy = policy
+        limits.tokensPerDecodeStep = options.speculation?.tokensPerStep ?? 1
+        let cached = Int((Double(inputLength) * options.prefixHitRate).rounded())
+        // The scheduler holds each sequence's cached prefix apart; the engine shares one copy.
+        limits.kvCapacityTokens += cached * max(0, concurrency - 1)
         var outcome = EngineSimulation.closedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength,
-                                                  requests: requests ?? max(64, 2 * concurrency), timing: RooflineStepTime(model: self),
+                                                  requests: requests ?? max(64, 2 * concurrency),
+                                                  timing: RooflineStepTime(model: self, speculation: options.speculation),
                                                   limits: limits, gpus: deployment.parallelism.gpus,
-                                                  lockstep: efficiency.lockstep)
+                                                  lockstep: efficiency.lockstep, cachedTokens: cached)
         outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
         outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMilliseconds)
         return outcome

@@ -77,11 +77,14 @@ public struct RooflineStepTime: StepTiming {
     public var model: PerformanceModel
     /// Multiplier on every step.
     public var timeScale: Double
+    /// Speculative decoding: a step with decoding sequences verifies γ + 1 tokens of each after γ drafting passes.
+    public var speculation: Speculation?
 
     /// Creates the timing.
-    public init(model: PerformanceModel, timeScale: Double = 1) {
+    public init(model: PerformanceModel, timeScale: Double = 1, speculation: Speculation? = nil) {
         self.model = model
         self.timeScale = timeScale
+        self.speculation = speculation
     }
 
     public func nanoseconds(for shape: StepShape) -> UInt64 {
@@ -94,6 +97,11 @@ public struct RooflineStepTime: StepTiming {
         let decoding = Double(shape.decodingSequences)
         let context = decoding > 0 ? Double(shape.contextTokens) / decoding : 0
         let prompt = shape.prefillSequences > 0 ? Double(shape.prefillPromptTokens) / Double(shape.prefillSequences) : 0
+        if let speculation, decoding > 0 {
+            let d = model.decodeTime(running: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt,
+                                     speculation: speculation)
+            return d.perToken * speculation.tokensPerStep
+        }
         return model.step(decoding: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt).total
     }
 }
