@@ -186,26 +186,24 @@ private struct Tracker {
 }
 
 extension ConfigurationSearch {
-    /// Runs the front's configurations (and the best) on a virtual clock, several at once — aggregated ones through the engine
-    /// scheduler with the serving options, disaggregated ones through both pools and the KV transfer (plain serving only) —
-    /// and checks the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99. KV offload is not
-    /// simulated: those configurations keep their estimate.
+    /// Runs the front's configurations (and the best) on a virtual clock with the serving options, several at once —
+    /// aggregated ones through the engine scheduler, disaggregated ones through both pools and the KV transfer — and checks
+    /// the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99.
     func simulate(_ result: inout SearchResult) {
         let chosen = result.front + (result.best.map { [$0] } ?? [])
         let outcomes = Mutex<[Int: EngineSimulation.Outcome]>([:])
         DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
             let c = chosen[i].concurrency
             var outcome: EngineSimulation.Outcome?
-            if let layout = chosen[i].layout, !options.kvOffload {
+            if let layout = chosen[i].layout {
                 outcome = model(layout).simulateClosedLoop(concurrency: c, inputLength: inputLength, outputLength: outputLength, policy: policy,
                                                            options: options)
-            } else if let pools = chosen[i].pools, options == .none {
-                outcome = DisaggregatedServing(prefill: model(pools.prefill), decode: model(pools.decode))
+            } else if let pools = chosen[i].pools {
+                outcome = DisaggregatedServing(prefill: model(pools.prefill), decode: model(pools.decode), options: options)
                     .simulateClosedLoop(concurrency: c, inputLength: inputLength, outputLength: outputLength, prefillWorkers: pools.prefillWorkers,
                                         decodeWorkers: pools.decodeWorkers, policy: policy)
             }
-            guard let outcome else { return }
-            outcomes.withLock { $0[i] = outcome }
+            if let outcome { outcomes.withLock { $0[i] = outcome } }
         }
         let simulated = outcomes.withLock { $0 }
         func attach(_ x: inout SearchedConfiguration, _ outcome: EngineSimulation.Outcome?) {

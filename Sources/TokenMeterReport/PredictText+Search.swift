@@ -32,8 +32,7 @@ extension PredictText {
         }
         out.append((simulated
             ? "the front's configurations were run through the engine scheduler on a virtual clock (disaggregated ones through both pools "
-              + "and the KV transfer, with plain serving; KV offload is not simulated); their SLO is checked on the simulated percentiles, "
-              + "the others' on predicted medians. "
+              + "and the KV transfer); their SLO is checked on the simulated percentiles, the others' on predicted medians. "
             : "SLO limits are checked against predicted medians; tails are not modelled (--simulate runs the front). ") + bandLine(s))
         return out.joined(separator: "\n")
     }

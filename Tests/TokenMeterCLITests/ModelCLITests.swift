@@ -113,17 +113,18 @@ import TokenMeterCore
         #expect(disagg.stdout.contains("disaggregated, prefill tp8 pp1 dp1 ep8"))
         #expect(disagg.stdout.contains("KV transfer"))
         #expect(disagg.stdout.contains("-limited"))
-        // Both pools on one virtual clock: the simulated p50 and p99 beside the estimate; MTP is not simulated, and without
-        // its pools a disaggregated prediction is a search, which --simulate needs to be told.
+        // Both pools on one virtual clock: the simulated p50 and p99 beside the estimate, with MTP, prefix hits and KV offload
+        // too; without its pools a disaggregated prediction is a search, which --simulate needs to be told.
         let simulated = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--ep", "8", "--disagg",
                                               "--prefill-gpus", "8", "--prefill-ep", "8", "--prefill-workers", "1", "--decode-workers", "3",
                                               "--isl", "8192", "--osl", "1024", "--concurrency", "16", "--simulate", "--json"])
         #expect(simulated.status == 0, "\(simulated.stderr)")
         let point = ((try JSONSerialization.jsonObject(with: Data(simulated.stdout.utf8)) as? [String: Any])?["points"] as? [[String: Any]])?.first
         #expect(point?["simulated"] != nil, "\(simulated.stdout)")
-        let withMTP = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--prefill-gpus", "8",
-                                            "--mtp", "1", "--acceptance", "0.85", "--simulate"])
-        #expect(withMTP.status == 2 && withMTP.stderr.contains("drop --mtp"), "\(withMTP.stderr)")
+        let withMTP = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--ep", "8", "--disagg",
+                                            "--prefill-gpus", "8", "--prefill-ep", "8", "--prefill-workers", "1", "--mtp", "1", "--acceptance", "0.85",
+                                            "--prefix-hit", "0.5", "--kv-offload", "--concurrency", "16", "--simulate"])
+        #expect(withMTP.status == 0 && withMTP.stdout.contains("sim TTFT p50 / p99"), "\(withMTP.stderr)")
         let noPools = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--simulate"])
         #expect(noPools.status == 2 && noPools.stderr.contains("give the prefill pool"), "\(noPools.stderr)")
         let search = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "gb200", "--precision", "fp4", "--isl", "8192",

@@ -76,6 +76,21 @@ extension ServingOptionTests {
         let uncached = model.simulateClosedLoop(concurrency: 8, inputLength: 8192, outputLength: 256, policy: .decodesFirst)
         #expect(cached.point.ttftMilliseconds < 0.6 * uncached.point.ttftMilliseconds, "\(cached.point.ttftMilliseconds) against \(uncached.point.ttftMilliseconds)")
     }
+
+    /// KV offload in the simulation: more users than HBM's KV cache holds run at once (none preempted, more tokens per GPU),
+    /// each decode step paying for the KV it reads from host memory (TPOT up).
+    @Test func theSimulationOffloadsKVBeyondHBM() throws {
+        let d = try deployment("llama-3.1-70b", "h100", .fp8, Parallelism(tensor: 2))
+        let model = PerformanceModel(deployment: d)
+        let capacity = model.kvCapacityTokens()
+        let users = 2 * capacity / (8192 + 1024)  // twice what HBM holds at full context
+        let plain = model.simulateClosedLoop(concurrency: users, inputLength: 8192, outputLength: 256, policy: .decodesFirst, requests: users)
+        let offload = model.simulateClosedLoop(concurrency: users, inputLength: 8192, outputLength: 256, policy: .decodesFirst,
+                                               options: try ServingOptions(kvOffload: true), requests: users)
+        #expect(offload.meanRunning > 1.3 * plain.meanRunning, "running \(offload.meanRunning) against \(plain.meanRunning)")
+        #expect(offload.preemptions <= plain.preemptions)
+        #expect(offload.point.tpotMilliseconds > plain.point.tpotMilliseconds)
+    }
 }
 
 @Suite struct DisaggregatedTests {

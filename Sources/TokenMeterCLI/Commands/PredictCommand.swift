@@ -48,7 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var slo: SLOOption
     @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
 
-    @Flag(help: "Also run each point (with --search: the front's configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy, MTP and prefix hits; with --disagg both pools and the KV transfer) and show its p50 and p99 beside the estimate.")
+    @Flag(help: "Also run each point (with --search: the front's configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy and the serving options; with --disagg both pools and the KV transfer) and show its p50 and p99 beside the estimate.")
     var simulate = false
     @OptionGroup var pricing: PricingOptions
     @OptionGroup var output: OutputOptions
@@ -64,11 +64,6 @@ struct PredictCommand: AsyncParsableCommand {
             }
             try runSearch(setup)
             return
-        }
-        if simulate, setup.options.kvOffload || (disagg && setup.options != .none) {
-            throw ConfigError(field: "simulate", message: setup.options.kvOffload
-                ? "the engine simulator does not simulate KV offload; drop --kv-offload"
-                : "the disaggregated simulation runs plain serving; drop --mtp, --draft-model and --prefix-hit")
         }
         let (title, points) = disagg ? try runDisaggregated(setup) : runAggregated(setup)
         if save {

@@ -29,8 +29,9 @@ extension EngineSimulation {
     /// worker's queue. The first two rounds (the first's lengths spread by group, as `closedLoop` does, `lockstep` × C clients
     /// together) are left out; `requests` are measured after them.
     public static func disaggregatedClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, prefill: Pool, decode: Pool,
-                                               transferNanoseconds: UInt64, lockstep: Double = 0) -> Outcome {
-        var run = DisaggregatedRun(prefill: prefill, decode: decode, inputLength: max(1, inputLength), transfer: transferNanoseconds)
+                                               transferNanoseconds: UInt64, lockstep: Double = 0, cachedTokens: Int = 0) -> Outcome {
+        var run = DisaggregatedRun(prefill: prefill, decode: decode, inputLength: max(1, inputLength), transfer: transferNanoseconds,
+                                   cachedTokens: cachedTokens)
         let c = max(1, concurrency)
         let osl = max(1, outputLength)
         let group = max(1, Int((lockstep * Double(c)).rounded()))
@@ -70,6 +71,8 @@ extension EngineSimulation {
         let prefillWorkers: Range<Int>
         let decodeWorkers: Range<Int>
         let inputLength: Int
+        /// Prompt tokens every request finds in the prefill workers' prefix cache.
+        let cachedTokens: Int
         let transfer: UInt64
         var events = EventQueue<Event>()
         var clock: UInt64 = 0
@@ -78,12 +81,13 @@ extension EngineSimulation {
         var steps = 0
         var runningSum = 0
 
-        init(prefill: Pool, decode: Pool, inputLength: Int, transfer: UInt64) {
+        init(prefill: Pool, decode: Pool, inputLength: Int, transfer: UInt64, cachedTokens: Int) {
             for _ in 0..<prefill.workers { workers.append(Worker(scheduler: ContinuousBatchingScheduler(limits: prefill.limits), timing: prefill.timing)) }
             for _ in 0..<decode.workers { workers.append(Worker(scheduler: ContinuousBatchingScheduler(limits: decode.limits), timing: decode.timing)) }
             prefillWorkers = 0..<prefill.workers
             decodeWorkers = prefill.workers..<(prefill.workers + decode.workers)
             self.inputLength = inputLength
+            self.cachedTokens = cachedTokens
             self.transfer = transfer
         }
 
@@ -99,7 +103,7 @@ extension EngineSimulation {
             switch event {
             case let .toPrefill(r):
                 let w = leastLoaded(prefillWorkers)
-                workers[w].scheduler.arrive(r, promptTokens: inputLength, maxTokens: 1)
+                workers[w].scheduler.arrive(r, promptTokens: inputLength, maxTokens: 1, cachedTokens: cachedTokens)
                 start(w)
             case let .toDecode(r):
                 let w = leastLoaded(decodeWorkers)

@@ -128,24 +128,38 @@ public enum EngineSimulation {
 }
 
 extension PerformanceModel {
-    /// The benchmark's closed loop of `concurrency` clients run through the one scheduler on a virtual clock with these step
-    /// times, under an engine's policy, with the KV cache the memory leaves; the engine's per-request cost, which comes before
-    /// every first token outside any step, is added to TTFT (its median and its distribution). Speculative decoding emits its
-    /// mean accepted tokens per decode step, each step verifying γ + 1 tokens a sequence after γ drafting passes; a prefix-cache
-    /// hit is prompt tokens found cached (not prefilled), their KV held once for every sequence. KV offload is not simulated.
-    public func simulateClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, policy: SchedulingPolicy,
-                                   options: ServingOptions = .none, requests: Int? = nil) -> EngineSimulation.Outcome {
-        var limits = batchLimits(maxRunning: max(1024, concurrency))
+    /// How this deployment runs in the simulation under serving options: the scheduler's limits (a batch of `maxRunning`, the
+    /// KV cache the memory leaves, the policy) and its step times. Speculative decoding emits its mean accepted tokens per
+    /// decode step, each step verifying γ + 1 tokens a sequence after γ drafting passes; a prefix hit is `cachedTokens` of every
+    /// prompt found cached (not prefilled), their KV held once for all `concurrency` sequences; KV offload adds host memory to
+    /// the KV cache, and a step reads what its decoding sequences hold beyond HBM over the CPU–GPU link.
+    func simulation(maxRunning: Int, policy: SchedulingPolicy, options: ServingOptions, concurrency: Int, inputLength: Int)
+        -> (limits: BatchLimits, timing: RooflineStepTime, cachedTokens: Int)
+    {
+        var limits = batchLimits(maxRunning: maxRunning)
         limits.policy = policy
         limits.tokensPerDecodeStep = options.speculation?.tokensPerStep ?? 1
         let cached = Int((Double(inputLength) * options.prefixHitRate).rounded())
         // The scheduler holds each sequence's cached prefix apart; the engine shares one copy.
         limits.kvCapacityTokens += cached * max(0, concurrency - 1)
+        let hbm = limits.kvCapacityTokens
+        if options.kvOffload {
+            let perToken = (kvPerSequencePerGPU(context: 1024) - kvPerSequencePerGPU(context: 0)) / 1024
+            limits.kvCapacityTokens += perToken > 0 ? Int(deployment.hardware.hostMemoryBytes / perToken) * deployment.parallelism.attentionData : 0
+        }
+        return (limits, RooflineStepTime(model: self, speculation: options.speculation, hbmKVTokens: options.kvOffload ? hbm : nil), cached)
+    }
+
+    /// The benchmark's closed loop of `concurrency` clients run through the one scheduler on a virtual clock with these step
+    /// times, under an engine's policy and the serving options (`simulation`), with the KV cache the memory leaves; the
+    /// engine's per-request cost, which comes before every first token outside any step, is added to TTFT (its median and its
+    /// distribution).
+    public func simulateClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, policy: SchedulingPolicy,
+                                   options: ServingOptions = .none, requests: Int? = nil) -> EngineSimulation.Outcome {
+        let run = simulation(maxRunning: max(1024, concurrency), policy: policy, options: options, concurrency: concurrency, inputLength: inputLength)
         var outcome = EngineSimulation.closedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength,
-                                                  requests: requests ?? max(64, 2 * concurrency),
-                                                  timing: RooflineStepTime(model: self, speculation: options.speculation),
-                                                  limits: limits, gpus: deployment.parallelism.gpus,
-                                                  lockstep: efficiency.lockstep, cachedTokens: cached)
+                                                  requests: requests ?? max(64, 2 * concurrency), timing: run.timing, limits: run.limits,
+                                                  gpus: deployment.parallelism.gpus, lockstep: efficiency.lockstep, cachedTokens: run.cachedTokens)
         outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
         outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMilliseconds)
         return outcome

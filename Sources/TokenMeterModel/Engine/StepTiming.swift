@@ -79,12 +79,15 @@ public struct RooflineStepTime: StepTiming {
     public var timeScale: Double
     /// Speculative decoding: a step with decoding sequences verifies γ + 1 tokens of each after γ drafting passes.
     public var speculation: Speculation?
+    /// With KV offload, the KV tokens HBM holds: what the decoding sequences hold beyond it is read from host memory.
+    public var hbmKVTokens: Int?
 
     /// Creates the timing.
-    public init(model: PerformanceModel, timeScale: Double = 1, speculation: Speculation? = nil) {
+    public init(model: PerformanceModel, timeScale: Double = 1, speculation: Speculation? = nil, hbmKVTokens: Int? = nil) {
         self.model = model
         self.timeScale = timeScale
         self.speculation = speculation
+        self.hbmKVTokens = hbmKVTokens
     }
 
     public func nanoseconds(for shape: StepShape) -> UInt64 {
@@ -97,11 +100,14 @@ public struct RooflineStepTime: StepTiming {
         let decoding = Double(shape.decodingSequences)
         let context = decoding > 0 ? Double(shape.contextTokens) / decoding : 0
         let prompt = shape.prefillSequences > 0 ? Double(shape.prefillPromptTokens) / Double(shape.prefillSequences) : 0
+        let held = Double(shape.contextTokens)
+        let hostShare = hbmKVTokens.map { hbm in held > Double(hbm) ? (held - Double(hbm)) / held : 0 } ?? 0
         if let speculation, decoding > 0 {
             let d = model.decodeTime(running: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt,
-                                     speculation: speculation)
+                                     speculation: speculation, hostShare: hostShare)
             return d.perToken * speculation.tokensPerStep
         }
-        return model.step(decoding: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt).total
+        return model.step(decoding: decoding, context: context, prefillTokens: Double(shape.prefillTokens), promptLength: prompt,
+                          hostResidentShare: hostShare).total
     }
 }
