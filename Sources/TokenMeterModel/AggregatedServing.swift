@@ -30,7 +30,8 @@ extension PerformanceModel {
             experts = 3 * Double(m.hidden * moe.expertIntermediate) * Double(moe.routedExperts) * Double(m.moeLayers)
             dense -= experts
         }
-        let weights = (dense / Double(p.tensor) + experts / Double(p.expert * p.expertTensor)) * wb / Double(p.pipeline)
+        let weights = (dense / Double(p.tensor) * deployment.densePrecision.weightBytes + experts / Double(p.expert * p.expertTensor) * wb)
+            / Double(p.pipeline)
         let shared = Int((Double(inputLength) * prefixHitRate).rounded())
         let own = kvPerSequencePerGPU(context: inputLength - shared + outputLength)
         let kv = (own * Double(concurrency) + kvPerSequencePerGPU(context: shared) * Double(p.attentionData)) / Double(p.attentionData)

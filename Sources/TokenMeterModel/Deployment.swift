@@ -18,4 +18,11 @@ public struct Deployment: Sendable, Equatable {
         self.precision = precision
         self.parallelism = parallelism
     }
+
+    /// The precision of the dense weights (attention, dense and shared FFNs, LM head): the deployment's, except for a
+    /// checkpoint that quantises only its routed experts to 4 bits (its `quantization_config` leaves attention unconverted,
+    /// as gpt-oss's MXFP4 does), whose dense weights stay BF16.
+    public var densePrecision: Precision {
+        model.expertsOnlyQuantised && (precision == .fp4 || precision == .int4) ? .bf16 : precision
+    }
 }

@@ -25,11 +25,17 @@ public enum HuggingFaceConfig {
         if moe == nil || (moe?.firstDenseLayers ?? 0) > 0, dense == 0 {
             throw ConfigError(field: "intermediate_size", message: "\(source) has dense FFN layers but no intermediate_size")
         }
-        return ModelArchitecture(
+        var architecture = ModelArchitecture(
             id: id, name: name ?? id, aliases: aliases, source: source, layers: layers, hidden: hidden, vocabulary: vocabulary,
             tiedEmbeddings: c.json["tie_word_embeddings"]?.boolValue ?? false,
             attention: try attention(c, layers: layers, hidden: hidden, heads: heads), denseIntermediate: dense, moe: moe,
             linearAttention: try linearAttention(c, layers: layers))
+        // A quantised checkpoint that leaves its attention unconverted quantises only the experts.
+        let quantisation = json["quantization_config"] ?? c.json["quantization_config"]
+        if moe != nil, case let .array(kept)? = quantisation?["modules_to_not_convert"] ?? quantisation?["ignore"] {
+            architecture.expertsOnlyQuantised = kept.contains { ($0.stringValue ?? "").contains("self_attn") }
+        }
+        return architecture
     }
 
     /// The attention layers: GQA or MLA (a `kv_lora_rank`), sliding-window layers, a sparse indexer.

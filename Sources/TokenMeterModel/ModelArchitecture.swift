@@ -50,6 +50,9 @@ public struct ModelArchitecture: Codable, Sendable, Equatable {
     public var moe: MoEShape?
     /// Linear-attention layers of a hybrid model (Qwen3.5), nil when every layer uses full attention.
     public var linearAttention: LinearAttentionShape? = nil
+    /// Whether the published checkpoint quantises only its routed experts: its `quantization_config` leaves the attention
+    /// unconverted (`modules_to_not_convert` or `ignore` naming `self_attn`), as gpt-oss's MXFP4 does.
+    public var expertsOnlyQuantised = false
 
     /// Layers with softmax attention and a KV cache.
     public var fullAttentionLayers: Int { layers - (linearAttention?.count ?? 0) }

@@ -55,8 +55,8 @@ public struct PerformanceModel: Sendable {
         let attention = attentionWork(decoding: decoding, decodeTokens: decodeTokens, context: context,
                                       prefillTokens: prefillTokens, promptLength: promptLength)
 
-        let q = deployment.precision
-        let compute = linear.denseFLOPs / (hw.peak(q) * q.gemmUtilisation * e.compute) + linear.expertFLOPs / (hw.peak(q) * q.moeUtilisation * e.compute)
+        let q = deployment.precision, dq = deployment.densePrecision
+        let compute = linear.denseFLOPs / (hw.peak(dq) * dq.gemmUtilisation * e.compute) + linear.expertFLOPs / (hw.peak(q) * q.moeUtilisation * e.compute)
             + attention.flops / (hw.peak(.bf16) * e.compute)
         let memory = (linear.weightBytes + attention.kvBytes * (1 - hostResidentShare)) / (hw.memoryBytesPerSecond * e.memory)
         // The host-resident KV streams over the CPU–GPU link, which does not overlap the HBM reads of the same attention.
@@ -72,16 +72,16 @@ public struct PerformanceModel: Sendable {
         let m = deployment.model
         let p = deployment.parallelism
         let tp = Double(p.tensor)
-        let wb = deployment.precision.weightBytes
+        let wb = deployment.precision.weightBytes, denseBytes = deployment.densePrecision.weightBytes
         var denseParameters = m.attentionParameters + 3 * Double(m.hidden * m.denseIntermediate) * Double(m.moe?.firstDenseLayers ?? m.layers)
         denseParameters += m.tiedEmbeddings ? m.embeddingParameters : m.outputProjectionParameters
         var linearFLOPs = 2 * denseParameters * groupTokens / tp
-        var weightBytes = denseParameters * wb / tp
+        var weightBytes = denseParameters * denseBytes / tp
         if let moe = m.moe {
             let expertParameters = 3 * Double(m.hidden * moe.expertIntermediate)
             let sharedParameters = expertParameters * Double(moe.sharedExperts) * Double(m.moeLayers)
             linearFLOPs += 2 * sharedParameters * groupTokens / tp
-            weightBytes += sharedParameters * wb / tp
+            weightBytes += sharedParameters * denseBytes / tp
             let shards = Double(p.expert * p.expertTensor)
             let expertFLOPs = 2 * expertParameters * Double(moe.topK) * allTokens * Double(m.moeLayers) / shards
             let touched = Self.expertsTouched(experts: moe.routedExperts, topK: moe.topK, tokens: allTokens)

@@ -162,6 +162,31 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         #expect(abs(int4 - bf16Hopper) < 1e-3 * bf16Hopper, "INT4 weight-only at BF16 math: \(int4) against \(bf16Hopper)")
     }
 
+    /// gpt-oss's MXFP4 checkpoint quantises only the routed experts (its quantization_config leaves self_attn and the LM head
+    /// unconverted): at FP4 its dense weights are read at 2 bytes and computed at BF16; the experts stay at 4.25 bits.
+    @Test func aCheckpointThatQuantisesOnlyItsExpertsKeepsItsDenseWeightsAt16Bits() throws {
+        let catalog = try ModelCatalog.load()
+        let gptOSS = try catalog.model("gpt-oss-120b")
+        #expect(gptOSS.expertsOnlyQuantised)
+        #expect(try !catalog.model("deepseek-r1").expertsOnlyQuantised)
+        var allFP4 = gptOSS
+        allFP4.expertsOnlyQuantised = false
+        let hardware = try HardwareSpec(try HardwareCatalog.load().gpu("h100"))
+        func decode(_ m: ModelArchitecture) -> StepTime {
+            PerformanceModel(deployment: Deployment(model: m, hardware: hardware, precision: .fp4, parallelism: Parallelism()), efficiency: .speedOfLight)
+                .step(decoding: 1, context: 0, prefillTokens: 0, promptLength: 0)
+        }
+        // One token touches 4 experts a layer at 4.25 bits either way; the dense part (attention, router, LM head) is read at
+        // 2 bytes instead of 0.53: the step reads (2 − 0.53) bytes more per dense parameter.
+        let dense = gptOSS.attentionParameters + gptOSS.outputProjectionParameters
+        let extra = (decode(gptOSS).memory - decode(allFP4).memory) * hardware.memoryBytesPerSecond
+        #expect(abs(extra / (dense * (2 - Precision.fp4.weightBytes)) - 1) < 0.05, "\(extra) bytes more for \(dense) dense parameters")
+        let config = #"{"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4, "vocab_size": 100, "intermediate_size": 64,"#
+            + #" "num_local_experts": 8, "num_experts_per_tok": 2, "quantization_config": {"ignore": ["lm_head", "re:.*self_attn.*"]}}"#
+        let parsed = try HuggingFaceConfig.architecture(json: try JSONValue.parse(config), id: "x", source: "test")
+        #expect(parsed.expertsOnlyQuantised)
+    }
+
     /// The per-request cost is added to TTFT once, not to every step; a calibration stored before it existed reads as zero.
     @Test func theRequestCostIsPartOfTTFTOnly() throws {
         var e = Efficiency.prior
