@@ -109,7 +109,23 @@ extension MeasuredRow {
     public var assumption: String? {
         if let assumed = disaggregated?.assumption { return assumed }
         if mode != "disagg", let contradiction = idContradiction { return "the layout its id names (\(contradiction))" }
+        if mode != "disagg", let contradiction = shardContradiction { return "TP raised to its expert shards (\(contradiction))" }
         return nil
+    }
+
+    /// Where the row's experts are split over more GPUs than its attention runs on (moe_tp × moe_ep above tp × attention_dp:
+    /// no deployment has that), what disagrees; nil otherwise.
+    public var shardContradiction: String? {
+        let shards = parallelism.expert * parallelism.expertTensor
+        guard shards > parallelism.gpus else { return nil }
+        return "moe_tp_size \(parallelism.expertTensor) × moe_ep_size \(parallelism.expert) on tp_size \(parallelism.tensor) × attention_dp_size \(parallelism.attentionData)"
+    }
+
+    /// The layout of a row whose expert shards exceed its GPUs: as many GPUs as expert shards, TP raised to them.
+    public var shardLayout: Parallelism {
+        var layout = parallelism
+        layout.tensor = max(1, parallelism.expert * parallelism.expertTensor / max(1, parallelism.attentionData * parallelism.pipeline))
+        return layout
     }
 
     /// Everything that defines the row's configuration and measurement, without its id: two rows with the same key are one

@@ -53,6 +53,7 @@ public struct Validator: Sendable {
             // Columns that contradict the row's own id (`tp_size` 64 where the id says `tp8_ep8`): the id's layout, stated as
             // the row's assumption.
             if row.idContradiction != nil, let named = row.idLayout { return .success(.aggregated(try deployment(named))) }
+            if row.shardContradiction != nil { return .success(.aggregated(try deployment(row.shardLayout))) }
             return .success(.aggregated(try deployment(row.parallelism)))
         } catch {
             return .failure(error)
@@ -214,7 +215,8 @@ public struct Validator: Sendable {
         let dimensions: [(String, (MeasuredRow) -> String)] = [
             ("system", \.system), ("model", \.modelPath), ("engine", \.backend), ("mode", \.mode),
             ("layout", { r in
-                r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed" : "layout from the id"
+                r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed"
+                    : r.idContradiction != nil ? "layout from the id" : "TP raised to the expert shards"
             }),
             ("isl/osl", { "\($0.inputLength)/\($0.outputLength)" }),
             ("concurrency", { r in

@@ -129,6 +129,7 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
             dsr1_agg_c256_tp8_ep8_2,y,deepseek-ai/DeepSeek-R1,h200_sxm,trtllm,agg,fp8,1024,1024,32,1,1,8,1,8,5180,30.4
             q,z,nvidia/Qwen3-32B-NVFP4,b200_sxm,vllm,agg,fp4,1024,1024,8,1,1,1,1,1,50,6
             big,z,deepseek-ai/DeepSeek-R1,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,1,1,1,50,6
+            shards_tp1,z,Qwen/Qwen3-235B-A22B-FP8,h200_sxm,vllm,agg,fp8,1000,100,8,1,1,,2,1,357,55
             """
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-rows-\(UUID().uuidString).csv")
         try csv.write(to: file, atomically: true, encoding: .utf8)
@@ -139,8 +140,14 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         let validator = Validator(models: models, hardware: gpus)
         guard case .success(.aggregated(let nvfp4)) = validator.setup(rows[2]) else { Issue.record("the NVFP4 checkpoint on b200_sxm"); return }
         #expect(nvfp4.model.id == "qwen3-32b" && nvfp4.precision == .fp4 && nvfp4.hardware.id == "b200")
+        // Experts split two ways on one GPU (moe_tp_size 2, tp_size 1): no deployment has that; predicted on two GPUs, and said so.
+        let shards = rows[4]
+        #expect(shards.shardContradiction != nil && shards.assumption?.contains("TP raised to its expert shards") == true)
+        guard case .success(.aggregated(let raised)) = validator.setup(shards) else { Issue.record("the expert shards' layout"); return }
+        #expect(raised.parallelism.gpus == 2 && raised.parallelism.expertTensor == 2)
         let report = validator.validate(rows)
-        #expect(report.duplicates == 1 && report.predicted == 2)
+        #expect(report.duplicates == 1 && report.predicted == 3)
+        #expect(report.breakdown["layout"]?["TP raised to the expert shards"]?.rows == 1)
         // 671B parameters at FP8 on one 80 GB GPU: refused for the physical reason, with the numbers.
         let refusal = try #require(report.unpredictable.first { $0.key.contains("the weights do not fit") })
         #expect(refusal.value == ["big"])
