@@ -76,16 +76,18 @@ public struct DisaggregatedLayout: Sendable, Equatable {
     }
 
     /// Streams per attention rank of a decode worker, and decode workers per prefill worker, assumed for a disaggregated
-    /// row that names its layouts but not how many workers of each ran: the medians of the Hopper rows that give their counts
-    /// (../shared/data/measured-hopper.csv, 43 rows: decode batch 16, one prefill worker to three decode workers).
-    public static let assumedDecodeBatch = 16
+    /// row that names its layouts but not how many workers of each ran, fitted on the Hopper rows that give their counts
+    /// (../shared/data/measured-hopper.csv, 36 rows with a concurrency): a deployment serves more users with fuller decode
+    /// workers, not only more of them — streams per attention rank ≈ 0.95 · C^0.57 (log-log least squares; 16 at C = 140) —
+    /// and runs one prefill worker to three decode workers (the median).
+    public static func assumedDecodeBatch(concurrency: Int) -> Int { max(1, Int((0.95 * pow(Double(max(1, concurrency)), 0.57)).rounded())) }
     public static let assumedDecodePerPrefill = 3
-    public static let assumedWorkers = "decode workers holding 16 streams per attention rank, one prefill worker per 3 decode workers, prefill batch 1 "
-        + "(the row gives no worker counts; medians of the Hopper rows that do)"
+    public static let assumedWorkers = "decode workers holding 0.95·C^0.57 streams per attention rank, one prefill worker per 3 decode workers, "
+        + "prefill batch 1 (the row gives no worker counts; fitted on the Hopper rows that do)"
 
     /// The assumed layout of a row that gives its prefill and decode layouts and its concurrency but no worker counts.
     public static func assumed(prefill: Parallelism, decode: Parallelism, concurrency: Int) -> DisaggregatedLayout {
-        let perWorker = assumedDecodeBatch * max(1, decode.attentionData)
+        let perWorker = assumedDecodeBatch(concurrency: concurrency) * max(1, decode.attentionData)
         let decodeWorkers = max(1, (concurrency + perWorker - 1) / perWorker)
         let prefillWorkers = max(1, Int((Double(decodeWorkers) / Double(assumedDecodePerPrefill)).rounded()))
         return DisaggregatedLayout(prefill: prefill, prefillWorkers: prefillWorkers, prefillBatch: 1, decode: decode, decodeWorkers: decodeWorkers,

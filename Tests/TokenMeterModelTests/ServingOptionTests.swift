@@ -142,9 +142,11 @@ extension ServingOptionTests {
         #expect(rows[0].concurrency == 64)
         #expect(rows[0].disaggregated?.decode == Parallelism(tensor: 1, attentionData: 8, expert: 8))
         // A row with layouts but no worker counts is predicted under the stated assumption, and says so.
-        // c=32 over decode workers of 16 streams per attention rank (one rank each): two decode workers, one prefill worker.
+        // c=32 over decode workers of round(0.95 · 32^0.57) = 7 streams per attention rank (one rank each): five decode workers,
+        // and round(5 / 3) = 2 prefill workers.
+        #expect(DisaggregatedLayout.assumedDecodeBatch(concurrency: 32) == 7 && DisaggregatedLayout.assumedDecodeBatch(concurrency: 140) == 16)
         #expect(rows[2].disaggregated?.assumption == DisaggregatedLayout.assumedWorkers)
-        #expect(rows[2].disaggregated?.decodeWorkers == 2 && rows[2].disaggregated?.prefillWorkers == 1)
+        #expect(rows[2].disaggregated?.decodeWorkers == 5 && rows[2].disaggregated?.prefillWorkers == 2)
         let report = Validator(models: models, hardware: gpus).validate(rows)
         #expect(report.predicted == 2)
         #expect(report.unpredictable.keys.contains { $0.contains("without prefill and decode layouts") })
