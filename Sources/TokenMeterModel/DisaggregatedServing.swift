@@ -148,6 +148,14 @@ public struct DisaggregatedServing: Sendable {
             gpus: gpus)
     }
 
+    /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.
+    public func matchedPrefillWorkers(decodeWorkers nd: Int, concurrency: Int, inputLength isl: Int, outputLength osl: Int) -> Int {
+        let perWorker = max(1, Int((Double(concurrency) / Double(max(1, nd))).rounded(.up)))
+        let demand = Double(nd) * decodePool(concurrency: perWorker, inputLength: isl, outputLength: osl).requestsPerSecond
+        let supply = prefillPool(inputLength: isl, batch: 1).requestsPerSecond
+        return max(1, Int((demand / supply).rounded(.up)))
+    }
+
     /// Predicts `concurrency` users over `prefillWorkers` and `decodeWorkers` workers; each decode worker holds its share of
     /// the users and each prefill worker batches up to `prefillBatch` prompts.
     public func predict(concurrency: Int, inputLength isl: Int, outputLength osl: Int, prefillWorkers np: Int, decodeWorkers nd: Int,

@@ -125,7 +125,7 @@ struct PredictCommand: AsyncParsableCommand {
         for c in s.levels {
             // Rate matching: as many prefill workers as the decode workers' demand needs, unless given.
             let nd = decodeWorkers ?? 1
-            let np = prefillWorkers ?? Self.matchedPrefillWorkers(model, decodeWorkers: nd, concurrency: c, isl: isl, osl: osl)
+            let np = prefillWorkers ?? model.matchedPrefillWorkers(decodeWorkers: nd, concurrency: c, inputLength: isl, outputLength: osl)
             let p = model.predict(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd)
             let sol = bound.predict(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd)
             // TTFT's lower bound is one prompt's prefill and transfer at the speed of light (the closed loop's queueing is not).
@@ -149,14 +149,6 @@ struct PredictCommand: AsyncParsableCommand {
         print(output.json ? PredictText.json(s.summary, title: title, rows: points, refusal: refusal)
               : PredictText.render(s.summary, title: title, rows: points, refusal: refusal))
         return (title, points)
-    }
-
-    /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.
-    static func matchedPrefillWorkers(_ serving: DisaggregatedServing, decodeWorkers nd: Int, concurrency: Int, isl: Int, osl: Int) -> Int {
-        let perWorker = max(1, Int((Double(concurrency) / Double(nd)).rounded(.up)))
-        let demand = Double(nd) * serving.decodePool(concurrency: perWorker, inputLength: isl, outputLength: osl).requestsPerSecond
-        let supply = serving.prefillPool(inputLength: isl, batch: 1).requestsPerSecond
-        return max(1, Int((demand / supply).rounded(.up)))
     }
 
     func runSearch(_ s: PredictSetup) throws {
