@@ -188,6 +188,11 @@ public enum MeasuredData {
                 concurrency = id.split(separator: "_").first { $0.hasPrefix("c") && Int($0.dropFirst()) != nil }.flatMap { Int($0.dropFirst()) }
             }
             if concurrency == nil, let batch = int("batch_size") { concurrency = batch * max(1, int("attention_dp_size") ?? 1) }
+            // A disaggregated row that names none of those holds its load in its decode pool: decode_batch_size per attention-DP
+            // rank of each decode worker (as the rows that give both agree: 64 × 9 workers = 576, 32 × 8 ranks = 256).
+            if concurrency == nil, let batch = int("decode_batch_size"), let workers = int("decode_num_workers") {
+                concurrency = batch * workers * max(1, int("decode_attention_dp_size") ?? 1)
+            }
             func layout(_ prefix: String) -> Parallelism {
                 Parallelism(tensor: int(prefix + "tp_size") ?? 1, pipeline: int(prefix + "pp_size") ?? 1,
                             attentionData: int(prefix + "attention_dp_size") ?? 1, expert: int(prefix + "moe_ep_size") ?? 1,
