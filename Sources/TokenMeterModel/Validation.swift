@@ -196,7 +196,9 @@ public struct Validator: Sendable {
         // Leave one system out: fit on the other systems, predict this one from its datasheet.
         var loso: [String: ErrorSummary] = [:]
         var heldOut: [String: RowPrediction] = [:]
-        for system in Set(usable.map(\.0.system)).sorted() {
+        // Leaving the only system out would leave nothing to fit on: it needs rows of two systems or more.
+        let systems = Set(usable.map(\.0.system)).sorted()
+        for system in systems where systems.count > 1 {
             let fits = fit(usable.filter { $0.0.system != system }, "transferred")
             let predicted = predictions(usable.filter { $0.0.system == system }, fits)
             loso[system] = ErrorSummary(predicted)

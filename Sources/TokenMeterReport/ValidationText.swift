@@ -51,7 +51,8 @@ public enum ValidationText {
         for (system, summary) in report.leaveOneSystemOut.sorted(by: { $0.key < $1.key }) {
             table.append(["\(system), calibrated without it", String(summary.rows), oneDecimal(summary.ttftMAPE), oneDecimal(summary.tpotMAPE)])
         }
-        return TerminalTable.align(table)
+        let out = TerminalTable.align(table)
+        return report.leaveOneSystemOut.isEmpty ? out + "\n(leave-one-system-out needs rows of two systems or more)" : out
     }
 
     static func fitTable(_ report: Validator.Report) -> String {

@@ -75,6 +75,14 @@ import TokenMeterCore
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
             #expect(cells.count == 17 && cells[11...].allSatisfy { Double($0).map { $0 > 0 } == true }, "\(line)")
         }
+        // One system: nothing is left to fit on when it is left out, and the report says so instead of printing the priors.
+        let single = file.path + ".h100.csv"
+        defer { try? FileManager.default.removeItem(atPath: single) }
+        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { !$0.contains("h200_sxm") }.joined(separator: "\n")
+            .write(toFile: single, atomically: true, encoding: .utf8)
+        let one = try await tokenmeter(["validate", "--data", single])
+        #expect(one.status == 0 && one.stdout.contains("leave-one-system-out needs rows of two systems or more")
+                && !one.stdout.contains("calibrated without it"), "\(one.stdout)")
         let missing = try await tokenmeter(["validate", "--data", file.path, "--fit", "/nonexistent/fit.csv"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/fit.csv"), "\(missing.stderr)")
     }
