@@ -8,7 +8,9 @@ import TokenMeterTelemetry
 /// The server's own metrics scraped during a session, and the three-way token count that uses them.
 @Suite struct ServerMetricsTests {
     @Test func tokenCountersReconcileWithTheClientAgainstTheReferenceTarget() async throws {
-        let (result, directory) = try await runSession("concurrency: [2, 8]\nrequests: 16\nisl: 32\nosl: 16\nscrape-interval: 50ms")
+        // 64 requests a point, four times as long as with 16, so that a loaded machine's scraper still lands 50 ms scrapes
+        // inside each point's window (with 16, a loaded phase 1 once saw none in the c=8 point).
+        let (result, directory) = try await runSession("concurrency: [2, 8]\nrequests: 64\nisl: 32\nosl: 16\nscrape-interval: 50ms")
         defer { try? FileManager.default.removeItem(at: directory) }
         for point in result.points {
             let s = try #require(point.serverMetrics)
