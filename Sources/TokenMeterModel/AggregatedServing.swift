@@ -40,6 +40,9 @@ extension PerformanceModel {
                           capacityBytes: deployment.hardware.memoryBytes)
     }
 
+    /// KV bytes one more token of context puts on each GPU (a linear-attention state, held per sequence, is not counted).
+    var kvBytesPerTokenPerGPU: Double { (kvPerSequencePerGPU(context: 1024) - kvPerSequencePerGPU(context: 0)) / 1024 }
+
     /// KV bytes one sequence of `context` tokens puts on each GPU of its attention group and pipeline stage.
     func kvPerSequencePerGPU(context: Int) -> Double {
         let m = deployment.model
@@ -131,7 +134,7 @@ extension PerformanceModel {
     public func kvCapacityTokens() -> Int {
         let plan = memoryPlan(concurrency: 0, inputLength: prefillChunkTokens, outputLength: 0)
         let free = plan.capacityBytes - plan.weightBytes - plan.activationBytes - plan.reserveBytes
-        let perToken = (kvPerSequencePerGPU(context: 1024) - kvPerSequencePerGPU(context: 0)) / 1024
+        let perToken = kvBytesPerTokenPerGPU
         guard free > 0, perToken > 0 else { return 1 }
         return max(1, Int((free / perToken).rounded(.down)) * deployment.parallelism.attentionData)
     }

@@ -34,27 +34,20 @@ extension EngineSimulation {
                                    cachedTokens: cachedTokens)
         let c = max(1, concurrency)
         let osl = max(1, outputLength)
-        let group = max(1, Int((lockstep * Double(c)).rounded()))
-        let groups = (c + group - 1) / group
-        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k / group + 1) * osl / groups), at: 0) }
+        for (k, tokens) in firstRoundLengths(clients: c, outputLength: osl, lockstep: lockstep).enumerated() {
+            run.submit(client: k, outputTokens: tokens, at: 0)
+        }
         // The first round's prompts all queue at the prefill pool at once; the second still carries that backlog. Measured
         // from the third round on, the loop is in its steady state.
         let warm = 2 * c
         while run.completed.count - min(run.completed.count, warm) < requests, run.advance(nextOutputTokens: osl) {}
         let measured = Array(run.completed.dropFirst(warm))
-        let ttft = measured.compactMap { r in r.firstToken.map { Double($0 - r.arrival) / 1e6 } }
-        let tpot = measured.compactMap { r -> Double? in
-            guard let first = r.firstToken, let end = r.end, r.outputTokens > 1 else { return nil }
-            return Double(end - first) / 1e6 / Double(r.outputTokens - 1)
-        }
         let window = Double((measured.last?.end ?? 0) - (run.completed.count > warm ? run.completed[warm - 1].end ?? 0 : 0)) / 1e9
         let gpus = prefill.workers * prefill.gpus + decode.workers * decode.gpus
         let output = window > 0 ? Double(measured.reduce(0) { $0 + $1.outputTokens }) / window / Double(gpus) : 0
-        return Outcome(
-            point: OperatingPoint(ttftMilliseconds: median(ttft), tpotMilliseconds: median(tpot),
-                                  inputPerGPU: output * Double(inputLength) / Double(osl), outputPerGPU: output),
-            requests: measured.count, steps: run.steps, preemptions: run.workers.reduce(0) { $0 + $1.scheduler.preemptions },
-            meanRunning: run.steps > 0 ? Double(run.runningSum) / Double(run.steps) : 0, ttft: Distribution(ttft), tpot: Distribution(tpot))
+        return outcome(measured, outputPerGPU: output, inputLength: inputLength, outputLength: osl, steps: run.steps,
+                       preemptions: run.workers.reduce(0) { $0 + $1.scheduler.preemptions },
+                       meanRunning: run.steps > 0 ? Double(run.runningSum) / Double(run.steps) : 0)
     }
 
     /// The state of a disaggregated closed loop: every worker, the events to come, and every request.

@@ -38,11 +38,9 @@ public enum EngineSimulation {
                                   limits: BatchLimits, gpus: Int = 1, lockstep: Double = 0, cachedTokens: Int = 0) -> Outcome {
         let c = max(1, concurrency)
         var run = ClosedLoopRun(limits: limits, inputLength: max(1, inputLength), cachedTokens: cachedTokens)
-        // Clients in groups of `lockstep` × C that stay in lock step (the same lengths, so they end and return together);
-        // the groups' first output lengths are spread evenly, so the groups do not.
-        let group = max(1, Int((lockstep * Double(c)).rounded()))
-        let groups = (c + group - 1) / group
-        for k in 0..<c { run.submit(client: k, outputTokens: max(1, (k / group + 1) * max(1, outputLength) / groups), at: 0) }
+        for (k, tokens) in firstRoundLengths(clients: c, outputLength: outputLength, lockstep: lockstep).enumerated() {
+            run.submit(client: k, outputTokens: tokens, at: 0)
+        }
         let firstRound = c
         var windowStart: UInt64?
         var measuredTokens = 0, runningSum = 0, measuredSteps = 0
@@ -60,20 +58,35 @@ public enum EngineSimulation {
             }
             if windowStart == nil, run.completed.count >= firstRound { windowStart = run.clock }
         }
-        let measured = Array(run.completed.dropFirst(firstRound))
         let window = Double(run.clock - (windowStart ?? 0)) / 1e9
+        let output = window > 0 ? Double(measuredTokens) / window / Double(gpus) : 0
+        return outcome(Array(run.completed.dropFirst(firstRound)), outputPerGPU: output, inputLength: inputLength, outputLength: outputLength,
+                       steps: run.steps, preemptions: run.scheduler.preemptions,
+                       meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0)
+    }
+
+    /// The first round's output lengths: clients in groups of `lockstep` × C stay in lock step (the same lengths, so they end
+    /// and come back together); the groups' lengths are spread evenly up to `outputLength`, so the groups do not.
+    static func firstRoundLengths(clients c: Int, outputLength: Int, lockstep: Double) -> [Int] {
+        let group = max(1, Int((lockstep * Double(c)).rounded()))
+        let groups = (c + group - 1) / group
+        return (0..<c).map { k in max(1, (k / group + 1) * max(1, outputLength) / groups) }
+    }
+
+    /// What the measured requests of a simulated loop show: median TTFT and TPOT and their distributions, beside the loop's
+    /// throughput and counts.
+    static func outcome(_ measured: [Request], outputPerGPU output: Double, inputLength: Int, outputLength: Int, steps: Int, preemptions: Int,
+                        meanRunning: Double) -> Outcome {
         let ttft = measured.compactMap { r in r.firstToken.map { Double($0 - r.arrival) / 1e6 } }
         let tpot = measured.compactMap { r -> Double? in
             guard let first = r.firstToken, let end = r.end, r.outputTokens > 1 else { return nil }
             return Double(end - first) / 1e6 / Double(r.outputTokens - 1)
         }
-        let output = window > 0 ? Double(measuredTokens) / window / Double(gpus) : 0
         return Outcome(
             point: OperatingPoint(ttftMilliseconds: median(ttft), tpotMilliseconds: median(tpot),
                                   inputPerGPU: output * Double(inputLength) / Double(max(outputLength, 1)), outputPerGPU: output),
-            requests: measured.count, steps: run.steps, preemptions: run.scheduler.preemptions,
-            meanRunning: measuredSteps > 0 ? Double(runningSum) / Double(measuredSteps) : 0,
-            ttft: Distribution(ttft), tpot: Distribution(tpot))
+            requests: measured.count, steps: steps, preemptions: preemptions, meanRunning: meanRunning, ttft: Distribution(ttft),
+            tpot: Distribution(tpot))
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -144,7 +157,7 @@ extension PerformanceModel {
         limits.kvCapacityTokens += cached * max(0, concurrency - 1)
         let hbm = limits.kvCapacityTokens
         if options.kvOffload {
-            let perToken = (kvPerSequencePerGPU(context: 1024) - kvPerSequencePerGPU(context: 0)) / 1024
+            let perToken = kvBytesPerTokenPerGPU
             limits.kvCapacityTokens += perToken > 0 ? Int(deployment.hardware.hostMemoryBytes / perToken) * deployment.parallelism.attentionData : 0
         }
         return (limits, RooflineStepTime(model: self, speculation: options.speculation, hbmKVTokens: options.kvOffload ? hbm : nil), cached)
