@@ -110,15 +110,6 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         #expect(m.meanOutputTokens == 8)
     }
 
-    @Test func poissonAndGammaArrivalsAverageToTheRate() async throws {
-        for arrival in ["poisson", "gamma\nburstiness: 0.5"] {
-            let (result, directory) = try await runSession("rate: 100\narrival: \(arrival)\nrequests: 150\nwarmup: 0\nisl: 8\nosl: 2")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let achieved = try #require(result.points[0].metrics.achievedSendRequestsPerSecond)
-            #expect(achieved > 60 && achieved < 160, "\(arrival): achieved \(achieved)/s")
-        }
-    }
-
     @Test func concurrencyCapHoldsAndShowsAsScheduleLag() async throws {
         let (result, directory) = try await runSession(
             "rate: 200\narrival: constant\nmax-concurrency: 3\nrequests: 15\nwarmup: 0\nisl: 8\nosl: 20")
@@ -244,6 +235,19 @@ func peakInFlight(_ records: [RequestRecord]) -> Int {
         for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
             let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
             #expect(!text.contains(secret), "\(file) holds the key")
+        }
+    }
+}
+
+/// The achieved send rate of open-loop arrivals: a client starved of CPU sends late, so it runs apart from the full suite's
+/// load ("LoadSensitive"; a loaded phase 1 once saw 45/s of a gamma process at 100/s).
+@Suite(.serialized) struct LoadSensitiveArrivalRates {
+    @Test func poissonAndGammaArrivalsAverageToTheRate() async throws {
+        for arrival in ["poisson", "gamma\nburstiness: 0.5"] {
+            let (result, directory) = try await runSession("rate: 100\narrival: \(arrival)\nrequests: 150\nwarmup: 0\nisl: 8\nosl: 2")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let achieved = try #require(result.points[0].metrics.achievedSendRequestsPerSecond)
+            #expect(achieved > 60 && achieved < 160, "\(arrival): achieved \(achieved)/s")
         }
     }
 }
