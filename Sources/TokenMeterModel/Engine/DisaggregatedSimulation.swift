@@ -67,7 +67,7 @@ extension EngineSimulation {
         /// Prompt tokens every request finds in the prefill workers' prefix cache.
         let cachedTokens: Int
         let transfer: UInt64
-        var events = EventQueue<Event>()
+        var events = DueHeap<Event>()
         var clock: UInt64 = 0
         var requests: [Request] = []
         var completed: [Request] = []
@@ -86,12 +86,13 @@ extension EngineSimulation {
 
         mutating func submit(client: Int, outputTokens: Int, at time: UInt64) {
             requests.append(Request(client: client, arrival: time, outputTokens: outputTokens))
-            events.push(.toPrefill(request: requests.count - 1), at: time)
+            events.push(time, .toPrefill(request: requests.count - 1))
         }
 
         /// Handles the next event; false when none is left.
         mutating func advance(nextOutputTokens: Int) -> Bool {
-            guard let (time, event) = events.pop() else { return false }
+            guard let time = events.firstDue else { return false }
+            let event = events.pop()
             clock = time
             switch event {
             case let .toPrefill(r):
@@ -109,7 +110,7 @@ extension EngineSimulation {
                     let r = emission.request
                     if prefillWorkers.contains(w) {
                         requests[r].firstToken = clock
-                        if requests[r].outputTokens > 1 { events.push(.toDecode(request: r), at: clock + transfer) } else { end(r, nextOutputTokens) }
+                        if requests[r].outputTokens > 1 { events.push(clock + transfer, .toDecode(request: r)) } else { end(r, nextOutputTokens) }
                     } else if emission.finished {
                         end(r, nextOutputTokens)
                     }
@@ -131,7 +132,7 @@ extension EngineSimulation {
             workers[w].plan = plan
             steps += 1
             runningSum += plan.shape.decodingSequences + plan.shape.prefillSequences
-            events.push(.stepEnd(worker: w), at: clock + workers[w].timing.nanoseconds(for: plan.shape))
+            events.push(clock + workers[w].timing.nanoseconds(for: plan.shape), .stepEnd(worker: w))
         }
 
         func leastLoaded(_ range: Range<Int>) -> Int {

@@ -1,7 +1,7 @@
 import Testing
-@testable import TokenMeterHTTP
+import TokenMeterCore
 
-/// The order in which an event loop writes its waiting timed sends.
+/// The order in which an event loop writes its waiting timed sends, and a simulation handles its events.
 @Suite struct DueHeapTests {
     @Test func popsByTimeAndKeepsTheOrderOfTiesAsAdded() {
         var heap = DueHeap<Int>()
