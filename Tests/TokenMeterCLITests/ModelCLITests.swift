@@ -145,20 +145,25 @@ import TokenMeterCore
         #expect((best?["usd_per_mtok_total"] as? Double ?? 0) > 0)
     }
 
+    /// A scratch folder with `rows.csv` (measured rows under the CSV's header) and the environment of a calibration store in it.
+    static func calibrationRows(_ rows: String) throws -> (dir: URL, file: URL, env: [String: String]) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-cal-\(UUID().uuidString)")
+        let file = dir.appendingPathComponent("rows.csv")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ("id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,"
+             + "silicon_ttft_ms,silicon_tpot_ms\n" + rows).write(to: file, atomically: true, encoding: .utf8)
+        return (dir, file, ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path])
+    }
+
     /// calibrate --data fits and stores; predict then uses the fit on the same GPU (measured), on its family and on any other
     /// GPU (transferred), and the priors for an engine nobody fitted.
     @Test func calibrationIsStoredAndTransfersWithinAFamily() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-cal-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("rows.csv")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try """
-            id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+        let (dir, file, env) = try Self.calibrationRows("""
             a,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,,1,1,60,8
             b,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,32,1,1,,1,1,120,10
             c,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,4096,256,16,1,1,,1,1,300,12
-            """.write(to: file, atomically: true, encoding: .utf8)
-        let env = ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path]
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let fit = try await tokenmeter(["calibrate", "--data", file.path, "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"], environment: env)
         #expect(fit.status == 0, "\(fit.stderr)")
         #expect(fit.stdout.contains("fitted 3 points of rows.csv on h100 (hopper), vllm, fp8"))
@@ -181,19 +186,14 @@ import TokenMeterCore
     /// does: predict uses it on a GPU it saw (measured) and on one it never saw (by the datasheet terms); a fit on the GPU
     /// itself comes first.
     @Test func anEngineWideFitCoversEveryGPU() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cli-calwide-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("rows.csv")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try """
-            id,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+        let (dir, file, env) = try Self.calibrationRows("""
             a,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,1024,1024,8,1,1,,1,1,60,8
             b,meta-llama/Llama-3.1-8B-Instruct,h200_sxm,vllm,agg,bf16,1024,1024,32,1,1,,1,1,120,10
             c,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,sglang,agg,fp8,4096,256,16,1,1,,1,1,300,12
             d,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,sglang,agg,fp8,1024,256,4,1,1,,1,1,150,7
             e,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,fp8,4096,256,16,1,1,,1,1,200,11
-            """.write(to: file, atomically: true, encoding: .utf8)
-        let env = ["TOKENMETER_CALIBRATION_DIR": dir.appendingPathComponent("store").path]
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let fit = try await tokenmeter(["calibrate", "--data", file.path], environment: env)
         #expect(fit.status == 0, "\(fit.stderr)")
         #expect(fit.stdout.contains("fitted 3 points of rows.csv on h100+h200 (hopper), vllm, every precision"), "\(fit.stdout)")

@@ -68,7 +68,8 @@ struct CalibrateCommand: AsyncParsableCommand {
                               message: "\(rows.count) usable point(s) for \(entry.id) \(engine) \(precision.rawValue); calibration needs at least 2 "
                                   + "with successful requests (a sweep over several concurrencies is best)")
         }
-        try fitAndSave(rows, source: URL(fileURLWithPath: source).lastPathComponent, target: target, store: store)
+        try save(rows, efficiency: Validator.calibrate(rows, provenance: "measured"), source: URL(fileURLWithPath: source).lastPathComponent,
+                 store: store, hardware: target.gpu.id, family: target.spec.family, engine: target.engine, precision: target.precision)
     }
 
     /// One measured row per point of a result with successful requests, on the deployment the options describe.
@@ -92,12 +93,6 @@ struct CalibrateCommand: AsyncParsableCommand {
                 tpotMilliseconds: tpot)
             return (row, .aggregated(deployment))
         }
-    }
-
-    /// Fits, stores and reports the errors before and after.
-    func fitAndSave(_ rows: [(MeasuredRow, RowSetup)], source: String, target: Target, store: CalibrationStore) throws {
-        try save(rows, efficiency: Validator.calibrate(rows, provenance: "measured"), source: source, store: store, hardware: target.gpu.id,
-                 family: target.spec.family, engine: target.engine, precision: target.precision)
     }
 
     /// Stores a fit and reports its errors on its rows, before (the priors) and after.
