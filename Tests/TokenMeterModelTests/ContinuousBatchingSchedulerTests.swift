@@ -149,3 +149,49 @@ import TokenMeterModel
         #expect(next.shape.prefillTokens == 1, "at least one token is always computed")
     }
 }
+
+/// Decode-only stretches skipped at once, as the simulation does, against the same steps run one by one.
+extension ContinuousBatchingSchedulerTests {
+    /// Two sequences decoding (prompts 10 and 20; 6 and 9 tokens to generate), after their prefill step.
+    func twoDecoding(kv: Int = 1000, speculation: Double = 1) -> Scheduler {
+        var limits = BatchLimits(maxRunning: 8, prefillTokensPerStep: 100, kvCapacityTokens: kv)
+        limits.tokensPerDecodeStep = speculation
+        var s = Scheduler(limits: limits)
+        s.arrive("a", promptTokens: 10, maxTokens: 6)
+        s.arrive("b", promptTokens: 20, maxTokens: 9)
+        _ = s.finish(s.nextStep()!)
+        return s
+    }
+
+    @Test func decodeOnlyStepsAreSkippedAsIfRunOneByOne() {
+        var skipped = twoDecoding(), stepped = twoDecoding()
+        // "a" has 5 tokens to go: 4 steps leave it its last one.
+        #expect(skipped.decodeOnlyStepsAhead() == 4)
+        let first = skipped.skipDecodeSteps(4)
+        #expect(first == StepShape(decodingSequences: 2, contextTokens: 30, prefillTokens: 0, prefillSequences: 0))
+        let shapes = (0..<4).map { _ in
+            let plan = stepped.nextStep()!
+            _ = stepped.finish(plan)
+            return plan.shape
+        }
+        #expect(shapes.map(\.contextTokens) == [30, 32, 34, 36])
+        #expect(skipped.kvTokensInUse == stepped.kvTokensInUse && skipped.runningCount == stepped.runningCount)
+        // What follows is the same: "a" finishes at the next step, "b" four steps later.
+        let rest = drain(&skipped), same = drain(&stepped)
+        #expect(rest.map(\.shape) == same.map(\.shape))
+        #expect(rest.map { $0.emitted.map(\.tokens) } == same.map { $0.emitted.map(\.tokens) })
+        #expect(rest.first?.emitted.first { $0.request == "a" }?.finished == true)
+    }
+
+    @Test func nothingIsSkippedWhileAPromptWaitsOrTheKVCacheWouldFillOrWithSpeculation() {
+        var waiting = twoDecoding()
+        waiting.arrive("c", promptTokens: 5, maxTokens: 2)
+        #expect(waiting.decodeOnlyStepsAhead() == 0)
+        // The 30 prompt tokens held (the first tokens' KV comes with the next step): room for 3 steps of two in a cache of 37.
+        #expect(twoDecoding(kv: 37).decodeOnlyStepsAhead() == 3)
+        #expect(twoDecoding(speculation: 2.5).decodeOnlyStepsAhead() == 0)
+        var inFlight = twoDecoding()
+        _ = inFlight.nextStep()
+        #expect(inFlight.decodeOnlyStepsAhead() == 0)
+    }
+}

@@ -132,6 +132,28 @@ extension EngineSimulationHandTests {
     }
 }
 
+extension EngineSimulationHandTests {
+    @Test func aDecodeOnlyStretchTakesTheSumOfItsSteps() throws {
+        // Linear in the context: the sum is exact (to a nanosecond a step). 100 steps of 4 sequences from 400 context tokens,
+        // 10 ms + 1 µs a context token: Σ (10 + (400 + 4k) / 1000) ms for k < 100 = 1000 + (40,000 + 4 × 4,950) / 1000 ms.
+        let linear = ParametricStepTime(fixedMilliseconds: 10, perSequenceMilliseconds: 0, perContextTokenMicroseconds: 1, perPrefillTokenMicroseconds: 0)
+        let first = StepShape(decodingSequences: 4, contextTokens: 400, prefillTokens: 0, prefillSequences: 0)
+        let expected = 1059.8
+        #expect(abs(Double(linear.nanoseconds(decodeSteps: 100, from: first)) / 1e6 - expected) < 1e-4)
+        // The roofline (memory- to compute-bound, collectives, overheads) summed step by step, to 0.1%.
+        let model = try EngineSimulationTests.model(.init(model: "llama-3.1-70b", hardware: "h100", tp: 4, isl: 1024, osl: 1024, concurrency: 64))
+        let roofline = RooflineStepTime(model: model)
+        let wide = StepShape(decodingSequences: 64, contextTokens: 64 * 1024, prefillTokens: 0, prefillSequences: 0)
+        let stepByStep = (0..<1000).reduce(UInt64(0)) { total, k in
+            var shape = wide
+            shape.contextTokens += 64 * k
+            return total + roofline.nanoseconds(for: shape)
+        }
+        let summed = roofline.nanoseconds(decodeSteps: 1000, from: wide)
+        #expect(abs(Double(summed) / Double(stepByStep) - 1) < 1e-3, "\(summed) against \(stepByStep)")
+    }
+}
+
 /// The disaggregated closed loop against hand-computed cases: prefill and decode pools on one virtual clock.
 @Suite struct DisaggregatedSimulationTests {
     static let limits = BatchLimits(maxRunning: 64, prefillTokensPerStep: 1000, kvCapacityTokens: 100_000)

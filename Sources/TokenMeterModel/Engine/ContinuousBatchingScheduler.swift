@@ -158,6 +158,35 @@ public struct ContinuousBatchingScheduler<Request> {
         return emissions
     }
 
+    /// Decode-only steps that would run from now with nothing changing between them: no step in flight, nothing waiting, every
+    /// running sequence decoding one token a step (no speculation); as many as leave every sequence at least one token to go
+    /// and the KV cache room for each step's tokens. 0 when the next step must be planned on its own.
+    public func decodeOnlyStepsAhead() -> Int {
+        guard !inFlight, limits.tokensPerDecodeStep == 1, !running.isEmpty,
+              !waiting[waitingHead...].contains(where: { !$0.removed }) else { return 0 }
+        var ahead = (limits.kvCapacityTokens - kvUsed) / running.count
+        for slot in running {
+            guard slot.prefillRemaining == 0, !slot.removed else { return 0 }
+            ahead = min(ahead, slot.maxTokens - slot.generated - 1)
+        }
+        return max(0, ahead)
+    }
+
+    /// Runs `steps` decode-only steps at once (at most `decodeOnlyStepsAhead()`), as `steps` rounds of `nextStep` and `finish`
+    /// would: every running sequence generates `steps` tokens and holds their KV. Returns the first step's shape; each later
+    /// step has one more context token per sequence.
+    public mutating func skipDecodeSteps(_ steps: Int) -> StepShape {
+        precondition(steps <= decodeOnlyStepsAhead(), "only decode-only steps can be skipped")
+        let shape = StepShape(decodingSequences: running.count, contextTokens: running.reduce(0) { $0 + $1.kv }, prefillTokens: 0,
+                              prefillSequences: 0, prefillPromptTokens: 0)
+        for i in running.indices {
+            running[i].generated += steps
+            running[i].kv += steps
+        }
+        kvUsed += steps * running.count
+        return shape
+    }
+
     /// Preempts the newest running sequences until the KV cache holds one more token for every decoding one (never the last).
     private mutating func makeRoomForDecoding() {
         guard kvUsed + running.count > limits.kvCapacityTokens else { return }

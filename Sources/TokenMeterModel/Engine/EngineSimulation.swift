@@ -44,7 +44,21 @@ public enum EngineSimulation {
         let firstRound = c
         var windowStart: UInt64?
         var measuredTokens = 0, runningSum = 0, measuredSteps = 0
-        while run.completedAfter(firstRound) < requests, let plan = run.nextStep() {
+        while run.completedAfter(firstRound) < requests {
+            // Decode-only stretches (nobody arriving, nobody finishing) run at once.
+            let ahead = run.returning.isEmpty ? run.scheduler.decodeOnlyStepsAhead() : 0
+            if ahead > 1 {
+                let first = run.scheduler.skipDecodeSteps(ahead)
+                run.clock += timing.nanoseconds(decodeSteps: ahead, from: first)
+                run.steps += ahead
+                if windowStart != nil {
+                    runningSum += first.decodingSequences * ahead
+                    measuredSteps += ahead
+                    measuredTokens += first.decodingSequences * ahead
+                }
+                continue
+            }
+            guard let plan = run.nextStep() else { break }
             run.clock += timing.nanoseconds(for: plan.shape)
             run.steps += 1
             let inWindow = windowStart != nil

@@ -27,6 +27,25 @@ public protocol StepTiming: Sendable {
     func nanoseconds(for shape: StepShape) -> UInt64
 }
 
+extension StepTiming {
+    /// `steps` decode-only steps from `first`, each with one more context token per decoding sequence than the last, summed:
+    /// in pieces of up to 32 steps, each at the mean of its first and last step (exact where a step's time is linear in its
+    /// context, as a decode step's is until it crosses from memory- to compute-bound).
+    public func nanoseconds(decodeSteps steps: Int, from first: StepShape) -> UInt64 {
+        var total: UInt64 = 0
+        var k = 0
+        while k < steps {
+            let n = min(32, steps - k)
+            var a = first, b = first
+            a.contextTokens += k * first.decodingSequences
+            b.contextTokens += (k + n - 1) * first.decodingSequences
+            total += n == 1 ? nanoseconds(for: a) : (nanoseconds(for: a) + nanoseconds(for: b)) * UInt64(n) / 2
+            k += n
+        }
+        return total
+    }
+}
+
 /// A small parametric step time: a fixed overhead plus costs that grow with batch, context and prefill.
 ///
 /// `t = scale × (fixed + perSequence·decoding + perContextToken·context + perPrefillToken·prefill)`.
