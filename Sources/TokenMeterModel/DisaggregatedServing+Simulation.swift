@@ -25,8 +25,8 @@ extension DisaggregatedServing {
             prefill: EngineSimulation.Pool(workers: prefillWorkers, timing: p.timing, limits: p.limits, gpus: prefill.deployment.parallelism.gpus),
             decode: EngineSimulation.Pool(workers: decodeWorkers, timing: d.timing, limits: d.limits, gpus: decode.deployment.parallelism.gpus),
             transferNanoseconds: UInt64(max(0, transfer * 1e9)), lockstep: prefill.efficiency.lockstep, cachedTokens: p.cachedTokens)
-        outcome.point.ttftMilliseconds += prefill.efficiency.requestMilliseconds
-        outcome.ttft = outcome.ttft?.shifted(by: prefill.efficiency.requestMilliseconds)
+        outcome.point.ttftMilliseconds += prefill.efficiency.requestMillisecondsInSimulation
+        outcome.ttft = outcome.ttft?.shifted(by: prefill.efficiency.requestMillisecondsInSimulation)
         return outcome
     }
 }

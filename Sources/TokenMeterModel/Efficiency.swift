@@ -29,8 +29,15 @@ public struct Efficiency: Codable, Sendable, Equatable {
     /// steps (0: every client on its own; 1: the whole concurrency in one wave). A property of how the benchmark drives
     /// the engine, fitted per engine on simulated values; the formula's counterpart is `prefillBatching`.
     public var lockstep: Double = 0
+    /// The per-request cost fitted on the engine simulation's TTFTs rather than the formula's (`requestMilliseconds`): the
+    /// simulation queues prompts its own way, so the cost it leaves to explain differs. Nil until fitted on the simulation;
+    /// the simulation then uses `requestMilliseconds`.
+    public var simulatedRequestMilliseconds: Double?
     /// Where these came from: `prior`, `measured` (fitted on this hardware) or `transferred` (fitted on another of its family).
     public var provenance: String
+
+    /// The per-request cost the engine simulation adds to its TTFTs: the one fitted on it, else the formula's.
+    public var requestMillisecondsInSimulation: Double { simulatedRequestMilliseconds ?? requestMilliseconds }
 
     /// Stated priors: HBM efficiency 0.8, per-op latency 3 µs and 10 µs p2p latency are aiconfigurator's empirical factors (REFERENCE.md);
     /// compute 0.6, a 2 ms step overhead and steady-state (unsynchronized) arrivals are assumptions until calibrated.
@@ -70,6 +77,7 @@ public struct Efficiency: Codable, Sendable, Equatable {
         case perLayerMicroseconds = "per_layer_us", prefillBatching = "prefill_batching"
         case prefillInterference = "prefill_interference", collectiveLatencyMicroseconds = "collective_latency_us", provenance
         case requestMilliseconds = "request_ms", communication = "communication_exposed", lockstep = "clients_in_lockstep"
+        case simulatedRequestMilliseconds = "simulated_request_ms"
     }
 
     /// Reads efficiencies; a calibration written before the per-request cost existed has none.
@@ -85,5 +93,6 @@ public struct Efficiency: Codable, Sendable, Equatable {
         requestMilliseconds = try c.decodeIfPresent(Double.self, forKey: .requestMilliseconds) ?? 0
         communication = try c.decodeIfPresent(Double.self, forKey: .communication) ?? 1
         lockstep = try c.decodeIfPresent(Double.self, forKey: .lockstep) ?? 0
+        simulatedRequestMilliseconds = try c.decodeIfPresent(Double.self, forKey: .simulatedRequestMilliseconds)
     }
 }

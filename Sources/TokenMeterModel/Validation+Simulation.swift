@@ -8,29 +8,35 @@ extension Validator {
     /// At most this many rows of an engine choose its lock-step share (evenly spaced).
     static let lockstepSample = 160
 
-    /// Fits per engine as `fitPerEngine` does, then fits two coefficients again on the simulated values, since the grid fit
-    /// saw the formula's: how many clients stay in lock step (`lockstep`, chosen on a sample of the engine's aggregated
-    /// rows) and the per-request TTFT cost (`requestMilliseconds`, on all of them). Rows under an assumption are not fitted on.
+    /// Fits per engine as `fitPerEngine` does, then each engine's simulation coefficients on its rows (`fitSimulation`).
     public static func fitPerEngineOnSimulation(_ rows: [(MeasuredRow, RowSetup)], provenance: String) -> [String: Efficiency] {
         var fits = fitPerEngine(rows, provenance: provenance)
         for (engine, efficiency) in fits {
-            let engineRows = rows.filter { $0.0.backend == engine && $0.0.assumption == nil && $0.0.mode != "disagg" }
-            guard !engineRows.isEmpty else { continue }
-            let stride = max(1, engineRows.count / lockstepSample)
-            let sample = Swift.stride(from: 0, to: engineRows.count, by: stride).map { engineRows[$0] }
-            var candidate = efficiency
-            candidate.requestMilliseconds = 0
-            var best = (loss: Double.infinity, share: efficiency.lockstep)
-            for share in lockstepGrid {
-                candidate.lockstep = share
-                let loss = requestCost(simulated(sample, candidate)).loss
-                if loss < best.loss { best = (loss, share) }
-            }
-            candidate.lockstep = best.share
-            fits[engine]?.lockstep = best.share
-            fits[engine]?.requestMilliseconds = requestCost(simulated(engineRows, candidate)).cost
+            fits[engine] = fitSimulation(rows.filter { $0.0.backend == engine }, efficiency)
         }
         return fits
+    }
+
+    /// Fits what only the simulation uses on simulated values, since the grid fit saw the formula's: how many clients stay
+    /// in lock step (`lockstep`, chosen on a sample of the aggregated rows) and the per-request TTFT cost the simulation
+    /// leaves (`simulatedRequestMilliseconds`, on all of them). Rows under an assumption are not fitted on; without an
+    /// aggregated row the efficiency is returned as it is.
+    public static func fitSimulation(_ rows: [(MeasuredRow, RowSetup)], _ efficiency: Efficiency) -> Efficiency {
+        let fitted = rows.filter { $0.0.assumption == nil && $0.0.mode != "disagg" }
+        guard !fitted.isEmpty else { return efficiency }
+        let stride = max(1, fitted.count / lockstepSample)
+        let sample = Swift.stride(from: 0, to: fitted.count, by: stride).map { fitted[$0] }
+        var candidate = efficiency
+        candidate.simulatedRequestMilliseconds = 0
+        var best = (loss: Double.infinity, share: efficiency.lockstep)
+        for share in lockstepGrid {
+            candidate.lockstep = share
+            let loss = requestCost(simulated(sample, candidate)).loss
+            if loss < best.loss { best = (loss, share) }
+        }
+        candidate.lockstep = best.share
+        candidate.simulatedRequestMilliseconds = requestCost(simulated(fitted, candidate)).cost
+        return candidate
     }
 
     /// Predicts rows by running the benchmark's closed loop on a virtual clock with the fitted step times, instead of the
@@ -44,7 +50,7 @@ extension Validator {
             let efficiency = fits[engine] ?? .prior
             for (k, p) in simulated(indices.map { rows[$0] }, efficiency).enumerated() {
                 predictions[indices[k]] = p
-                predictions[indices[k]]?.ttftMilliseconds += efficiency.requestMilliseconds
+                predictions[indices[k]]?.ttftMilliseconds += efficiency.requestMillisecondsInSimulation
             }
         }
         return predictions.map { $0! }
@@ -56,7 +62,7 @@ extension Validator {
         DispatchQueue.concurrentPerform(iterations: rows.count) { i in
             let (row, setup) = rows[i]
             var efficiency = efficiency
-            efficiency.requestMilliseconds = 0
+            efficiency.simulatedRequestMilliseconds = 0
             let policy = SchedulingPolicy(engine: row.backend)
             let outcome: EngineSimulation.Outcome
             switch setup {

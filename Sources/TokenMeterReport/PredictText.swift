@@ -169,6 +169,7 @@ public enum PredictText {
             ("prefill_batching", .number(e.prefillBatching)), ("prefill_interference", .number(e.prefillInterference)),
             ("collective_latency_us", .number(e.collectiveLatencyMicroseconds)), ("request_ms", .number(e.requestMilliseconds)),
             ("communication_exposed", .number(e.communication)), ("clients_in_lockstep", .number(e.lockstep)),
+            ("simulated_request_ms", e.simulatedRequestMilliseconds.map(JSONValue.number) ?? .null),
             ("error_band", c.band.map { b in
                 .object([("points", .number(Double(b.rows))), ("ttft_median_pct", .number(b.ttftMedianPercent)), ("ttft_p90_pct", .number(b.ttftP90Percent)),
                          ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent))])

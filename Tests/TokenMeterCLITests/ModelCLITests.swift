@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokenMeterCore
+import TokenMeterModel
 
 @Suite struct ModelCLITests {
     @Test func predictPrintsAPricedFrontWithItsBound() async throws {
@@ -201,6 +202,11 @@ import TokenMeterCore
         for name in ["vllm-every-gpu.json", "sglang-every-gpu.json"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store/\(name)").path), "\(name)")
         }
+        // The fit carries what the engine simulation needs, fitted on simulated values: its lock-step share and its own
+        // per-request cost beside the formula's.
+        let stored = try CalibrationStore(directory: dir.appendingPathComponent("store").path).all().first { $0.engine == "vllm" }
+        let simulated = try #require(stored?.efficiency.simulatedRequestMilliseconds)
+        #expect(simulated >= 0 && fit.stdout.contains("simulated request ms"), "\(fit.stdout)")
         let seen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "vllm", "--concurrency", "8"], environment: env)
         #expect(seen.stdout.contains("efficiencies: measured on h100+h200 with vllm, one fit over every GPU and precision"), "\(seen.stdout)")
         let unseen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "b200", "--engine", "sglang", "--concurrency", "8"],

@@ -205,6 +205,17 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
         let old = #"{"memory_efficiency":0.8,"compute_efficiency":0.6,"fixed_ms":2,"per_layer_us":24,"prefill_batching":0,"prefill_interference":1,"collective_latency_us":10,"provenance":"prior"}"#
         let decoded = try JSONDecoder().decode(Efficiency.self, from: Data(old.utf8))
         #expect(decoded.requestMilliseconds == 0 && decoded.communication == 1)
+        // The simulation adds its own fitted cost when there is one, else the formula's.
+        #expect(decoded.simulatedRequestMilliseconds == nil && decoded.requestMillisecondsInSimulation == 0)
+        e.simulatedRequestMilliseconds = 25
+        let model = PerformanceModel(deployment: d, efficiency: e)
+        var without = e
+        without.requestMilliseconds = 0
+        without.simulatedRequestMilliseconds = 0
+        let simulated = model.simulateClosedLoop(concurrency: 1, inputLength: 1024, outputLength: 16, policy: .decodesFirst, requests: 4)
+        let bare = PerformanceModel(deployment: d, efficiency: without).simulateClosedLoop(concurrency: 1, inputLength: 1024, outputLength: 16,
+                                                                                            policy: .decodesFirst, requests: 4)
+        #expect(abs(simulated.point.ttftMilliseconds - bare.point.ttftMilliseconds - 25) < 1e-9)
     }
 
     /// The speed-of-light TPOT is a bound: under the estimate's own scheduling, never above it. Its TTFT is not one in a closed

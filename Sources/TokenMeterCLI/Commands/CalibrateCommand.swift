@@ -68,7 +68,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                               message: "\(rows.count) usable point(s) for \(entry.id) \(engine) \(precision.rawValue); calibration needs at least 2 "
                                   + "with successful requests (a sweep over several concurrencies is best)")
         }
-        try save(rows, efficiency: Validator.calibrate(rows, provenance: "measured"), source: URL(fileURLWithPath: source).lastPathComponent,
+        try save(rows, efficiency: Validator.fitSimulation(rows, Validator.calibrate(rows, provenance: "measured")), source: URL(fileURLWithPath: source).lastPathComponent,
                  store: store, hardware: target.gpu.id, family: target.spec.family, engine: target.engine, precision: target.precision)
     }
 
@@ -132,7 +132,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                 let entry = try catalog.gpu(system.replacingOccurrences(of: "_", with: "-"))
                 gpus[entry.id] = try HardwareSpec(entry).family
             }
-            let efficiency = Validator.calibrate(rows, provenance: "measured")
+            let efficiency = Validator.fitSimulation(rows, Validator.calibrate(rows, provenance: "measured"))
             try save(rows, efficiency: efficiency, source: URL(fileURLWithPath: path).lastPathComponent, store: store,
                      hardware: gpus.keys.sorted().joined(separator: "+"), family: Set(gpus.values).sorted().joined(separator: "+"), engine: name,
                      precision: nil)

@@ -82,7 +82,9 @@ struct PredictSetup {
         guard !usable.isEmpty else {
             throw ConfigError(field: "calibrate-data", message: "no \(engine) \(deployment.precision.rawValue) rows for \(gpu.id) in \(data)")
         }
-        let fitted = Validator.calibrate(usable, provenance: "measured")
+        // The simulation's own coefficients only when it runs: they take a few simulations of every row.
+        let formula = Validator.calibrate(usable, provenance: "measured")
+        let fitted = c.simulate ? Validator.fitSimulation(usable, formula) : formula
         return ChosenEfficiency(efficiency: fitted, provenance: "measured", description: "measured now on \(usable.count) \(engine) rows of \(data)",
                                 band: ErrorBand(usable.map { Validator.predict($0.0, $0.1, fitted) }))
     }

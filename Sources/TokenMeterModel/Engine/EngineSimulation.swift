@@ -187,8 +187,8 @@ extension PerformanceModel {
         var outcome = EngineSimulation.closedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength,
                                                   requests: requests ?? max(64, 2 * concurrency), timing: run.timing, limits: run.limits,
                                                   gpus: deployment.parallelism.gpus, lockstep: efficiency.lockstep, cachedTokens: run.cachedTokens)
-        outcome.point.ttftMilliseconds += efficiency.requestMilliseconds
-        outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMilliseconds)
+        outcome.point.ttftMilliseconds += efficiency.requestMillisecondsInSimulation
+        outcome.ttft = outcome.ttft?.shifted(by: efficiency.requestMillisecondsInSimulation)
         return outcome
     }
 }
