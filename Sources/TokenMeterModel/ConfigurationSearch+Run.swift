@@ -69,8 +69,10 @@ extension ConfigurationSearch {
             let serving = DisaggregatedServing(prefill: model(layout), decode: model(layout), options: options)
             pools.prefill.append((layout, serving.prefillPool(inputLength: inputLength, batch: 1)))
             tally.predictions += 1
+            let run = pools.decode.count..<(pools.decode.count + concurrencies.count)
             for c in concurrencies {
                 pools.decode.append((layout, serving.decodePool(concurrency: c, inputLength: inputLength, outputLength: outputLength)))
+                pools.layoutRun.append(run)
                 tally.predictions += 1
             }
         }
@@ -97,7 +99,8 @@ extension ConfigurationSearch {
                                                                             hardware: hardware, efficiency: efficiency)
                         let r = DisaggregatedServing.combine(prefill: p, prefillWorkers: np, decode: d, decodeWorkers: nd, transfer: transfer,
                                                              concurrency: users, inputLength: inputLength, outputLength: outputLength,
-                                                             prefillBatching: efficiency.prefillBatching)
+                                                             prefillBatching: efficiency.prefillBatching,
+                                                             decodeFed: { pools.decodeFed($0, like: di) })
                         tracker.add(Kept(origin: .disaggregated(prefill: pi, decode: di, prefillWorkers: np, decodeWorkers: nd), gpus: total,
                                          users: users, point: r.point, meets: meets(r.point)))
                         nd += 1
@@ -146,7 +149,23 @@ private struct Tally {
 /// The pools a disaggregated search combines, with their layouts.
 private struct Pools {
     var prefill: [(Parallelism, PrefillPool)] = []
+    /// One pool per layout and concurrency, each layout's in a run.
     var decode: [(Parallelism, DecodePool)] = []
+    /// For each decode pool, the run of its layout's pools in `decode`.
+    var layoutRun: [Range<Int>] = []
+
+    /// The pool of the same layout as `decode[index]` that one worker settles at when fed `rate` requests per second: the
+    /// fewest sequences whose pool completes that many (rate × decode time held, rounded up to the grid the search
+    /// predicted), or the most it has.
+    func decodeFed(_ rate: Double, like index: Int) -> DecodePool {
+        var best = -1, most = index
+        for k in layoutRun[index] {
+            let c = decode[k].1.concurrency
+            if c > decode[most].1.concurrency { most = k }
+            if decode[k].1.requestsPerSecond >= rate, best < 0 || c < decode[best].1.concurrency { best = k }
+        }
+        return decode[best >= 0 ? best : most].1
+    }
 }
 
 /// Where a kept configuration came from, without building its label (labels are made only for what is printed).

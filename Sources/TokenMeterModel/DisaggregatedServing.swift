@@ -110,13 +110,17 @@ public struct DisaggregatedServing: Sendable {
 
     /// Combines pools at a closed-loop concurrency: the rate is what the slower pool sustains (rate matching); TTFT is the
     /// prefill of the prompts waiting at one worker (Little's law, raised by `prefillBatching` towards synchronized waves) plus
-    /// the transfer, and grows to absorb the users a saturated prefill pool cannot serve.
+    /// the transfer, and grows to absorb the users a saturated prefill pool cannot serve. Those users wait in front of the
+    /// prefill pool, not in the decode batch: a decode worker then holds only what the rate brings it (`decodeFed`: one
+    /// worker's pool when fed a number of requests per second), decodes faster for it, and the users' wait grows by what
+    /// decoding no longer takes.
     public static func combine(prefill: PrefillPool, prefillWorkers np: Int, decode: DecodePool, decodeWorkers nd: Int,
                                transfer: Double, concurrency: Int, inputLength isl: Int, outputLength osl: Int,
-                               prefillBatching: Double = 0) -> DisaggregatedPrediction
+                               prefillBatching: Double = 0, decodeFed: (Double) -> DecodePool) -> DisaggregatedPrediction
     {
         let users = Double(max(concurrency, 1))
-        let decodeTime = Double(max(osl - 1, 0)) * decode.tpot
+        var tpot = decode.tpot
+        var decodeTime = Double(max(osl - 1, 0)) * tpot
         let prefillCapacity = Double(np) * prefill.requestsPerSecond
         let decodeCapacity = Double(nd) * decode.requestsPerSecond
         // Prefill of the prompts that wait together at one worker, as a fixed point of TTFT.
@@ -136,16 +140,34 @@ public struct DisaggregatedServing: Sendable {
         if rate > limit {
             // Users beyond what the slower pool serves wait in front of it; for a saturated decode pool that wait is a slot.
             rate = limit
+            if prefillCapacity < decodeCapacity {
+                tpot = decodeFed(rate / Double(max(nd, 1))).tpot
+                decodeTime = Double(max(osl - 1, 0)) * tpot
+            }
             ttft = max(ttft, users / rate - decodeTime)
         }
         let gpus = np * prefill.gpus + nd * decode.gpus
         let output = rate * Double(osl) / Double(gpus)
         return DisaggregatedPrediction(
             prefillWorkers: np, decodeWorkers: nd,
-            point: OperatingPoint(ttftMilliseconds: ttft * 1000, tpotMilliseconds: decode.tpot * 1000,
+            point: OperatingPoint(ttftMilliseconds: ttft * 1000, tpotMilliseconds: tpot * 1000,
                                   inputPerGPU: output * Double(isl) / Double(max(osl, 1)), outputPerGPU: output),
             transferMilliseconds: transfer * 1000, requestsPerSecond: rate, limitedBy: prefillCapacity < decodeCapacity ? "prefill" : "decode",
             gpus: gpus)
+    }
+
+    /// One decode worker fed `rate` requests per second, fewer than it could finish: the sequences it holds, rate × decode
+    /// time at that many (Little's law), found from the pool at its whole share of the users downwards (each step holds
+    /// fewer, so decodes faster, until the two agree).
+    public static func decodeOccupancy(rate: Double, from full: DecodePool, outputLength osl: Int, decodeAt: (Int) -> DecodePool) -> DecodePool {
+        var pool = full
+        for _ in 0..<20 {
+            let held = min(full.concurrency, max(1, Int((rate * Double(max(osl, 1)) * pool.tpot).rounded(.up))))
+            let next = held == pool.concurrency ? pool : decodeAt(held)
+            if next.concurrency == pool.concurrency { break }
+            pool = next
+        }
+        return pool
     }
 
     /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.
@@ -163,10 +185,15 @@ public struct DisaggregatedServing: Sendable {
     {
         let perDecode = max(1, Int((Double(concurrency) / Double(max(nd, 1))).rounded(.up)))
         let total = np * prefill.deployment.parallelism.gpus + nd * decode.deployment.parallelism.gpus
+        let full = decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl)
         var combined = Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
-                                    decode: decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl), decodeWorkers: nd,
+                                    decode: full, decodeWorkers: nd,
                                     transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
-                                    inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching)
+                                    inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching,
+                                    decodeFed: { rate in
+                                        Self.decodeOccupancy(rate: rate, from: full, outputLength: osl,
+                                                             decodeAt: { decodePool(concurrency: $0, inputLength: isl, outputLength: osl) })
+                                    })
         combined.point.ttftMilliseconds += prefill.efficiency.requestMilliseconds
         return combined
     }

@@ -105,17 +105,43 @@ extension ServingOptionTests {
         let d = s.decodePool(concurrency: 256, inputLength: 8192, outputLength: 1024)
         #expect(p.fits && d.fits)
         // One decode worker at 256 users asks for more prompts than one prefill worker can give: prefill-limited.
+        let decodeAt = { s.decodePool(concurrency: $0, inputLength: 8192, outputLength: 1024) }
+        let decodeFed = { DisaggregatedServing.decodeOccupancy(rate: $0, from: d, outputLength: 1024, decodeAt: decodeAt) }
         let starved = DisaggregatedServing.combine(prefill: p, prefillWorkers: 1, decode: d, decodeWorkers: 4, transfer: 0.001,
-                                                   concurrency: 1024, inputLength: 8192, outputLength: 1024)
+                                                   concurrency: 1024, inputLength: 8192, outputLength: 1024, decodeFed: decodeFed)
         #expect(starved.limitedBy == "prefill")
         #expect(abs(starved.requestsPerSecond - p.requestsPerSecond) < 1e-9)
+        // The users the prefill pool cannot serve wait in front of it: each decode worker holds rate × decode time of them
+        // (Little's law at its own TPOT), fewer than its 256, and decodes faster for it; the whole loop still holds 1,024.
+        let held = p.requestsPerSecond / 4 * 1024 * starved.point.tpotMilliseconds / 1000
+        #expect(held < 256 && abs(Double(decodeAt(Int(held.rounded(.up))).tpot) * 1000 - starved.point.tpotMilliseconds) < 1e-9)
+        #expect(starved.point.tpotMilliseconds < d.tpot * 1000)
+        let decoding = 4 * held, waiting = starved.requestsPerSecond * starved.point.ttftMilliseconds / 1000
+        #expect(abs(decoding + waiting - 1024) < 1024 * 0.01, "\(decoding) decoding + \(waiting) waiting")
         // Enough prefill workers: the decode pool sets the rate, and users no longer wait for a prefill slot.
         let fed = DisaggregatedServing.combine(prefill: p, prefillWorkers: 8, decode: d, decodeWorkers: 1, transfer: 0.001,
-                                               concurrency: 256, inputLength: 8192, outputLength: 1024)
+                                               concurrency: 256, inputLength: 8192, outputLength: 1024, decodeFed: decodeFed)
         #expect(fed.limitedBy == "decode")
         #expect(fed.point.ttftMilliseconds < starved.point.ttftMilliseconds)
         #expect(fed.gpus == 8 * 8 + 8)
         #expect(abs(fed.point.outputPerGPU - fed.requestsPerSecond * 1024 / 72) < 1e-9)
+    }
+
+    /// Where the prefill pool limits the rate, the formula's occupancy fixed point and the simulated pools agree: DeepSeek-R1
+    /// on GB200 at FP4, ISL 8192 / OSL 1024, 4 prefill workers (TP4) feeding 1 decode worker (DP8), 1,024 users. Before the
+    /// fixed point the formula kept all 1,024 in the decode batch: TPOT 19.7 ms and TTFT 10.7 s against the simulation's
+    /// 15.1 ms and 15.3 s.
+    @Test func aPrefillLimitedLoopAgreesWithItsSimulation() throws {
+        let s = DisaggregatedServing(prefill: PerformanceModel(deployment: try deployment("deepseek-r1", "gb200", .fp4, Parallelism(tensor: 4, expertTensor: 4))),
+                                     decode: PerformanceModel(deployment: try deployment("deepseek-r1", "gb200", .fp4,
+                                                                                         Parallelism(tensor: 1, attentionData: 8, expertTensor: 8))))
+        let formula = s.predict(concurrency: 1024, inputLength: 8192, outputLength: 1024, prefillWorkers: 4, decodeWorkers: 1)
+        let simulated = s.simulateClosedLoop(concurrency: 1024, inputLength: 8192, outputLength: 1024, prefillWorkers: 4, decodeWorkers: 1,
+                                             policy: .decodesFirst)
+        #expect(formula.limitedBy == "prefill")
+        let ttft = formula.point.ttftMilliseconds / simulated.point.ttftMilliseconds
+        let tpot = formula.point.tpotMilliseconds / simulated.point.tpotMilliseconds
+        #expect(abs(ttft - 1) < 0.05 && abs(tpot - 1) < 0.05, "TTFT ×\(ttft), TPOT ×\(tpot)")
     }
 
     /// The KV transfer uses the scale-up fabric while both pools share one NVLink domain and the NICs beyond it.
