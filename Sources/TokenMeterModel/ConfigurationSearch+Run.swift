@@ -232,6 +232,14 @@ extension ConfigurationSearch {
         }
         for i in result.front.indices { attach(&result.front[i], simulated[i]) }
         if result.best != nil { attach(&result.best!, simulated[result.front.count]) }
+        // The formula's best may miss the SLO simulated (the formula's queues are shorter at the edge of saturation): the
+        // front's configuration that meets it simulated with the most simulated output per GPU stands in for it.
+        if let best = result.best, !best.meetsSLO,
+           let stand = result.front.filter({ $0.meetsSLO && $0.simulated != nil })
+               .max(by: { $0.simulated!.point.outputPerGPU < $1.simulated!.point.outputPerGPU }) {
+            result.turnedDown = best
+            result.best = stand
+        }
     }
 
     /// The SLO's limits checked on the simulated distributions (TTFT and TPOT at the bound's percentile).

@@ -42,6 +42,9 @@ public struct SearchResult: Sendable {
     public var best: SearchedConfiguration?
     /// Configurations meeting the SLO.
     public var meetingSLO: Int
+    /// With the front simulated: the formula's best when it missed the SLO simulated and the front's best that meets it
+    /// simulated took its place in `best`.
+    public var turnedDown: SearchedConfiguration?
 }
 
 /// Enumerates layouts (TP, attention DP, EP inside the scale-up domain), concurrencies and, for disaggregated serving, prefill

@@ -23,7 +23,7 @@ extension PredictText {
         out.append(TerminalTable.align(rows))
         if let best = r.best {
             let p = best.point
-            out.append((slo == nil ? "most output tok/s per GPU: " : "best meeting the SLO: ")
+            out.append(bestHeading(r, slo: slo)
                 + "\(best.label): \(Format.number(p.outputPerGPU, 1)) output tok/s/GPU at \(Format.number(p.interactivity, 1)) tok/s/user, "
                 + "TTFT \(Format.number(p.ttftMilliseconds, 0)) ms, TPOT \(Format.number(p.tpotMilliseconds, 1)) ms"
                 + (s.cost(p).map { ", $\(Format.number($0, 3))/Mtok with \(s.pricing!.profile.name)" } ?? ""))
@@ -35,6 +35,14 @@ extension PredictText {
               + "and the KV transfer); their SLO is checked on the simulated percentiles, the others' on predicted medians. "
             : "SLO limits are checked against predicted medians; tails are not modelled (--simulate runs the front). ") + bandLine(s))
         return out.joined(separator: "\n")
+    }
+
+    /// What the best configuration is: the most output per GPU, or the best meeting the SLO — by the formula, or the front's
+    /// best meeting it simulated when the simulation turned the formula's best down.
+    static func bestHeading(_ r: SearchResult, slo: ServiceLevelObjective?) -> String {
+        guard slo != nil else { return "most output tok/s per GPU: " }
+        guard let down = r.turnedDown else { return "best meeting the SLO: " }
+        return "the formula's best, \(down.label), misses the SLO simulated; the front's best meeting it simulated: "
     }
 
     /// A configuration search as JSON.
@@ -57,7 +65,7 @@ extension PredictText {
             ("enumerated", .number(Double(r.enumerated))), ("layouts_rejected_by_memory", .number(Double(r.rejectedByMemory))),
             ("evaluated", .number(Double(r.evaluated))), ("pool_predictions", .number(Double(r.poolPredictions))),
             ("meeting_slo", .number(Double(r.meetingSLO))), ("seconds", .number(seconds)), ("front", .array(r.front.map(config))),
-            ("best", r.best.map(config) ?? .null),
+            ("best", r.best.map(config) ?? .null), ("turned_down_by_simulation", r.turnedDown.map(config) ?? .null),
         ]).serialized
     }
 }

@@ -231,6 +231,34 @@ extension ServingOptionTests {
             #expect(ttft.p99 >= ttft.p50 && tpot.p50 > 0)
             #expect(x.meetsSLO == (ttft.p99 <= 200 && tpot.p50 <= 20), "\(x.label): TTFT p99 \(ttft.p99), TPOT p50 \(tpot.p50)")
         }
+        // The best is simulated too; where the formula's best misses the SLO simulated, the front's best that meets it stands in.
+        let best = try #require(result.best)
+        #expect(best.simulated != nil)
+        if let down = result.turnedDown {
+            #expect(!down.meetsSLO && best.meetsSLO && result.front.contains { $0.label == best.label }, "\(down.label) → \(best.label)")
+        }
+    }
+
+    /// Llama-3.1-8B on up to 2 H100s, TTFT p99 ≤ 100 ms: the formula's best (one GPU at 64 users) meets it on its median but
+    /// its simulated p99 does not; the front's best that meets it simulated is chosen instead, and the first is named.
+    @Test func theFormulasBestGivesWayWhenItsSimulationMissesTheSLO() async throws {
+        var search = ConfigurationSearch(
+            model: try models.model("llama-3.1-8b"), hardware: try HardwareSpec(try gpus.gpu("h100")), precision: .fp8, efficiency: .prior,
+            options: .none, inputLength: 1024, outputLength: 128, ttftLimitMilliseconds: 100, tpotLimitMilliseconds: 20, maxGPUs: 2)
+        search.concurrencies = [1, 4, 16, 32, 64, 128]
+        search.disaggregated = false
+        search.simulateFront = true
+        search.ttftPercentile = 99
+        let configured = search
+        let result = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: configured.run()) }
+        }
+        let down = try #require(result.turnedDown)
+        let best = try #require(result.best)
+        let downTTFT = try #require(down.simulated?.ttft), bestTTFT = try #require(best.simulated?.ttft)
+        #expect(!down.meetsSLO && down.point.ttftMilliseconds <= 100 && downTTFT.p99 > 100, "\(down.label): \(downTTFT)")
+        #expect(best.meetsSLO && bestTTFT.p99 <= 100 && result.front.contains { $0.label == best.label }, "\(best.label): \(bestTTFT)")
+        #expect(!result.front.contains { $0.meetsSLO && $0.simulated!.point.outputPerGPU > best.simulated!.point.outputPerGPU })
     }
 }
 
