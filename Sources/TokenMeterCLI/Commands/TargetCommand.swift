@@ -16,7 +16,7 @@ struct TargetCommand: AsyncParsableCommand {
     @OptionGroup var listen: ListenOptions
     @Option(help: "Model name the target reports.") var modelName = TargetConfiguration.defaultModelName
     @Option(help: "Most sequences running at once.") var maxBatch = BatchLimits.default.maxRunning
-    @Option(help: "Most prompt tokens prefilled in one step; longer prompts are prefilled in chunks.")
+    @Option(help: "Most tokens one step computes, the decodes' included; longer prompts are prefilled in chunks.")
     var maxPrefillTokens = BatchLimits.default.prefillTokensPerStep
     @Option(help: "Tokens the simulated KV cache holds (default \(BatchLimits.default.kvCapacityTokens), or with --model what the GPU's memory leaves for it).")
     var kvCapacityTokens: Int?

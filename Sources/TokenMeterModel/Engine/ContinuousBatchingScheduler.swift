@@ -2,7 +2,8 @@
 public struct BatchLimits: Sendable, Equatable {
     /// Most sequences in the batch (vLLM `max_num_seqs`).
     public var maxRunning: Int
-    /// Most prompt tokens prefilled in one step, beside the decode tokens: longer prompts are prefilled in chunks.
+    /// Tokens one step computes (vLLM's `max_num_batched_tokens`, TRT-LLM's `max_num_tokens`): the decode tokens and, in
+    /// what they leave, prompt tokens — longer prompts are prefilled in chunks. SGLang's prefill steps have it whole.
     public var prefillTokensPerStep: Int
     /// Tokens the KV cache holds; a sequence holds its prompt and what it generated.
     public var kvCapacityTokens: Int
@@ -110,7 +111,8 @@ public struct ContinuousBatchingScheduler<Request> {
         entries.reserveCapacity(running.count + 8)
         var shape = StepShape(decodingSequences: 0, contextTokens: 0, prefillTokens: 0, prefillSequences: 0, prefillPromptTokens: 0)
         let decoding = running.reduce(0) { $0 + ($1.prefillRemaining == 0 ? 1 : 0) }
-        var budget = limits.policy == .sharedTokenBudget ? max(1, limits.prefillTokensPerStep - decoding) : limits.prefillTokensPerStep
+        // vLLM V1 and TRT-LLM count the decode tokens against the step's token budget; SGLang's prefill steps have it whole.
+        var budget = limits.policy != .prefillFirst ? max(1, limits.prefillTokensPerStep - decoding) : limits.prefillTokensPerStep
         // Prefill-first: while prompts wait that can be admitted, their prefill has the step to itself.
         let prefillOnly = limits.policy == .prefillFirst && canAdmit()
         for i in running.indices {
