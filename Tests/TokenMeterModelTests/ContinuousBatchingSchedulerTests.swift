@@ -181,6 +181,15 @@ extension ContinuousBatchingSchedulerTests {
         #expect(rest.first?.emitted.first { $0.request == "a" }?.finished == true)
     }
 
+    @Test func skippedStepsTakenBackLeaveTheStateOfTheStepsThatStand() {
+        var back = twoDecoding(), two = twoDecoding()
+        _ = back.skipDecodeSteps(4)
+        back.unskipDecodeSteps(2)
+        _ = two.skipDecodeSteps(2)
+        #expect(back.kvTokensInUse == two.kvTokensInUse && back.decodeOnlyStepsAhead() == two.decodeOnlyStepsAhead())
+        #expect(drain(&back).map(\.shape) == drain(&two).map(\.shape))
+    }
+
     @Test func nothingIsSkippedWhileAPromptWaitsOrTheKVCacheWouldFillOrWithSpeculation() {
         var waiting = twoDecoding()
         waiting.arrive("c", promptTokens: 5, maxTokens: 2)

@@ -189,6 +189,18 @@ public struct ContinuousBatchingScheduler<Request> {
         return shape
     }
 
+    /// Takes back the last `steps` of decode-only steps skipped at once (`skipDecodeSteps`), as if they had not run: a
+    /// request that arrived during a skipped stretch joins at the step it would have, not after the stretch.
+    public mutating func unskipDecodeSteps(_ steps: Int) {
+        precondition(!inFlight && steps >= 0 && running.allSatisfy { $0.prefillRemaining == 0 && $0.generated >= steps },
+                     "only skipped decode steps can be taken back")
+        for i in running.indices {
+            running[i].generated -= steps
+            running[i].kv -= steps
+        }
+        kvUsed -= steps * running.count
+    }
+
     /// Preempts the newest running sequences until the KV cache holds one more token for every decoding one (never the last).
     private mutating func makeRoomForDecoding() {
         guard kvUsed + running.count > limits.kvCapacityTokens else { return }

@@ -30,8 +30,17 @@ extension EngineSimulation {
     /// together) are left out; `requests` are measured after them.
     public static func disaggregatedClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, prefill: Pool, decode: Pool,
                                                transferNanoseconds: UInt64, lockstep: Double = 0, cachedTokens: Int = 0) -> Outcome {
+        disaggregatedClosedLoop(concurrency: concurrency, inputLength: inputLength, outputLength: outputLength, requests: requests, prefill: prefill,
+                                decode: decode, transferNanoseconds: transferNanoseconds, lockstep: lockstep, cachedTokens: cachedTokens,
+                                skippingStretches: true)
+    }
+
+    /// The same, with decode workers' decode-only stretches run at once (`skippingStretches`) or step by step.
+    static func disaggregatedClosedLoop(concurrency: Int, inputLength: Int, outputLength: Int, requests: Int, prefill: Pool, decode: Pool,
+                                        transferNanoseconds: UInt64, lockstep: Double, cachedTokens: Int, skippingStretches: Bool) -> Outcome {
         var run = DisaggregatedRun(prefill: prefill, decode: decode, inputLength: max(1, inputLength), transfer: transferNanoseconds,
                                    cachedTokens: cachedTokens)
+        run.skipsStretches = skippingStretches
         let c = max(1, concurrency)
         let osl = max(1, outputLength)
         for (k, tokens) in firstRoundLengths(clients: c, outputLength: osl, lockstep: lockstep).enumerated() {
@@ -56,9 +65,18 @@ extension EngineSimulation {
             var scheduler: ContinuousBatchingScheduler<Int>
             let timing: any StepTiming
             var plan: StepPlan<Int>?
+            /// Decode-only steps running at once (nobody arriving, nobody finishing), from `start`.
+            var stretch: Stretch?
+            /// Bumped when a stretch is cut short, so that its end event is stale.
+            var generation = 0
             var load: Int { scheduler.runningCount + scheduler.waitingCount }
         }
-        enum Event { case stepEnd(worker: Int), toPrefill(request: Int), toDecode(request: Int) }
+        struct Stretch {
+            var start: UInt64
+            var first: StepShape
+            var steps: Int
+        }
+        enum Event { case stepEnd(worker: Int, generation: Int), toPrefill(request: Int), toDecode(request: Int) }
 
         var workers: [Worker] = []
         let prefillWorkers: Range<Int>
@@ -73,6 +91,8 @@ extension EngineSimulation {
         var completed: [Request] = []
         var steps = 0
         var runningSum = 0
+        /// Whether decode workers run their decode-only stretches at once.
+        var skipsStretches = true
 
         init(prefill: Pool, decode: Pool, inputLength: Int, transfer: UInt64, cachedTokens: Int) {
             for _ in 0..<prefill.workers { workers.append(Worker(scheduler: ContinuousBatchingScheduler(limits: prefill.limits), timing: prefill.timing)) }
@@ -101,9 +121,17 @@ extension EngineSimulation {
                 start(w)
             case let .toDecode(r):
                 let w = leastLoaded(decodeWorkers)
+                cutStretch(w)
                 workers[w].scheduler.arrive(r, promptTokens: inputLength + 1, maxTokens: requests[r].outputTokens - 1, cachedTokens: inputLength)
                 start(w)
-            case let .stepEnd(w):
+            case let .stepEnd(w, generation):
+                guard generation == workers[w].generation else { return true }
+                if let stretch = workers[w].stretch {
+                    workers[w].stretch = nil
+                    record(stretch.steps, of: stretch.first)
+                    start(w)
+                    return true
+                }
                 guard let plan = workers[w].plan else { return true }
                 workers[w].plan = nil
                 for emission in workers[w].scheduler.finish(plan) {
@@ -126,13 +154,48 @@ extension EngineSimulation {
             submit(client: requests[r].client, outputTokens: nextOutputTokens, at: clock)
         }
 
-        /// Starts a worker's next step unless one is in flight.
+        /// Starts a worker's next step unless one is in flight: a decode worker's decode-only stretch at once.
         mutating func start(_ w: Int) {
-            guard workers[w].plan == nil, let plan = workers[w].scheduler.nextStep() else { return }
+            guard workers[w].plan == nil, workers[w].stretch == nil else { return }
+            let ahead = skipsStretches && decodeWorkers.contains(w) ? workers[w].scheduler.decodeOnlyStepsAhead() : 0
+            if ahead > 1 {
+                let first = workers[w].scheduler.skipDecodeSteps(ahead)
+                workers[w].stretch = Stretch(start: clock, first: first, steps: ahead)
+                events.push(clock + workers[w].timing.nanoseconds(decodeSteps: ahead, from: first), .stepEnd(worker: w, generation: workers[w].generation))
+                return
+            }
+            guard let plan = workers[w].scheduler.nextStep() else { return }
             workers[w].plan = plan
-            steps += 1
-            runningSum += plan.shape.decodingSequences + plan.shape.prefillSequences
-            events.push(clock + workers[w].timing.nanoseconds(for: plan.shape), .stepEnd(worker: w))
+            record(1, of: plan.shape)
+            events.push(clock + workers[w].timing.nanoseconds(for: plan.shape), .stepEnd(worker: w, generation: workers[w].generation))
+        }
+
+        mutating func record(_ n: Int, of shape: StepShape) {
+            steps += n
+            runningSum += n * (shape.decodingSequences + shape.prefillSequences)
+        }
+
+        /// A request reaches a decode worker in the middle of a stretch: the steps done by now stand, the one in flight
+        /// finishes, and the rest are taken back, so that the request joins the next step as it would have.
+        mutating func cutStretch(_ w: Int) {
+            guard let stretch = workers[w].stretch else { return }
+            let timing = workers[w].timing
+            func elapsed(_ k: Int) -> UInt64 { timing.nanoseconds(decodeSteps: k, from: stretch.first) }
+            // Steps done by now: the most whose end is not after the clock.
+            var low = 0, high = stretch.steps
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if stretch.start + elapsed(mid) <= clock { low = mid } else { high = mid - 1 }
+            }
+            guard low + 1 < stretch.steps else { return }  // the stretch ends with the step in flight: nothing to take back
+            workers[w].scheduler.unskipDecodeSteps(stretch.steps - low - 1)
+            record(low, of: stretch.first)
+            var inFlight = stretch.first
+            inFlight.contextTokens += low * stretch.first.decodingSequences
+            let start = stretch.start + elapsed(low)
+            workers[w].stretch = Stretch(start: start, first: inFlight, steps: 1)
+            workers[w].generation += 1
+            events.push(start + timing.nanoseconds(for: inFlight), .stepEnd(worker: w, generation: workers[w].generation))
         }
 
         func leastLoaded(_ range: Range<Int>) -> Int {
