@@ -156,18 +156,19 @@ public struct DisaggregatedServing: Sendable {
             gpus: gpus)
     }
 
-    /// One decode worker fed `rate` requests per second, fewer than it could finish: the sequences it holds, rate × decode
-    /// time at that many (Little's law), found from the pool at its whole share of the users downwards (each step holds
-    /// fewer, so decodes faster, until the two agree).
-    public static func decodeOccupancy(rate: Double, from full: DecodePool, outputLength osl: Int, decodeAt: (Int) -> DecodePool) -> DecodePool {
-        var pool = full
-        for _ in 0..<20 {
-            let held = min(full.concurrency, max(1, Int((rate * Double(max(osl, 1)) * pool.tpot).rounded(.up))))
-            let next = held == pool.concurrency ? pool : decodeAt(held)
-            if next.concurrency == pool.concurrency { break }
-            pool = next
+    /// One decode worker fed `rate` requests per second, fewer than it could finish: its pool at the fewest sequences that
+    /// complete that many (`decodeAt`; rate × decode time held, Little's law), at most `full`'s — the rule the search
+    /// applies on the concurrencies it predicted.
+    public static func decodeOccupancy(rate: Double, from full: DecodePool, decodeAt: (Int) -> DecodePool) -> DecodePool {
+        guard full.requestsPerSecond > rate else { return full }
+        var low = 1, high = full.concurrency  // decodeAt(high) completes the rate; find the fewest that do
+        var found = full
+        while low < high {
+            let mid = (low + high) / 2
+            let pool = decodeAt(mid)
+            if pool.requestsPerSecond >= rate { (high, found) = (mid, pool) } else { low = mid + 1 }
         }
-        return pool
+        return high == found.concurrency ? found : decodeAt(high)
     }
 
     /// Prefill workers the decode workers need: their request rate at their share of the users over one prefill worker's rate.
@@ -191,7 +192,7 @@ public struct DisaggregatedServing: Sendable {
                                     transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
                                     inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching,
                                     decodeFed: { rate in
-                                        Self.decodeOccupancy(rate: rate, from: full, outputLength: osl,
+                                        Self.decodeOccupancy(rate: rate, from: full,
                                                              decodeAt: { decodePool(concurrency: $0, inputLength: isl, outputLength: osl) })
                                     })
         combined.point.ttftMilliseconds += prefill.efficiency.requestMilliseconds

@@ -106,7 +106,7 @@ extension ServingOptionTests {
         #expect(p.fits && d.fits)
         // One decode worker at 256 users asks for more prompts than one prefill worker can give: prefill-limited.
         let decodeAt = { s.decodePool(concurrency: $0, inputLength: 8192, outputLength: 1024) }
-        let decodeFed = { DisaggregatedServing.decodeOccupancy(rate: $0, from: d, outputLength: 1024, decodeAt: decodeAt) }
+        let decodeFed = { DisaggregatedServing.decodeOccupancy(rate: $0, from: d, decodeAt: decodeAt) }
         let starved = DisaggregatedServing.combine(prefill: p, prefillWorkers: 1, decode: d, decodeWorkers: 4, transfer: 0.001,
                                                    concurrency: 1024, inputLength: 8192, outputLength: 1024, decodeFed: decodeFed)
         #expect(starved.limitedBy == "prefill")
