@@ -209,7 +209,9 @@ extension ConfigurationSearch {
     /// aggregated ones through the engine scheduler, disaggregated ones through both pools and the KV transfer — and checks
     /// the SLO on the simulated percentiles: an SLO on p99 is checked on the simulation's p99.
     func simulate(_ result: inout SearchResult) {
-        let chosen = result.front + (result.best.map { [$0] } ?? [])
+        // The best is often on the front: simulated once, there.
+        let bestOnFront = result.best.flatMap { best in result.front.firstIndex { $0.label == best.label } }
+        let chosen = result.front + (bestOnFront == nil ? result.best.map { [$0] } ?? [] : [])
         let outcomes = Mutex<[Int: EngineSimulation.Outcome]>([:])
         DispatchQueue.concurrentPerform(iterations: chosen.count) { i in
             let c = chosen[i].concurrency
@@ -231,7 +233,7 @@ extension ConfigurationSearch {
             x.meetsSLO = meetsSimulated(outcome)
         }
         for i in result.front.indices { attach(&result.front[i], simulated[i]) }
-        if result.best != nil { attach(&result.best!, simulated[result.front.count]) }
+        if result.best != nil { attach(&result.best!, simulated[bestOnFront ?? result.front.count]) }
         // The formula's best may miss the SLO simulated (the formula's queues are shorter at the edge of saturation): the
         // front's configuration that meets it simulated with the most simulated output per GPU stands in for it.
         if let best = result.best, !best.meetsSLO,

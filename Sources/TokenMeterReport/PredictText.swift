@@ -59,6 +59,12 @@ public struct PredictedRow: Sendable {
     /// The simulation's p99 TTFT and TPOT, ms.
     public var simulatedP99: [Double]?
 
+    /// Shows a simulation of the same point beside the prediction: its medians and its p99 TTFT and TPOT.
+    public mutating func show(_ outcome: EngineSimulation.Outcome) {
+        simulated = outcome.point
+        simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
+    }
+
     /// Creates a row.
     public init(label: String, concurrency: Int, gpus: Int, point: OperatingPoint, speedOfLight: OperatingPoint, bound: String, fits: Bool,
                 note: String) {

@@ -99,8 +99,7 @@ struct PredictCommand: AsyncParsableCommand {
                 // The --engine's own scheduling (vLLM's without one).
                 let outcome = predictor.simulateClosedLoop(concurrency: c, inputLength: isl, outputLength: osl,
                                                            policy: SchedulingPolicy(engine: engine.engine ?? ""), options: s.options)
-                row.simulated = outcome.point
-                row.simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
+                row.show(outcome)
             }
             return row
         }
@@ -138,8 +137,7 @@ struct PredictCommand: AsyncParsableCommand {
                 // Both pools on one virtual clock, the --engine's scheduling on the prefill workers.
                 let outcome = model.simulateClosedLoop(concurrency: c, inputLength: isl, outputLength: osl, prefillWorkers: np, decodeWorkers: nd,
                                                        policy: SchedulingPolicy(engine: engine.engine ?? ""))
-                row.simulated = outcome.point
-                row.simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
+                row.show(outcome)
             }
             points.append(row)
         }

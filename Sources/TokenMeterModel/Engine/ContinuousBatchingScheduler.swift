@@ -181,11 +181,7 @@ public struct ContinuousBatchingScheduler<Request> {
         precondition(steps <= decodeOnlyStepsAhead(), "only decode-only steps can be skipped")
         let shape = StepShape(decodingSequences: running.count, contextTokens: running.reduce(0) { $0 + $1.kv }, prefillTokens: 0,
                               prefillSequences: 0, prefillPromptTokens: 0)
-        for i in running.indices {
-            running[i].generated += steps
-            running[i].kv += steps
-        }
-        kvUsed += steps * running.count
+        advanceDecodes(by: steps)
         return shape
     }
 
@@ -194,11 +190,16 @@ public struct ContinuousBatchingScheduler<Request> {
     public mutating func unskipDecodeSteps(_ steps: Int) {
         precondition(!inFlight && steps >= 0 && running.allSatisfy { $0.prefillRemaining == 0 && $0.generated >= steps },
                      "only skipped decode steps can be taken back")
+        advanceDecodes(by: -steps)
+    }
+
+    /// Every running sequence `steps` tokens further (back, when negative), with their KV.
+    private mutating func advanceDecodes(by steps: Int) {
         for i in running.indices {
-            running[i].generated -= steps
-            running[i].kv -= steps
+            running[i].generated += steps
+            running[i].kv += steps
         }
-        kvUsed -= steps * running.count
+        kvUsed += steps * running.count
     }
 
     /// Preempts the newest running sequences until the KV cache holds one more token for every decoding one (never the last).

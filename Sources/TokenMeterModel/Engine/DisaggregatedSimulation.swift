@@ -161,13 +161,18 @@ extension EngineSimulation {
             if ahead > 1 {
                 let first = workers[w].scheduler.skipDecodeSteps(ahead)
                 workers[w].stretch = Stretch(start: clock, first: first, steps: ahead)
-                events.push(clock + workers[w].timing.nanoseconds(decodeSteps: ahead, from: first), .stepEnd(worker: w, generation: workers[w].generation))
+                endStep(of: w, at: clock + workers[w].timing.nanoseconds(decodeSteps: ahead, from: first))
                 return
             }
             guard let plan = workers[w].scheduler.nextStep() else { return }
             workers[w].plan = plan
             record(1, of: plan.shape)
-            events.push(clock + workers[w].timing.nanoseconds(for: plan.shape), .stepEnd(worker: w, generation: workers[w].generation))
+            endStep(of: w, at: clock + workers[w].timing.nanoseconds(for: plan.shape))
+        }
+
+        /// The event that ends worker `w`'s step (or stretch) in flight.
+        mutating func endStep(of w: Int, at time: UInt64) {
+            events.push(time, .stepEnd(worker: w, generation: workers[w].generation))
         }
 
         mutating func record(_ n: Int, of shape: StepShape) {
@@ -195,7 +200,7 @@ extension EngineSimulation {
             let start = stretch.start + elapsed(low)
             workers[w].stretch = Stretch(start: start, first: inFlight, steps: 1)
             workers[w].generation += 1
-            events.push(start + timing.nanoseconds(for: inFlight), .stepEnd(worker: w, generation: workers[w].generation))
+            endStep(of: w, at: start + timing.nanoseconds(for: inFlight))
         }
 
         func leastLoaded(_ range: Range<Int>) -> Int {
