@@ -14,7 +14,7 @@ extension Parallelism {
     /// tensor-parallel over what EP leaves. `flag` prefixes the option names in errors (`prefill-`).
     public static func resolve(for model: ModelArchitecture, gpus: Int, tp: Int?, ep: Int?, dp: Int, flag: String = "") throws(ConfigError) -> Parallelism {
         let tensor = tp ?? max(1, gpus / max(dp, 1))
-        guard gpus >= 1, dp >= 1 else { throw ConfigError(field: flag + "gpus", message: "--\(flag)gpus and --dp must be at least 1") }
+        guard gpus >= 1, dp >= 1 else { throw ConfigError(field: flag + "gpus", message: "--\(flag)gpus and --\(flag)dp must be at least 1") }
         guard tensor >= 1, tensor * dp == gpus else {
             throw ConfigError(field: flag + "tp", message: "tp × dp must equal the GPUs of a \(flag.isEmpty ? "replica" : "worker") (\(tensor) × \(dp) ≠ \(gpus))")
         }

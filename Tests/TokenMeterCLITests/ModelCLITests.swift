@@ -102,6 +102,7 @@ import TokenMeterModel
         ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--search", "--slo", "ttft_p99=fast"],
         ["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--tier", "hyperscaler", "--profile", "x.yaml"],
         ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--prefill-gpus", "8", "--prefill-tp", "3"],
+        ["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--prefill-gpus", "4", "--prefill-dp", "3"],
         ["calibrate", "--data", "/nonexistent/data.csv", "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"],
         ["calibrate", "--hardware", "h100", "--engine", "vllm", "--precision", "fp8"],
         ["calibrate", "--result", "/nonexistent/run.json"],
@@ -134,6 +135,11 @@ import TokenMeterModel
                                             "--prefill-gpus", "8", "--prefill-ep", "8", "--prefill-workers", "1", "--mtp", "1", "--acceptance", "0.85",
                                             "--prefix-hit", "0.5", "--kv-offload", "--concurrency", "16", "--simulate"])
         #expect(withMTP.status == 0 && withMTP.stdout.contains("sim TTFT p50 / p99"), "\(withMTP.stderr)")
+        // A prefill layout with attention DP, as the search names its pools (`P(tp1 dp4 etp4)`), can be run on its own.
+        let prefillDP = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "gb200", "--precision", "fp4", "--gpus", "8",
+                                              "--dp", "8", "--disagg", "--prefill-gpus", "4", "--prefill-dp", "4", "--prefill-workers", "4",
+                                              "--decode-workers", "1", "--concurrency", "256"])
+        #expect(prefillDP.status == 0 && prefillDP.stdout.contains("prefill tp1 pp1 dp4 ep1 etp4"), "\(prefillDP.stdout)\(prefillDP.stderr)")
         let noPools = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--disagg", "--simulate"])
         #expect(noPools.status == 2 && noPools.stderr.contains("give the prefill pool"), "\(noPools.stderr)")
         let search = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "gb200", "--precision", "fp4", "--isl", "8192",

@@ -41,6 +41,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "GPUs of one prefill worker (--disagg).") var prefillGpus: Int?
     @Option(help: "Tensor parallel degree of a prefill worker.") var prefillTp: Int?
     @Option(help: "Expert parallel degree of a prefill worker.") var prefillEp: Int?
+    @Option(help: "Attention data parallel degree of a prefill worker (the search's `dp` of a prefill layout).") var prefillDp: Int?
     @Option(help: "Prefill workers (--disagg).") var prefillWorkers: Int?
     @Option(help: "Decode workers (--disagg); default: rate-matched to the prefill workers.") var decodeWorkers: Int?
 
@@ -56,11 +57,11 @@ struct PredictCommand: AsyncParsableCommand {
 
     func run() async throws {
         let setup = try PredictSetup(self)
-        if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil) {
+        if search || (disagg && prefillWorkers == nil && prefillGpus == nil && prefillTp == nil && prefillDp == nil) {
             if save { throw ConfigError(field: "save", message: "--save keeps a front of explicit configurations; drop --search, or give the pools") }
             if simulate, !search {
                 throw ConfigError(field: "simulate", message: "--simulate runs explicit configurations or a search's front; give the prefill pool "
-                    + "(--prefill-workers, --prefill-gpus or --prefill-tp) or add --search")
+                    + "(--prefill-workers, --prefill-gpus, --prefill-tp or --prefill-dp) or add --search")
             }
             try runSearch(setup)
             return

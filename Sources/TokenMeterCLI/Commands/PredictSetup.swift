@@ -100,12 +100,14 @@ struct PredictSetup {
         }
     }
 
-    /// The prefill workers' layout (`--prefill-gpus/--prefill-tp/--prefill-ep`; default: the decode layout's GPUs, all TP).
+    /// The prefill workers' layout (`--prefill-gpus/--prefill-tp/--prefill-ep/--prefill-dp`; default: the decode layout's GPUs,
+    /// all TP).
     func prefillLayout(_ c: PredictCommand) throws(ConfigError) -> Parallelism {
-        let gpus = c.prefillGpus ?? c.prefillTp ?? deployment.parallelism.gpus
+        let dp = c.prefillDp ?? 1
+        let gpus = c.prefillGpus ?? c.prefillTp.map { $0 * max(1, dp) } ?? (c.prefillDp == nil ? deployment.parallelism.gpus : dp)
         guard gpus >= 1 else { throw ConfigError(field: "prefill-gpus", message: "--prefill-gpus must be at least 1") }
         if let n = c.prefillWorkers, n < 1 { throw ConfigError(field: "prefill-workers", message: "--prefill-workers must be at least 1") }
         if let n = c.decodeWorkers, n < 1 { throw ConfigError(field: "decode-workers", message: "--decode-workers must be at least 1") }
-        return try Parallelism.resolve(for: deployment.model, gpus: gpus, tp: c.prefillTp, ep: c.prefillEp, dp: 1, flag: "prefill-")
+        return try Parallelism.resolve(for: deployment.model, gpus: gpus, tp: c.prefillTp, ep: c.prefillEp, dp: dp, flag: "prefill-")
     }
 }
