@@ -11,14 +11,13 @@ extension PredictText {
             + (slo.map { "\(r.meetingSLO) meet the SLO \($0)" } ?? "no SLO given"))
         let simulated = r.front.contains { $0.simulated != nil }
         var rows: [[String]] = [["front configuration", "GPUs", "TTFT ms", "TPOT ms", "tok/s/user", "out tok/s/GPU", "SLO"]
-            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? ["sim TTFT p50 / p99 ms", "sim TPOT p50 / p99 ms"] : [])]
+            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? simulatedHeadings : [])]
         for x in r.front {
             let p = x.point
             rows.append([x.label, String(x.gpus), Format.number(p.ttftMilliseconds, 1), Format.number(p.tpotMilliseconds, 2),
                          Format.number(p.interactivity, 1), Format.number(p.outputPerGPU, 1), slo == nil ? "-" : (x.meetsSLO ? "meets" : "misses")]
                 + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)])
-                + (simulated ? [Format.number(x.simulated?.ttft?.p50, 1) + " / " + Format.number(x.simulated?.ttft?.p99, 1),
-                                Format.number(x.simulated?.tpot?.p50, 2) + " / " + Format.number(x.simulated?.tpot?.p99, 2)] : []))
+                + (simulated ? simulatedCells(x.simulated) : []))
         }
         out.append(TerminalTable.align(rows))
         if let best = r.best {
@@ -54,10 +53,7 @@ extension PredictText {
                             ("tpot_ms", .number(p.tpotMilliseconds)), ("output_tok_s_gpu", .number(p.outputPerGPU)),
                             ("tok_s_user", .number(p.interactivity)), ("meets_slo", .bool(x.meetsSLO)),
                             ("usd_per_mtok_total", s.cost(p).map { .number($0) } ?? .null),
-                            ("simulated", x.simulated.map { o in
-                                .object([("ttft_p50_ms", o.ttft.map { .number($0.p50) } ?? .null), ("ttft_p99_ms", o.ttft.map { .number($0.p99) } ?? .null),
-                                         ("tpot_p50_ms", o.tpot.map { .number($0.p50) } ?? .null), ("tpot_p99_ms", o.tpot.map { .number($0.p99) } ?? .null)])
-                            } ?? .null)])
+                            ("simulated", x.simulated.map { .object(simulatedFields($0)) } ?? .null)])
         }
         return JSONValue.object([
             ("model", .string(s.deployment.model.id)), ("hardware", .string(s.deployment.hardware.id)),

@@ -54,15 +54,14 @@ public struct PredictedRow: Sendable {
     public var fits: Bool
     /// Anything else to know (KV held, KV transfer).
     public var note: String
-    /// The same point run through the engine simulator, when asked for (its TTFT and TPOT are the medians).
-    public var simulated: OperatingPoint?
-    /// The simulation's p99 TTFT and TPOT, ms.
-    public var simulatedP99: [Double]?
+    /// The same point run through the engine simulator, when asked for: its TTFT and TPOT distributions over the requests.
+    public var simulation: EngineSimulation.Outcome?
+    /// The simulated point (its TTFT and TPOT are the medians).
+    public var simulated: OperatingPoint? { simulation?.point }
 
-    /// Shows a simulation of the same point beside the prediction: its medians and its p99 TTFT and TPOT.
+    /// Shows a simulation of the same point beside the prediction: its p50, p90 and p99 TTFT and TPOT.
     public mutating func show(_ outcome: EngineSimulation.Outcome) {
-        simulated = outcome.point
-        simulatedP99 = [outcome.ttft?.p99 ?? 0, outcome.tpot?.p99 ?? 0]
+        simulation = outcome
     }
 
     /// Creates a row.
@@ -76,7 +75,7 @@ public struct PredictedRow: Sendable {
         self.bound = bound
         self.fits = fits
         self.note = note
-        simulated = nil
+        simulation = nil
     }
 }
 
@@ -113,23 +112,21 @@ public enum PredictText {
         let band = s.efficiency.band
         let simulated = rows.contains { $0.simulated != nil }
         var table: [[String]] = [["point", "GPUs", "TTFT ms", "SOL", "TPOT ms", "SOL", "tok/s/user", "out tok/s/GPU", "total tok/s/GPU", "bound", "note"]
-            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? ["sim TTFT p50 / p99 ms", "sim TPOT p50 / p99 ms", "sim out tok/s/GPU"] : [])]
+            + (s.pricing == nil ? [] : ["$/Mtok"]) + (simulated ? simulatedHeadings + ["sim out tok/s/GPU"] : [])]
         for r in rows {
             let p = r.point
             table.append([r.label, String(r.gpus), banded(p.ttftMilliseconds, band?.ttftP90Percent, 1), Format.number(r.speedOfLight.ttftMilliseconds, 1),
                           banded(p.tpotMilliseconds, band?.tpotP90Percent, 2), Format.number(r.speedOfLight.tpotMilliseconds, 2),
                           Format.number(p.interactivity, 1), Format.number(p.outputPerGPU, 1), Format.number(p.totalPerGPU, 1), r.bound,
                           r.fits ? r.note : "does not fit"] + (s.pricing == nil ? [] : [Format.number(s.cost(p), 3)])
-                + (simulated ? [Format.number(r.simulated?.ttftMilliseconds, 1) + " / " + Format.number(r.simulatedP99?.first, 1),
-                                Format.number(r.simulated?.tpotMilliseconds, 2) + " / " + Format.number(r.simulatedP99?.last, 2),
-                                Format.number(r.simulated?.outputPerGPU, 1)] : []))
+                + (simulated ? simulatedCells(r.simulation) + [Format.number(r.simulated?.outputPerGPU, 1)] : []))
         }
         var out = [header(s), title, TerminalTable.align(table), bandLine(s)]
         if let refusal { out.append("does not fit: \(refusal)") }
         if let profile = s.pricing?.profile { out.append("priced with \(profile.name)") }
         if simulated {
             out.append("sim: the same closed loop run through the engine simulator (the reference target's scheduler, these step times, the KV "
-                + "cache the memory leaves), p50 and p99 over its requests; where it differs from the estimate, see docs/perf-model.md")
+                + "cache the memory leaves), p50, p90 and p99 over its requests; where it differs from the estimate, see docs/perf-model.md")
         }
         let front = ParetoFront(rows.filter(\.fits).map { FrontPoint(interactivity: $0.point.interactivity, throughputPerGPU: $0.point.outputPerGPU, label: $0.label) })
         out.append("Pareto front (output tok/s/GPU vs tok/s/user): " + front.points.map(\.label).joined(separator: ", "))
@@ -152,13 +149,28 @@ public enum PredictText {
                     ("ttft_ms_band", bandJSON(p.ttftMilliseconds, band?.ttftP90Percent)), ("tpot_ms_band", bandJSON(p.tpotMilliseconds, band?.tpotP90Percent)),
                     ("output_tok_s_gpu", .number(p.outputPerGPU)), ("total_tok_s_gpu", .number(p.totalPerGPU)), ("tok_s_user", .number(p.interactivity)),
                     ("bound", .string(r.bound)), ("fits", .bool(r.fits)), ("usd_per_mtok_total", s.cost(p).map { .number($0) } ?? .null),
-                    ("simulated", r.simulated.map { .object([("ttft_ms", .number($0.ttftMilliseconds)), ("tpot_ms", .number($0.tpotMilliseconds)),
-                                                             ("ttft_p99_ms", r.simulatedP99?.first.map { .number($0) } ?? .null),
-                                                             ("tpot_p99_ms", r.simulatedP99?.last.map { .number($0) } ?? .null),
-                                                             ("output_tok_s_gpu", .number($0.outputPerGPU))]) } ?? .null),
+                    ("simulated", r.simulation.map { o in
+                        .object([("ttft_ms", .number(o.point.ttftMilliseconds)), ("tpot_ms", .number(o.point.tpotMilliseconds))]
+                            + simulatedFields(o) + [("output_tok_s_gpu", .number(o.point.outputPerGPU))])
+                    } ?? .null),
                 ])
             })),
         ]).serialized
+    }
+
+    /// The headings of a simulation's TTFT and TPOT percentiles.
+    static let simulatedHeadings = ["sim TTFT p50 / p90 / p99 ms", "sim TPOT p50 / p90 / p99 ms"]
+
+    /// A simulation's TTFT and TPOT as `p50 / p90 / p99` cells (dashes without one).
+    static func simulatedCells(_ o: EngineSimulation.Outcome?) -> [String] {
+        [(o?.ttft, 1), (o?.tpot, 2)].map { d, digits in [d?.p50, d?.p90, d?.p99].map { Format.number($0, digits) }.joined(separator: " / ") }
+    }
+
+    /// A simulation's TTFT and TPOT percentiles as JSON fields, `ttft_p50_ms` … `tpot_p99_ms`.
+    static func simulatedFields(_ o: EngineSimulation.Outcome) -> [(String, JSONValue)] {
+        [("ttft", o.ttft), ("tpot", o.tpot)].flatMap { name, d in
+            [("p50", d?.p50), ("p90", d?.p90), ("p99", d?.p99)].map { p, v in ("\(name)_\(p)_ms", v.map(JSONValue.number) ?? .null) }
+        }
     }
 
     static func bandJSON(_ v: Double, _ p90: Double?) -> JSONValue {

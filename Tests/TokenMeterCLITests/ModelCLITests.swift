@@ -16,19 +16,21 @@ import TokenMeterModel
                                            "--concurrency", "1"])
         #expect(tooBig.status == 0)
         #expect(tooBig.stdout.contains("does not fit: needs"))
-        // --simulate adds the scheduler's p50 and p99 beside the estimate, with where they come from.
+        // --simulate adds the scheduler's p50, p90 and p99 beside the estimate, with where they come from.
         let sim = try await tokenmeter(["predict", "--model", "qwen3-32b", "--hardware", "h200", "--gpus", "2", "--isl", "1024", "--osl", "256",
                                         "--concurrency", "8", "--simulate", "--json"])
         #expect(sim.status == 0, "\(sim.stderr)")
         let json = try JSONValue.parse(sim.stdout)
         let point = try #require(json["points"]?[0]?["simulated"])
         let p50 = try #require(point["ttft_ms"]?.doubleValue), p99 = try #require(point["ttft_p99_ms"]?.doubleValue)
-        #expect(p50 > 0 && p99 >= p50 && (point["tpot_p99_ms"]?.doubleValue ?? 0) >= (point["tpot_ms"]?.doubleValue ?? .infinity))
+        let p90 = try #require(point["ttft_p90_ms"]?.doubleValue)
+        #expect(p50 > 0 && p90 >= p50 && p99 >= p90 && (point["tpot_p99_ms"]?.doubleValue ?? 0) >= (point["tpot_p90_ms"]?.doubleValue ?? .infinity))
+        #expect((point["tpot_p90_ms"]?.doubleValue ?? 0) >= (point["tpot_ms"]?.doubleValue ?? .infinity))
         #expect(json["efficiency"]?["provenance"]?.stringValue == "prior" && json["efficiency"]?["request_ms"]?.doubleValue == 0)
         let front = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--isl", "1024", "--osl", "128", "--search",
                                           "--max-gpus", "2", "--slo", "ttft_p99=500ms,tpot_p50=30ms", "--simulate", "--engine", "sglang"])
         #expect(front.status == 0, "\(front.stderr)")
-        #expect(front.stdout.contains("sim TTFT p50 / p99 ms") && front.stdout.contains("checked on the simulated percentiles"), "\(front.stdout)")
+        #expect(front.stdout.contains("sim TTFT p50 / p90 / p99 ms") && front.stdout.contains("checked on the simulated percentiles"), "\(front.stdout)")
     }
 
     @Test func calibratedPredictionCarriesAnErrorBand() async throws {
@@ -134,7 +136,7 @@ import TokenMeterModel
         let withMTP = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "h200", "--gpus", "8", "--ep", "8", "--disagg",
                                             "--prefill-gpus", "8", "--prefill-ep", "8", "--prefill-workers", "1", "--mtp", "1", "--acceptance", "0.85",
                                             "--prefix-hit", "0.5", "--kv-offload", "--concurrency", "16", "--simulate"])
-        #expect(withMTP.status == 0 && withMTP.stdout.contains("sim TTFT p50 / p99"), "\(withMTP.stderr)")
+        #expect(withMTP.status == 0 && withMTP.stdout.contains("sim TTFT p50 / p90 / p99"), "\(withMTP.stderr)")
         // A prefill layout with attention DP, as the search names its pools (`P(tp1 dp4 etp4)`), can be run on its own.
         let prefillDP = try await tokenmeter(["predict", "--model", "deepseek-r1", "--hardware", "gb200", "--precision", "fp4", "--gpus", "8",
                                               "--dp", "8", "--disagg", "--prefill-gpus", "4", "--prefill-dp", "4", "--prefill-workers", "4",

@@ -49,7 +49,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var slo: SLOOption
     @Option(help: "Most GPUs a searched configuration may use (default: the scale-up domain).") var maxGpus: Int?
 
-    @Flag(help: "Also run each point (with --search: the front's configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy and the serving options; with --disagg both pools and the KV transfer) and show its p50 and p99 beside the estimate.")
+    @Flag(help: "Also run each point (with --search: the front's configurations) through the engine simulator (the reference target's scheduler on a virtual clock, the --engine's policy and the serving options; with --disagg both pools and the KV transfer) and show its p50, p90 and p99 beside the estimate.")
     var simulate = false
     @OptionGroup var pricing: PricingOptions
     @OptionGroup var output: OutputOptions
