@@ -132,10 +132,13 @@ extension MeasuredRow {
 
     /// Everything that defines the row's configuration and measurement, without its id: two rows with the same key are one
     /// measurement recorded twice.
-    public var configurationKey: String {
+    public var configurationKey: String { setupKey + "|\(ttftMilliseconds)|\(tpotMilliseconds)" }
+
+    /// What was measured, without the measurement: rows with the same key measured one configuration more than once.
+    public var setupKey: String {
         [modelPath, system, backend, mode, precision, "\(inputLength)", "\(outputLength)", "\(concurrency)", parallelism.description,
-         disaggregated.map { "\($0.prefill.description)x\($0.prefillWorkers)/\($0.decode.description)x\($0.decodeWorkers)" } ?? "",
-         "\(ttftMilliseconds)", "\(tpotMilliseconds)"].joined(separator: "|")
+         disaggregated.map { "\($0.prefill.description)x\($0.prefillWorkers)/\($0.decode.description)x\($0.decodeWorkers)" } ?? ""]
+            .joined(separator: "|")
     }
 
     /// Where the row's own id names a layout (`_tp8_`, `_ep8_`) that its columns contradict, what disagrees; nil otherwise.

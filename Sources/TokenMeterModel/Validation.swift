@@ -127,6 +127,8 @@ public struct Validator: Sendable {
         public var predicted: Int
         /// Rows left out as duplicates of another (same configuration, same measurement, another id).
         public var duplicates: Int
+        /// The spread of configurations measured more than once around their median (`noiseFloor`).
+        public var noiseFloor: ErrorSummary
         /// The errors of a fit made on another file (`validate --fit`), nil without one.
         public var fittedElsewhere: ErrorSummary?
         /// Rows that could not, with why (grouped reason → ids).
@@ -207,9 +209,24 @@ public struct Validator: Sendable {
         let fitElsewhere = fitRows.map { other in
             ErrorSummary(predictions(usable, fit(self.usable(other).rows, "transferred")))
         }
-        return Report(predicted: usable.count, duplicates: duplicates, fittedElsewhere: fitElsewhere, unpredictable: unpredictable, prior: prior,
+        return Report(predicted: usable.count, duplicates: duplicates, noiseFloor: Self.noiseFloor(usable.map(\.0)), fittedElsewhere: fitElsewhere,
+                      unpredictable: unpredictable, prior: prior,
                       calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,
                       predictions: calibrated, heldOut: calibrated.compactMap { heldOut[$0.row.configurationKey] })
+    }
+
+    /// The data's own noise: every row of a configuration measured more than once "predicted" by the median of its
+    /// configuration's rows. No model that sees only the configuration can do much better on these rows.
+    public static func noiseFloor(_ rows: [MeasuredRow]) -> ErrorSummary {
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        let repeated = Dictionary(grouping: rows, by: \.setupKey).values.filter { $0.count > 1 }
+        return ErrorSummary(repeated.flatMap { group in
+            let ttft = median(group.map(\.ttftMilliseconds)), tpot = median(group.map(\.tpotMilliseconds))
+            return group.map { RowPrediction(row: $0, ttftMilliseconds: ttft, tpotMilliseconds: tpot) }
+        })
     }
 
     /// Errors by system, model, engine, mode, ISL/OSL and concurrency.

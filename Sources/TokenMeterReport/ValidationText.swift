@@ -51,7 +51,11 @@ public enum ValidationText {
         for (system, summary) in report.leaveOneSystemOut.sorted(by: { $0.key < $1.key }) {
             table.append(["\(system), calibrated without it", String(summary.rows), oneDecimal(summary.ttftMAPE), oneDecimal(summary.tpotMAPE)])
         }
-        let out = TerminalTable.align(table)
+        let noise = report.noiseFloor
+        table.append(["noise: repeats around their median", String(noise.rows), oneDecimal(noise.ttftMAPE), oneDecimal(noise.tpotMAPE)])
+        var out = TerminalTable.align(table)
+        out += noise.rows == 0 ? "\n(no configuration was measured twice: the data's own noise is unknown)"
+            : "\n(noise: rows of configurations measured more than once, each against its configuration's median — a floor for any model)"
         return report.leaveOneSystemOut.isEmpty ? out + "\n(leave-one-system-out needs rows of two systems or more)" : out
     }
 
