@@ -57,7 +57,8 @@ let package = Package(
         module("TokenMeterCost", ["TokenMeterCore"], resources: [.copy("Resources/gpus.json"), .copy("Resources/price-cards.json")]),
         module("TokenMeterHTTP", ["TokenMeterCore", nioSSL, .product(name: "NIOTLS", package: "swift-nio")] + nio),
         // Layer 2
-        module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"], resources: [.copy("Resources/models.json")]),
+        module("TokenMeterModel", ["TokenMeterCore", "TokenMeterCost"],
+               resources: [.copy("Resources/models.json"), .copy("Resources/calibration-hopper.json")]),
         module("TokenMeterWorkloads", ["TokenMeterCore", "TokenMeterTokenizer", .product(name: "Yams", package: "Yams")],
                resources: [.copy("Resources/workloads")]),
         module("TokenMeterDialects", ["TokenMeterCore", "TokenMeterHTTP", "TokenMeterTokenizer", .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -16,6 +16,9 @@ public struct Calibration: Codable, Sendable, Equatable {
     public var efficiency: Efficiency
     /// How far the calibrated model strays from the rows it was fitted on.
     public var band: ErrorBand?
+    /// For an engine-wide fit over two GPUs or more: how far it strays on each GPU's rows when fitted without them (leave one
+    /// system out) — the band to show on a GPU the fit never saw.
+    public var heldOutBand: ErrorBand?
     /// What was fitted: a result file or a CSV, and how many points.
     public var source: String
     /// Points fitted.
@@ -25,20 +28,31 @@ public struct Calibration: Codable, Sendable, Equatable {
 
     /// Creates a record.
     public init(hardware: String, family: String, engine: String, precision: Precision?, efficiency: Efficiency, band: ErrorBand?,
-                source: String, points: Int, fittedAt: String) {
+                heldOutBand: ErrorBand? = nil, source: String, points: Int, fittedAt: String) {
         self.hardware = hardware
         self.family = family
         self.engine = engine
         self.precision = precision
         self.efficiency = efficiency
         self.band = band
+        self.heldOutBand = heldOutBand
         self.source = source
         self.points = points
         self.fittedAt = fittedAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case hardware, family, engine, precision, efficiency, band = "error_band", source, points, fittedAt = "fitted_at"
+        case hardware, family, engine, precision, efficiency, band = "error_band", heldOutBand = "held_out_error_band", source, points
+        case fittedAt = "fitted_at"
+    }
+
+    /// The fits tokenmeter ships: one per engine over every row of the Hopper data it was validated on
+    /// (`Resources/calibration-hopper.json`, written by `scripts/builtin-calibration`), used where the store has none.
+    public static func builtIn() throws(ConfigError) -> [Calibration] {
+        guard let url = Bundle.module.url(forResource: "calibration-hopper", withExtension: "json"), let data = try? Data(contentsOf: url),
+              let fits = try? JSONDecoder().decode([Calibration].self, from: data)
+        else { throw ConfigError(field: "calibration", message: "the built-in calibration is missing or unreadable; reinstall tokenmeter") }
+        return fits
     }
 
     /// Whether this is a fit of one engine over the rows of every GPU and precision it was measured on.
@@ -61,13 +75,16 @@ public struct ChosenEfficiency: Sendable, Equatable {
     public var description: String
     /// The fit's error band, when there is one.
     public var band: ErrorBand?
+    /// Whether the band was measured on GPUs the fit did not see (leave one system out) rather than on the fit's own rows.
+    public var bandHeldOut: Bool
 
     /// Creates a choice.
-    public init(efficiency: Efficiency, provenance: String, description: String, band: ErrorBand?) {
+    public init(efficiency: Efficiency, provenance: String, description: String, band: ErrorBand?, bandHeldOut: Bool = false) {
         self.efficiency = efficiency
         self.provenance = provenance
         self.description = description
         self.band = band
+        self.bandHeldOut = bandHeldOut
     }
 }
 
@@ -125,9 +142,10 @@ public struct CalibrationStore: Sendable {
     /// first, at this precision first — and carried over by the datasheet terms (`transferred`): the coefficients are
     /// dimensionless and per engine, none belongs to one GPU, and precisions are credited by their measured utilisation.
     /// An engine-wide fit (over every GPU and precision of a file) comes after a fit on this GPU or its family at this
-    /// precision: `measured` when its rows include this GPU, else `transferred`. Else the stated priors. An engine narrows the choice; without one any engine's fit is used, the one with most points
-    /// first.
-    public func choose(hardware: HardwareSpec, engine: String?, precision: Precision) throws(ConfigError) -> ChosenEfficiency {
+    /// precision: `measured` when its rows include this GPU, else `transferred`. Else the `builtIn` fit of the engine (the
+    /// one tokenmeter ships), else the stated priors. An engine narrows the choice; without one any engine's fit is used, the
+    /// one with most points first.
+    public func choose(hardware: HardwareSpec, engine: String?, precision: Precision, builtIn: [Calibration] = []) throws(ConfigError) -> ChosenEfficiency {
         let all = try all().filter { engine == nil || $0.engine == engine }.sorted { $0.points > $1.points }
         let candidates = all.filter { $0.precision == precision }
         func chosen(_ c: Calibration, _ provenance: String, _ description: String) -> ChosenEfficiency {
@@ -141,12 +159,7 @@ public struct CalibrationStore: Sendable {
         if let kin = candidates.first(where: { $0.family == hardware.family }) {
             return chosen(kin, "transferred", "transferred from \(kin.hardware) (same \(kin.family) family) with \(kin.engine), \(kin.points) points")
         }
-        if let wide = all.first(where: \.isEngineWide) {
-            let among = wide.systems.contains(hardware.id)
-            return chosen(wide, among ? "measured" : "transferred",
-                          (among ? "measured on \(wide.hardware)" : "transferred by the datasheet terms from \(wide.hardware)")
-                              + " with \(wide.engine), one fit over every GPU and precision (\(wide.points) points from \(wide.source), \(wide.fittedAt))")
-        }
+        if let wide = all.first(where: \.isEngineWide) { return engineWide(wide, on: hardware, shipped: false) }
         let nearest = all.sorted { a, b in
             (a.family == hardware.family ? 0 : 1, a.precision == precision ? 0 : 1) < (b.family == hardware.family ? 0 : 1, b.precision == precision ? 0 : 1)
         }
@@ -154,9 +167,25 @@ public struct CalibrationStore: Sendable {
             return chosen(other, "transferred", "transferred by the datasheet terms from \(other.hardware) (\(other.family)) with \(other.engine) at "
                           + "\(fitted.rawValue), \(other.points) points: the fitted coefficients are per engine, not per GPU")
         }
+        if let shipped = builtIn.filter({ engine == nil || $0.engine == engine }).max(by: { $0.points < $1.points }) {
+            return engineWide(shipped, on: hardware, shipped: true)
+        }
         return ChosenEfficiency(efficiency: .prior, provenance: "prior",
                                 description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"
                                     + (engine.map { " with \($0)" } ?? "") + " at \(precision.rawValue))",
                                 band: nil)
+    }
+
+    /// An engine-wide fit chosen for a GPU: `measured` when its rows include the GPU (with its in-sample band), else
+    /// `transferred` by the datasheet terms (with its held-out band when it has one: the error on a GPU the fit did not see).
+    func engineWide(_ wide: Calibration, on hardware: HardwareSpec, shipped: Bool) -> ChosenEfficiency {
+        let among = wide.systems.contains(hardware.id)
+        var e = wide.efficiency
+        e.provenance = among ? "measured" : "transferred"
+        let description = (shipped ? "built-in fit, " : "") + (among ? "measured on \(wide.hardware)" : "transferred by the datasheet terms from \(wide.hardware)")
+            + " with \(wide.engine), one fit over every GPU and precision (\(wide.points) points from \(wide.source), \(wide.fittedAt))"
+        let heldOut = among ? nil : wide.heldOutBand
+        return ChosenEfficiency(efficiency: e, provenance: e.provenance, description: description, band: heldOut ?? wide.band,
+                                bandHeldOut: heldOut != nil)
     }
 }

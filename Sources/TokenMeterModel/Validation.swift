@@ -176,6 +176,18 @@ public struct Validator: Sendable {
         Dictionary(grouping: rows.filter { $0.0.assumption == nil }, by: { $0.0.backend }).mapValues { calibrate($0, provenance: provenance) }
     }
 
+    /// The error band of one engine's fit on GPUs it did not see: each system's rows predicted with a fit on the other
+    /// systems' rows (leave one system out, by the formula); nil with rows of fewer than two systems.
+    public static func heldOutBand(_ rows: [(MeasuredRow, RowSetup)]) -> ErrorBand? {
+        let systems = Set(rows.map(\.0.system))
+        guard systems.count > 1 else { return nil }
+        let predictions = systems.flatMap { system in
+            let fit = calibrate(rows.filter { $0.0.system != system }, provenance: "transferred")
+            return rows.filter { $0.0.system == system }.map { predict($0.0, $0.1, fit) }
+        }
+        return ErrorBand(predictions)
+    }
+
     /// Predicts rows with per-engine efficiencies (the stated priors for an engine the fit has no rows of).
     public static func predict(_ rows: [(MeasuredRow, RowSetup)], with fits: [String: Efficiency]) -> [RowPrediction] {
         rows.map { predict($0.0, $0.1, fits[$0.0.backend] ?? .prior) }

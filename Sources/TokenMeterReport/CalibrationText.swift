@@ -27,6 +27,10 @@ public enum CalibrationText {
         ]))
         out.append("MAPE TTFT / TPOT on these points: priors \(Format.number(prior.ttftMAPE, 1))% / \(Format.number(prior.tpotMAPE, 1))%, "
             + "fitted \(Format.number(fitted.ttftMAPE, 1))% / \(Format.number(fitted.tpotMAPE, 1))%")
+        if let held = c.heldOutBand {
+            out.append("held out (each GPU's rows predicted with a fit on the others): TTFT ±\(Format.number(held.ttftP90Percent, 0))%, "
+                + "TPOT ±\(Format.number(held.tpotP90Percent, 0))% (p90) — the band predict shows on a GPU this fit never saw")
+        }
         if c.points < 6 { out.append("caution: \(c.points) points fit nine parameters; sweep more concurrencies for a trustworthy fit") }
         out.append(c.isEngineWide
             ? "saved \(path); predict uses it for \(c.engine) on any GPU without a fit of its own or of its family (by the datasheet terms)"

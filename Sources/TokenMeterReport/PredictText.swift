@@ -99,8 +99,12 @@ public enum PredictText {
                 + "fit one with tokenmeter calibrate. The speed-of-light (SOL) figures are the same serving at the hardware's peaks with no overhead: "
                 + "TPOT's is a hard lower bound; a closed loop's TTFT can be a little higher, faster decoding bringing users back to the prompt queue sooner."
         }
-        var line = "± is the p90 absolute error of the fit on its \(b.rows) points (median TTFT ±\(Format.number(b.ttftMedianPercent, 0))%, "
-            + "TPOT ±\(Format.number(b.tpotMedianPercent, 0))%)"
+        let medians = "median TTFT ±\(Format.number(b.ttftMedianPercent, 0))%, TPOT ±\(Format.number(b.tpotMedianPercent, 0))%"
+        if s.efficiency.bandHeldOut {
+            return "± is the p90 absolute error of this fit on a GPU it did not see: each of its GPUs' rows predicted with the fit on the "
+                + "others (\(b.rows) points, \(medians)). SOL: the speed-of-light bound."
+        }
+        var line = "± is the p90 absolute error of the fit on its \(b.rows) points (\(medians))"
         if s.efficiency.provenance == "transferred" {
             line += "; transferred from another GPU, so expect more (leave-one-system-out errors: docs/perf-model.md)"
         }
@@ -190,7 +194,8 @@ public enum PredictText {
             ("simulated_request_ms", e.simulatedRequestMilliseconds.map(JSONValue.number) ?? .null),
             ("error_band", c.band.map { b in
                 .object([("points", .number(Double(b.rows))), ("ttft_median_pct", .number(b.ttftMedianPercent)), ("ttft_p90_pct", .number(b.ttftP90Percent)),
-                         ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent))])
+                         ("tpot_median_pct", .number(b.tpotMedianPercent)), ("tpot_p90_pct", .number(b.tpotP90Percent)),
+                         ("held_out", .bool(c.bandHeldOut))])
             } ?? .null),
         ])
     }

@@ -10,7 +10,9 @@ import TokenMeterModel
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("TPOT ms") && r.stdout.contains("SOL"))
         #expect(r.stdout.contains("$/Mtok"))
-        #expect(r.stdout.contains("efficiencies: stated priors"))
+        // No calibration of the user's: the fit tokenmeter ships (every engine's Hopper rows; TRT-LLM's has the most), with its band.
+        #expect(r.stdout.contains("efficiencies: built-in fit, measured on h100+h200 with trtllm"), "\(r.stdout)")
+        #expect(r.stdout.contains("±"))
         #expect(r.stdout.contains("Pareto front (output tok/s/GPU vs tok/s/user): c=32, c=8, c=1"))
         let tooBig = try await tokenmeter(["predict", "--model", "llama-3.1-405b", "--hardware", "h100", "--gpus", "1", "--precision", "bf16",
                                            "--concurrency", "1"])
@@ -18,7 +20,7 @@ import TokenMeterModel
         #expect(tooBig.stdout.contains("does not fit: needs"))
         // --simulate adds the scheduler's p50, p90 and p99 beside the estimate, with where they come from.
         let sim = try await tokenmeter(["predict", "--model", "qwen3-32b", "--hardware", "h200", "--gpus", "2", "--isl", "1024", "--osl", "256",
-                                        "--concurrency", "8", "--simulate", "--json"])
+                                        "--concurrency", "8", "--simulate", "--json", "--priors"])
         #expect(sim.status == 0, "\(sim.stderr)")
         let json = try JSONValue.parse(sim.stdout)
         let point = try #require(json["points"]?[0]?["simulated"])
@@ -47,8 +49,11 @@ import TokenMeterModel
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("efficiencies: measured now on 3 vllm rows"))
         #expect(r.stdout.contains("± is the p90 absolute error of the fit on its 3 points"))
-        let prior = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--concurrency", "1"])
-        #expect(prior.stdout.contains("uncalibrated"))
+        let prior = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--concurrency", "1", "--priors"])
+        #expect(prior.stdout.contains("stated priors (--priors)") && prior.stdout.contains("uncalibrated"), "\(prior.stdout)")
+        let both = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h100", "--priors", "--calibrate-data", file.path,
+                                         "--engine", "vllm"])
+        #expect(both.status == 2 && both.stderr.contains("--priors and --calibrate-data"), "\(both.stderr)")
     }
 
     @Test func validateReportsErrorsAndWhatItCannotPredict() async throws {
@@ -188,7 +193,15 @@ import TokenMeterModel
         #expect(far.stdout.contains("transferred by the datasheet terms from h100"), "\(far.stdout)")
         let otherEngine = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "sglang", "--concurrency", "8"],
                                                environment: env)
-        #expect(otherEngine.stdout.contains("stated priors"), "\(otherEngine.stdout)")
+        #expect(otherEngine.stdout.contains("built-in fit, measured on h100+h200 with sglang"), "\(otherEngine.stdout)")
+        // On a GPU the built-in fit never saw, its band is the one measured on held-out GPUs; an engine it has no rows of gets the priors.
+        let unseen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "b200", "--engine", "sglang", "--concurrency", "8",
+                                           "--json"], environment: env)
+        let efficiency = try JSONValue.parse(unseen.stdout)["efficiency"]
+        #expect(efficiency?["provenance"]?.stringValue == "transferred" && efficiency?["error_band"]?["held_out"] == .bool(true), "\(unseen.stdout)")
+        let noFit = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "llama.cpp", "--concurrency", "8"],
+                                         environment: env)
+        #expect(noFit.stdout.contains("stated priors"), "\(noFit.stdout)")
     }
 
     /// calibrate --data without a GPU or precision fits each engine over every GPU and precision of the file, as validate
@@ -215,6 +228,9 @@ import TokenMeterModel
         let stored = try CalibrationStore(directory: dir.appendingPathComponent("store").path).all().first { $0.engine == "vllm" }
         let simulated = try #require(stored?.efficiency.simulatedRequestMilliseconds)
         #expect(simulated >= 0 && fit.stdout.contains("simulated request ms"), "\(fit.stdout)")
+        // Rows of two GPUs give the band on a GPU the fit did not see (each GPU's rows predicted from the other's); one GPU's do not.
+        #expect(stored?.heldOutBand?.rows == 3 && fit.stdout.contains("held out (each GPU's rows predicted with a fit on the others)"), "\(fit.stdout)")
+        #expect(try CalibrationStore(directory: dir.appendingPathComponent("store").path).all().first { $0.engine == "sglang" }?.heldOutBand == nil)
         let seen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "h200", "--engine", "vllm", "--concurrency", "8"], environment: env)
         #expect(seen.stdout.contains("efficiencies: measured on h100+h200 with vllm, one fit over every GPU and precision"), "\(seen.stdout)")
         let unseen = try await tokenmeter(["predict", "--model", "llama-3.1-8b", "--hardware", "b200", "--engine", "sglang", "--concurrency", "8"],

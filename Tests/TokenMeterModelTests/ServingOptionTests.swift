@@ -263,6 +263,16 @@ extension ServingOptionTests {
 }
 
 @Suite struct CalibrationStoreTests {
+    /// The fit tokenmeter ships: one per engine over both Hopper GPUs' rows, each with the band measured leaving a GPU out.
+    @Test func theBuiltInFitCoversEachEngineOfTheHopperData() throws {
+        let fits = try Calibration.builtIn()
+        #expect(fits.map(\.engine).sorted() == ["sglang", "trtllm", "vllm"])
+        for fit in fits {
+            #expect(fit.isEngineWide && fit.systems == ["h100", "h200"] && fit.points > 100 && fit.source == "measured-hopper.csv", "\(fit.engine)")
+            #expect(fit.heldOutBand != nil && fit.band != nil && fit.efficiency.simulatedRequestMilliseconds != nil, "\(fit.engine)")
+        }
+    }
+
     @Test func choosesMeasuredThenFamilyThenAnyGPUThenPriors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-cal-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -285,6 +295,23 @@ extension ServingOptionTests {
         #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp4).provenance == "transferred")
         // No fit of that engine anywhere: the priors.
         #expect(try store.choose(hardware: h200, engine: "sglang", precision: .fp8).provenance == "prior")
+        // The built-in fit comes after everything in the store and before the priors: measured (its own band) on a GPU among its
+        // rows, transferred (the band measured on held-out GPUs) elsewhere.
+        func band(_ p: Int) throws -> ErrorBand {
+            try JSONDecoder().decode(ErrorBand.self, from: Data(#"{"ttft_median_pct":\#(p),"ttft_p90_pct":\#(p),"tpot_median_pct":\#(p),"tpot_p90_pct":\#(p),"rows":10}"#.utf8))
+        }
+        let inSample = try band(20), heldOut = try band(40)
+        var shipped = Efficiency.prior
+        shipped.memory = 0.7
+        let builtIn = [Calibration(hardware: "h100+h200", family: "hopper", engine: "sglang", precision: nil, efficiency: shipped, band: inSample,
+                                   heldOutBand: heldOut, source: "measured-hopper.csv", points: 10, fittedAt: "2026-12-06T00:00:00Z")]
+        let seen = try store.choose(hardware: h200, engine: "sglang", precision: .fp8, builtIn: builtIn)
+        #expect(seen.provenance == "measured" && seen.efficiency.memory == 0.7 && seen.band == inSample && !seen.bandHeldOut)
+        #expect(seen.description.hasPrefix("built-in fit"))
+        let unseen = try store.choose(hardware: b200, engine: "sglang", precision: .fp4, builtIn: builtIn)
+        #expect(unseen.provenance == "transferred" && unseen.band == heldOut && unseen.bandHeldOut)
+        #expect(try store.choose(hardware: h100, engine: "vllm", precision: .fp8, builtIn: builtIn).efficiency.memory == 0.66)
+        #expect(try store.choose(hardware: h100, engine: "trtllm", precision: .fp8, builtIn: builtIn).provenance == "prior")
         // A file that is not a calibration is named, not skipped.
         try "{}".write(toFile: dir + "/broken.json", atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try store.all() }

@@ -96,12 +96,13 @@ struct CalibrateCommand: AsyncParsableCommand {
     }
 
     /// Stores a fit and reports its errors on its rows, before (the priors) and after.
-    func save(_ rows: [(MeasuredRow, RowSetup)], efficiency: Efficiency, source: String, store: CalibrationStore, hardware: String, family: String,
-              engine: String, precision: Precision?) throws {
+    func save(_ rows: [(MeasuredRow, RowSetup)], efficiency: Efficiency, heldOutBand: ErrorBand? = nil, source: String, store: CalibrationStore,
+              hardware: String, family: String, engine: String, precision: Precision?) throws {
         let predictions = rows.map { Validator.predict($0.0, $0.1, efficiency) }
         let calibration = Calibration(
             hardware: hardware, family: family, engine: engine, precision: precision, efficiency: efficiency,
-            band: ErrorBand(predictions), source: source, points: rows.count, fittedAt: ISO8601DateFormatter().string(from: Date()))
+            band: ErrorBand(predictions), heldOutBand: heldOutBand, source: source, points: rows.count,
+            fittedAt: ISO8601DateFormatter().string(from: Date()))
         let path = try store.save(calibration)
         let prior = ErrorSummary(rows.map { Validator.predict($0.0, $0.1, .prior) })
         let fitted = ErrorSummary(predictions)
@@ -133,7 +134,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                 gpus[entry.id] = try HardwareSpec(entry).family
             }
             let efficiency = Validator.fitSimulation(rows, Validator.calibrate(rows, provenance: "measured"))
-            try save(rows, efficiency: efficiency, source: URL(fileURLWithPath: path).lastPathComponent, store: store,
+            try save(rows, efficiency: efficiency, heldOutBand: Validator.heldOutBand(rows), source: URL(fileURLWithPath: path).lastPathComponent, store: store,
                      hardware: gpus.keys.sorted().joined(separator: "+"), family: Set(gpus.values).sorted().joined(separator: "+"), engine: name,
                      precision: nil)
         }
@@ -141,11 +142,13 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     func printList(_ store: CalibrationStore) throws {
         let all = try store.all()
-        guard !all.isEmpty else {
+        if all.isEmpty {
             print("no calibrations in \(store.directory); fit one with tokenmeter calibrate --result run.json --gpu G --engine E --precision P")
-            return
+        } else {
+            print("calibrations in \(store.directory):")
+            print(CalibrationText.list(all))
         }
-        print("calibrations in \(store.directory):")
-        print(CalibrationText.list(all))
+        print("built in (predict uses them where the store has no fit; --priors for neither):")
+        print(CalibrationText.list(try Calibration.builtIn()))
     }
 }

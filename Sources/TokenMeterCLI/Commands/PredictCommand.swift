@@ -29,6 +29,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var concurrency: ConcurrencyOption
     @OptionGroup var engine: EngineOption
     @Option(help: "Measured CSV to fit efficiencies on now instead of the store (rows of this GPU, --engine and precision).") var calibrateData: String?
+    @Flag(help: "Use the stated priors instead of a calibration (the store's, or the built-in fit on the Hopper data).") var priors = false
 
     @Option(help: "Multi-token prediction: tokens drafted per step by the model's MTP heads.") var mtp: Int?
     @Option(help: "Speculative decoding with a draft model (catalog id or config.json).") var draftModel: String?

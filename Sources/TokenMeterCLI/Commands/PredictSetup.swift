@@ -70,11 +70,16 @@ struct PredictSetup {
     }
 
     /// The efficiencies: fitted now on `--calibrate-data` rows, else from the calibration store (this GPU's, its family's,
-    /// or the stated priors).
+    /// another GPU's), else the built-in fit of the engine, else — or with `--priors` — the stated priors.
     static func efficiency(_ c: PredictCommand, deployment: Deployment, gpu: GPUEntry, catalog: HardwareCatalog,
                            models: ModelCatalog) throws -> ChosenEfficiency {
+        if c.priors {
+            guard c.calibrateData == nil else { throw ConfigError(field: "priors", message: "--priors and --calibrate-data both choose the efficiencies; give one") }
+            return ChosenEfficiency(efficiency: .prior, provenance: "prior", description: "stated priors (--priors)", band: nil)
+        }
         guard let data = c.calibrateData else {
-            return try CalibrationStore.standard().choose(hardware: deployment.hardware, engine: c.engine.engine, precision: deployment.precision)
+            return try CalibrationStore.standard().choose(hardware: deployment.hardware, engine: c.engine.engine, precision: deployment.precision,
+                                                          builtIn: try Calibration.builtIn())
         }
         guard let engine = c.engine.engine else { throw ConfigError(field: "engine", message: "--calibrate-data needs --engine trtllm|vllm|sglang") }
         let usable = MeasuredData.rows(try MeasuredData.read(path: data), gpu: gpu, engine: engine, precision: deployment.precision,
