@@ -100,6 +100,7 @@ extension ConfigurationSearch {
                         let r = DisaggregatedServing.combine(prefill: p, prefillWorkers: np, decode: d, decodeWorkers: nd, transfer: transfer,
                                                              concurrency: users, inputLength: inputLength, outputLength: outputLength,
                                                              prefillBatching: efficiency.prefillBatching,
+                                                             requestMilliseconds: efficiency.requestMilliseconds,
                                                              decodeFed: { pools.decodeFed($0, like: di) })
                         tracker.add(Kept(origin: .disaggregated(prefill: pi, decode: di, prefillWorkers: np, decodeWorkers: nd), gpus: total,
                                          users: users, point: r.point, meets: meets(r.point)))

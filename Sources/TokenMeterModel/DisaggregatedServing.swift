@@ -113,10 +113,12 @@ public struct DisaggregatedServing: Sendable {
     /// the transfer, and grows to absorb the users a saturated prefill pool cannot serve. Those users wait in front of the
     /// prefill pool, not in the decode batch: a decode worker then holds only what the rate brings it (`decodeFed`: one
     /// worker's pool when fed a number of requests per second), decodes faster for it, and the users' wait grows by what
-    /// decoding no longer takes.
+    /// decoding no longer takes. The engine's per-request cost (`requestMilliseconds`) is added to TTFT, as aggregated serving
+    /// adds it.
     public static func combine(prefill: PrefillPool, prefillWorkers np: Int, decode: DecodePool, decodeWorkers nd: Int,
                                transfer: Double, concurrency: Int, inputLength isl: Int, outputLength osl: Int,
-                               prefillBatching: Double = 0, decodeFed: (Double) -> DecodePool) -> DisaggregatedPrediction
+                               prefillBatching: Double = 0, requestMilliseconds: Double,
+                               decodeFed: (Double) -> DecodePool) -> DisaggregatedPrediction
     {
         let users = Double(max(concurrency, 1))
         var tpot = decode.tpot
@@ -150,7 +152,7 @@ public struct DisaggregatedServing: Sendable {
         let output = rate * Double(osl) / Double(gpus)
         return DisaggregatedPrediction(
             prefillWorkers: np, decodeWorkers: nd,
-            point: OperatingPoint(ttftMilliseconds: ttft * 1000, tpotMilliseconds: tpot * 1000,
+            point: OperatingPoint(ttftMilliseconds: ttft * 1000 + requestMilliseconds, tpotMilliseconds: tpot * 1000,
                                   inputPerGPU: output * Double(isl) / Double(max(osl, 1)), outputPerGPU: output),
             transferMilliseconds: transfer * 1000, requestsPerSecond: rate, limitedBy: prefillCapacity < decodeCapacity ? "prefill" : "decode",
             gpus: gpus)
@@ -187,15 +189,15 @@ public struct DisaggregatedServing: Sendable {
         let perDecode = max(1, Int((Double(concurrency) / Double(max(nd, 1))).rounded(.up)))
         let total = np * prefill.deployment.parallelism.gpus + nd * decode.deployment.parallelism.gpus
         let full = decodePool(concurrency: perDecode, inputLength: isl, outputLength: osl)
-        var combined = Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
+        let combined = Self.combine(prefill: prefillPool(inputLength: isl, batch: prefillBatch), prefillWorkers: np,
                                     decode: full, decodeWorkers: nd,
                                     transfer: transferSeconds(inputLength: isl, totalGPUs: total), concurrency: concurrency,
                                     inputLength: isl, outputLength: osl, prefillBatching: prefill.efficiency.prefillBatching,
+                                    requestMilliseconds: prefill.efficiency.requestMilliseconds,
                                     decodeFed: { rate in
                                         Self.decodeOccupancy(rate: rate, from: full,
                                                              decodeAt: { decodePool(concurrency: $0, inputLength: isl, outputLength: osl) })
                                     })
-        combined.point.ttftMilliseconds += prefill.efficiency.requestMilliseconds
         return combined
     }
 }

@@ -108,7 +108,8 @@ extension ServingOptionTests {
         let decodeAt = { s.decodePool(concurrency: $0, inputLength: 8192, outputLength: 1024) }
         let decodeFed = { DisaggregatedServing.decodeOccupancy(rate: $0, from: d, decodeAt: decodeAt) }
         let starved = DisaggregatedServing.combine(prefill: p, prefillWorkers: 1, decode: d, decodeWorkers: 4, transfer: 0.001,
-                                                   concurrency: 1024, inputLength: 8192, outputLength: 1024, decodeFed: decodeFed)
+                                                   concurrency: 1024, inputLength: 8192, outputLength: 1024, requestMilliseconds: 0,
+                                                   decodeFed: decodeFed)
         #expect(starved.limitedBy == "prefill")
         #expect(abs(starved.requestsPerSecond - p.requestsPerSecond) < 1e-9)
         // The users the prefill pool cannot serve wait in front of it: each decode worker holds rate × decode time of them
@@ -120,7 +121,8 @@ extension ServingOptionTests {
         #expect(abs(decoding + waiting - 1024) < 1024 * 0.01, "\(decoding) decoding + \(waiting) waiting")
         // Enough prefill workers: the decode pool sets the rate, and users no longer wait for a prefill slot.
         let fed = DisaggregatedServing.combine(prefill: p, prefillWorkers: 8, decode: d, decodeWorkers: 1, transfer: 0.001,
-                                               concurrency: 256, inputLength: 8192, outputLength: 1024, decodeFed: decodeFed)
+                                               concurrency: 256, inputLength: 8192, outputLength: 1024, requestMilliseconds: 0,
+                                               decodeFed: decodeFed)
         #expect(fed.limitedBy == "decode")
         #expect(fed.point.ttftMilliseconds < starved.point.ttftMilliseconds)
         #expect(fed.gpus == 8 * 8 + 8)
@@ -236,6 +238,29 @@ extension ServingOptionTests {
         #expect(best.simulated != nil)
         if let down = result.turnedDown {
             #expect(!down.meetsSLO && best.meetsSLO && result.front.contains { $0.label == best.label }, "\(down.label) → \(best.label)")
+        }
+    }
+
+    /// The engine's per-request cost lands on every configuration's TTFT, aggregated or disaggregated, and on nothing else: a
+    /// search with 100 ms of it finds the same front, each TTFT 100 ms later.
+    @Test func theSearchAddsThePerRequestCostToEveryConfiguration() async throws {
+        func front(_ requestMilliseconds: Double) async throws -> [SearchedConfiguration] {
+            var efficiency = Efficiency.prior
+            efficiency.requestMilliseconds = requestMilliseconds
+            var search = ConfigurationSearch(
+                model: try models.model("llama-3.1-8b"), hardware: try HardwareSpec(try gpus.gpu("h100")), precision: .fp8, efficiency: efficiency,
+                options: .none, inputLength: 1024, outputLength: 128, ttftLimitMilliseconds: nil, tpotLimitMilliseconds: nil, maxGPUs: 4)
+            search.concurrencies = [1, 4, 16, 64]
+            let configured = search
+            return await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: configured.run().front) }
+            }
+        }
+        let plain = try await front(0), costly = try await front(100)
+        #expect(plain.map(\.label) == costly.map(\.label) && plain.contains { $0.mode == "disagg" } && plain.contains { $0.mode == "agg" })
+        for (a, b) in zip(plain, costly) {
+            #expect(abs(b.point.ttftMilliseconds - a.point.ttftMilliseconds - 100) < 1e-6, "\(a.label)")
+            #expect(a.point.tpotMilliseconds == b.point.tpotMilliseconds && a.point.outputPerGPU == b.point.outputPerGPU, "\(a.label)")
         }
     }
 
