@@ -131,8 +131,11 @@ extension MeasuredRow {
     }
 
     /// Everything that defines the row's configuration and measurement, without its id: two rows with the same key are one
-    /// measurement recorded twice.
-    public var configurationKey: String { setupKey + "|\(ttftMilliseconds)|\(tpotMilliseconds)" }
+    /// measurement recorded twice. The measurement is compared to nine significant digits: copies of one record differ in the
+    /// last digit of a float (15.74079487610182 and 15.740794876101821 ms) where one tool printed it shortest and another did not.
+    public var configurationKey: String {
+        setupKey + "|" + String(format: "%.9g|%.9g", ttftMilliseconds, tpotMilliseconds)
+    }
 
     /// What was measured, without the measurement: rows with the same key measured one configuration more than once.
     public var setupKey: String {
