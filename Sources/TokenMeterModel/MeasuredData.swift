@@ -11,6 +11,8 @@ public struct MeasuredRow: Sendable, Equatable {
     public var system: String
     /// Engine (`trtllm`, `vllm`, `sglang`).
     public var backend: String
+    /// The engine's version as the row gives it (`0.12.0`; empty when it does not).
+    public var backendVersion = ""
     /// `agg` or `disagg`.
     public var mode: String
     /// Weight precision as written (`fp8`, `fp4`, `int4`, or empty for BF16).
@@ -211,11 +213,13 @@ public enum MeasuredData {
             } else if row["mode"] == "disagg", int("prefill_tp_size") != nil, int("decode_tp_size") != nil, let c = concurrency {
                 disaggregated = DisaggregatedLayout.assumed(prefill: layout("prefill_"), decode: layout("decode_"), concurrency: c)
             }
-            rows.append(MeasuredRow(
+            var measured = MeasuredRow(
                 id: row["id"] ?? "", modelPath: row["model_path"] ?? "", system: row["system"] ?? "", backend: row["backend"] ?? "",
                 mode: row["mode"] ?? "", precision: row["precision"] ?? "", inputLength: isl, outputLength: osl,
                 concurrency: concurrency ?? 0, parallelism: layout(""), disaggregated: disaggregated,
-                ttftMilliseconds: ttft, tpotMilliseconds: tpot))
+                ttftMilliseconds: ttft, tpotMilliseconds: tpot)
+            measured.backendVersion = row["backend_version"] ?? ""
+            rows.append(measured)
         }
         return rows
     }

@@ -241,10 +241,11 @@ public struct Validator: Sendable {
         })
     }
 
-    /// Errors by system, model, engine, mode, ISL/OSL and concurrency.
+    /// Errors by system, model, engine, engine version, mode, layout, ISL/OSL and concurrency.
     public static func breakdown(_ predictions: [RowPrediction]) -> [String: [String: ErrorSummary]] {
         let dimensions: [(String, (MeasuredRow) -> String)] = [
-            ("system", \.system), ("model", \.modelPath), ("engine", \.backend), ("mode", \.mode),
+            ("system", \.system), ("model", \.modelPath), ("engine", \.backend),
+            ("engine version × GPU", { "\($0.backend) \($0.backendVersion.isEmpty ? "(not given)" : $0.backendVersion) on \($0.system)" }), ("mode", \.mode),
             ("layout", { r in
                 r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed"
                     : r.idContradiction != nil ? "layout from the id" : "TP raised to the expert shards"

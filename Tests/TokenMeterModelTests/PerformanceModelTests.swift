@@ -158,20 +158,22 @@ func deployment(_ model: String, _ gpu: String, _ precision: Precision, _ layout
     /// recorded twice (or three times, once with its float printed to the last digit), add nothing.
     @Test func theNoiseFloorIsTheSpreadOfRepeatsAroundTheirMedian() throws {
         let csv = """
-            id,silicon_data_source,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
-            a1,x,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,100,10
-            a2,x,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,110,10
-            a3,x,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,130,12
-            b1,x,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,16,1,1,,1,1,100,10
-            d1,x,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14
-            d2,y,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14
-            d3,z,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14.000000000000002
+            id,silicon_data_source,backend_version,model_path,system,backend,mode,precision,isl,osl,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,silicon_ttft_ms,silicon_tpot_ms
+            a1,x,0.12.0,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,100,10
+            a2,x,0.12.0,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,110,10
+            a3,x,0.12.0,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,8,1,1,,1,1,130,12
+            b1,x,0.12.0,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,16,1,1,,1,1,100,10
+            d1,x,,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14
+            d2,y,,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14
+            d3,z,,meta-llama/Llama-3.1-8B-Instruct,h100_sxm,vllm,agg,,1024,1024,32,1,1,,1,1,150,14.000000000000002
             """
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tm-noise-\(UUID().uuidString).csv")
         try csv.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let report = Validator(models: models, hardware: gpus).validate(try MeasuredData.read(path: file.path))
         #expect(report.duplicates == 2 && report.noiseFloor.rows == 3)
+        // Errors by the engine's version on each GPU: one source's harness and build, which the rows carry.
+        #expect(report.breakdown["engine version × GPU"]?.mapValues(\.rows) == ["vllm 0.12.0 on h100_sxm": 4, "vllm (not given) on h100_sxm": 1])
         #expect(abs(report.noiseFloor.ttftMAPE - (0.1 + 0 + 20.0 / 130) / 3 * 100) < 1e-9)
         #expect(abs(report.noiseFloor.tpotMAPE - (0 + 0 + 2.0 / 12) / 3 * 100) < 1e-9)
     }
