@@ -179,13 +179,22 @@ public struct Validator: Sendable {
     /// The error band of one engine's fit on GPUs it did not see: each system's rows predicted with a fit on the other
     /// systems' rows (leave one system out, by the formula); nil with rows of fewer than two systems.
     public static func heldOutBand(_ rows: [(MeasuredRow, RowSetup)]) -> ErrorBand? {
+        let held = leaveOneSystemOut(rows, fit: { calibrate($0, provenance: "transferred") },
+                                     predict: { rows, fit in rows.map { predict($0.0, $0.1, fit) } })
+        return ErrorBand(held.values.flatMap { $0 })
+    }
+
+    /// Each system's rows predicted with a fit made on the other systems' rows, by system; empty with rows of fewer than two
+    /// systems (leaving the only one out would leave nothing to fit on).
+    static func leaveOneSystemOut<Fit>(_ rows: [(MeasuredRow, RowSetup)], fit: ([(MeasuredRow, RowSetup)]) -> Fit,
+                                       predict: ([(MeasuredRow, RowSetup)], Fit) -> [RowPrediction]) -> [String: [RowPrediction]] {
         let systems = Set(rows.map(\.0.system))
-        guard systems.count > 1 else { return nil }
-        let predictions = systems.flatMap { system in
-            let fit = calibrate(rows.filter { $0.0.system != system }, provenance: "transferred")
-            return rows.filter { $0.0.system == system }.map { predict($0.0, $0.1, fit) }
+        guard systems.count > 1 else { return [:] }
+        var held: [String: [RowPrediction]] = [:]
+        for system in systems {
+            held[system] = predict(rows.filter { $0.0.system == system }, fit(rows.filter { $0.0.system != system }))
         }
-        return ErrorBand(predictions)
+        return held
     }
 
     /// Predicts rows with per-engine efficiencies (the stated priors for an engine the fit has no rows of).
@@ -208,22 +217,15 @@ public struct Validator: Sendable {
         let fitted = fit(usable, "measured")
         let calibrated = predictions(usable, fitted)
         // Leave one system out: fit on the other systems, predict this one from its datasheet.
-        var loso: [String: ErrorSummary] = [:]
+        let held = Self.leaveOneSystemOut(usable, fit: { fit($0, "transferred") }, predict: predictions)
         var heldOut: [String: RowPrediction] = [:]
-        // Leaving the only system out would leave nothing to fit on: it needs rows of two systems or more.
-        let systems = Set(usable.map(\.0.system)).sorted()
-        for system in systems where systems.count > 1 {
-            let fits = fit(usable.filter { $0.0.system != system }, "transferred")
-            let predicted = predictions(usable.filter { $0.0.system == system }, fits)
-            loso[system] = ErrorSummary(predicted)
-            for p in predicted { heldOut[p.row.configurationKey] = p }
-        }
+        for p in held.values.joined() { heldOut[p.row.configurationKey] = p }
         let fitElsewhere = fitRows.map { other in
             ErrorSummary(predictions(usable, fit(self.usable(other).rows, "transferred")))
         }
         return Report(predicted: usable.count, duplicates: duplicates, noiseFloor: Self.noiseFloor(usable.map(\.0)), fittedElsewhere: fitElsewhere,
                       unpredictable: unpredictable, prior: prior,
-                      calibrated: ErrorSummary(calibrated), leaveOneSystemOut: loso, breakdown: Self.breakdown(calibrated), fitted: fitted,
+                      calibrated: ErrorSummary(calibrated), leaveOneSystemOut: held.mapValues(ErrorSummary.init), breakdown: Self.breakdown(calibrated), fitted: fitted,
                       predictions: calibrated, heldOut: calibrated.compactMap { heldOut[$0.row.configurationKey] })
     }
 
