@@ -165,6 +165,7 @@ extension PerformanceModel {
     {
         var limits = batchLimits(maxRunning: maxRunning)
         limits.policy = policy
+        if policy.budgetPerAttentionRank { limits.prefillTokensPerStep *= deployment.parallelism.attentionData }
         limits.tokensPerDecodeStep = options.speculation?.tokensPerStep ?? 1
         let cached = Int((Double(inputLength) * options.prefixHitRate).rounded())
         // The scheduler holds each sequence's cached prefix apart; the engine shares one copy.

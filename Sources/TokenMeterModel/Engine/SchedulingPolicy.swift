@@ -12,6 +12,12 @@ public enum SchedulingPolicy: String, Sendable, Equatable, CaseIterable {
     /// (45 → 47% and 49%); they are not modelled.
     case sharedTokenBudget = "shared-token-budget"
 
+    /// Whether each attention-DP rank schedules its own steps with the whole token budget (so a replica's budget is DP times
+    /// it): vLLM runs one engine core per DP rank, each with its own `max_num_batched_tokens`, and TRT-LLM's attention-DP
+    /// ranks each schedule up to `max_num_tokens` (assumed: not confirmed from its source); SGLang divides
+    /// `chunked_prefill_size` by the DP size when DP attention is on, so its ranks share one budget.
+    public var budgetPerAttentionRank: Bool { self != .prefillFirst }
+
     /// The policy of an engine by its name in measured data or on the command line; decodes-first for any other.
     public init(engine: String) {
         switch engine.lowercased() {
