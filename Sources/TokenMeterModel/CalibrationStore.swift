@@ -168,7 +168,12 @@ public struct CalibrationStore: Sendable {
                           + "\(fitted.rawValue), \(other.points) points: the fitted coefficients are per engine, not per GPU")
         }
         if let shipped = builtIn.filter({ engine == nil || $0.engine == engine }).max(by: { $0.points < $1.points }) {
-            return engineWide(shipped, on: hardware, shipped: true)
+            var choice = engineWide(shipped, on: hardware, shipped: true)
+            if engine == nil {
+                choice.description += "; no --engine given, so the engine with the most rows (--engine "
+                    + builtIn.map(\.engine).sorted().joined(separator: "|") + " for another)"
+            }
+            return choice
         }
         return ChosenEfficiency(efficiency: .prior, provenance: "prior",
                                 description: "stated priors (no calibration for \(hardware.id) or its \(hardware.family) family"

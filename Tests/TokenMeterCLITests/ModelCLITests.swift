@@ -12,6 +12,7 @@ import TokenMeterModel
         #expect(r.stdout.contains("$/Mtok"))
         // No calibration of the user's: the fit tokenmeter ships (every engine's Hopper rows; TRT-LLM's has the most), with its band.
         #expect(r.stdout.contains("efficiencies: built-in fit, measured on h100+h200 with trtllm"), "\(r.stdout)")
+        #expect(r.stdout.contains("no --engine given, so the engine with the most rows (--engine sglang|trtllm|vllm for another)"), "\(r.stdout)")
         #expect(r.stdout.contains("±"))
         #expect(r.stdout.contains("Pareto front (output tok/s/GPU vs tok/s/user): c=32, c=8, c=1"))
         let tooBig = try await tokenmeter(["predict", "--model", "llama-3.1-405b", "--hardware", "h100", "--gpus", "1", "--precision", "bf16",
