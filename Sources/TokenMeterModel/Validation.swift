@@ -232,10 +232,7 @@ public struct Validator: Sendable {
     /// The data's own noise: every row of a configuration measured more than once "predicted" by the median of its
     /// configuration's rows. No model that sees only the configuration can do much better on these rows.
     public static func noiseFloor(_ rows: [MeasuredRow]) -> ErrorSummary {
-        func median(_ v: [Double]) -> Double {
-            let s = v.sorted()
-            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-        }
+        func median(_ v: [Double]) -> Double { Distribution.percentile(sorted: v.sorted(), 50) }
         let repeated = Dictionary(grouping: rows, by: \.setupKey).values.filter { $0.count > 1 }
         return ErrorSummary(repeated.flatMap { group in
             let ttft = median(group.map(\.ttftMilliseconds)), tpot = median(group.map(\.tpotMilliseconds))
