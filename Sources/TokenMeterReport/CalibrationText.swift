@@ -15,16 +15,8 @@ public enum CalibrationText {
 
     /// A fit: its efficiencies, the MAPE of the priors and of the fit on its points, and where it was saved.
     public static func fitted(_ c: Calibration, prior: ErrorSummary, fitted: ErrorSummary, path: String) -> String {
-        let e = c.efficiency
         var out = ["fitted \(c.points) points of \(c.source) on \(c.hardware) (\(c.family)), \(c.engine), \(c.precision?.rawValue ?? "every precision")"]
-        out.append(TerminalTable.align([
-            ["memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode", "collective µs", "request ms",
-             "comm exposed", "in lock step", "simulated request ms"],
-            [Format.percent(e.memory), Format.percent(e.compute), Format.number(e.fixedMilliseconds, 2), Format.number(e.perLayerMicroseconds, 1),
-             Format.percent(e.prefillBatching), Format.percent(e.prefillInterference), Format.number(e.collectiveLatencyMicroseconds, 1),
-             Format.number(e.requestMilliseconds, 0), Format.percent(e.communication), Format.percent(e.lockstep),
-             e.simulatedRequestMilliseconds.map { Format.number($0, 0) } ?? "-"],
-        ]))
+        out.append(TerminalTable.align([EfficiencyText.headings, EfficiencyText.cells(c.efficiency)]))
         out.append("MAPE TTFT / TPOT on these points: priors \(Format.number(prior.ttftMAPE, 1))% / \(Format.number(prior.tpotMAPE, 1))%, "
             + "fitted \(Format.number(fitted.ttftMAPE, 1))% / \(Format.number(fitted.tpotMAPE, 1))%")
         if let held = c.heldOutBand {

@@ -60,14 +60,8 @@ public enum ValidationText {
     }
 
     static func fitTable(_ report: Validator.Report) -> String {
-        var fits: [[String]] = [["fitted per engine", "memory eff", "compute eff", "fixed ms", "per-layer µs", "prefill batching", "prefill in decode",
-                                 "collective µs", "request ms", "comm exposed", "in lock step", "simulated request ms"]]
-        for (group, e) in report.fitted.sorted(by: { $0.key < $1.key }) {
-            fits.append([group, Format.percent(e.memory, 1), Format.percent(e.compute, 1), oneDecimal(e.fixedMilliseconds), oneDecimal(e.perLayerMicroseconds),
-                         Format.percent(e.prefillBatching, 1), Format.percent(e.prefillInterference, 1), oneDecimal(e.collectiveLatencyMicroseconds),
-                         oneDecimal(e.requestMilliseconds), Format.percent(e.communication, 0), Format.percent(e.lockstep, 0),
-                         e.simulatedRequestMilliseconds.map(oneDecimal) ?? "-"])
-        }
+        var fits: [[String]] = [["fitted per engine"] + EfficiencyText.headings]
+        for (group, e) in report.fitted.sorted(by: { $0.key < $1.key }) { fits.append([group] + EfficiencyText.cells(e)) }
         return TerminalTable.align(fits)
     }
 
