@@ -195,8 +195,7 @@ extension EngineSimulation {
             guard low + 1 < stretch.steps else { return }  // the stretch ends with the step in flight: nothing to take back
             workers[w].scheduler.unskipDecodeSteps(stretch.steps - low - 1)
             record(low, of: stretch.first)
-            var inFlight = stretch.first
-            inFlight.contextTokens += low * stretch.first.decodingSequences
+            let inFlight = stretch.first.afterDecodeSteps(low)
             let start = stretch.start + elapsed(low)
             workers[w].stretch = Stretch(start: start, first: inFlight, steps: 1)
             workers[w].generation += 1

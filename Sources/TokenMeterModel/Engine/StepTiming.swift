@@ -19,6 +19,13 @@ public struct StepShape: Sendable, Equatable {
         self.prefillSequences = prefillSequences
         self.prefillPromptTokens = prefillPromptTokens ?? prefillTokens
     }
+
+    /// A decode-only step `steps` steps after this one: each decoding sequence holds one more context token a step.
+    func afterDecodeSteps(_ steps: Int) -> StepShape {
+        var later = self
+        later.contextTokens += steps * decodingSequences
+        return later
+    }
 }
 
 /// How long an engine step of a given shape takes.
@@ -36,9 +43,7 @@ extension StepTiming {
         var k = 0
         while k < steps {
             let n = min(32, steps - k)
-            var a = first, b = first
-            a.contextTokens += k * first.decodingSequences
-            b.contextTokens += (k + n - 1) * first.decodingSequences
+            let a = first.afterDecodeSteps(k), b = first.afterDecodeSteps(k + n - 1)
             total += n == 1 ? nanoseconds(for: a) : (nanoseconds(for: a) + nanoseconds(for: b)) * UInt64(n) / 2
             k += n
         }
