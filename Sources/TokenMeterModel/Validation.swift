@@ -240,22 +240,27 @@ public struct Validator: Sendable {
         })
     }
 
+    /// The names of the dimensions `breakdown` groups by, in the order a report shows them.
+    public static var breakdownDimensions: [String] { dimensions.map(\.name) }
+
+    /// Each dimension a validation's errors are broken down by, with the label it gives a row.
+    static let dimensions: [(name: String, label: @Sendable (MeasuredRow) -> String)] = [
+        ("system", \.system), ("model", \.modelPath), ("engine", \.backend),
+        ("engine version × GPU", { "\($0.backend) \($0.backendVersion.isEmpty ? "(not given)" : $0.backendVersion) on \($0.system)" }), ("mode", \.mode),
+        ("layout", { r in
+            r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed"
+                : r.idContradiction != nil ? "layout from the id" : "TP raised to the expert shards"
+        }),
+        ("isl/osl", { "\($0.inputLength)/\($0.outputLength)" }),
+        ("concurrency", { r in
+            let bands = [1, 4, 16, 64, 256, 1024]
+            guard let i = bands.firstIndex(where: { r.concurrency <= $0 }) else { return "1025+" }
+            return i == 0 ? "1" : "\(bands[i - 1] + 1)–\(bands[i])"
+        }),
+    ]
+
     /// Errors by system, model, engine, engine version, mode, layout, ISL/OSL and concurrency.
     public static func breakdown(_ predictions: [RowPrediction]) -> [String: [String: ErrorSummary]] {
-        let dimensions: [(String, (MeasuredRow) -> String)] = [
-            ("system", \.system), ("model", \.modelPath), ("engine", \.backend),
-            ("engine version × GPU", { "\($0.backend) \($0.backendVersion.isEmpty ? "(not given)" : $0.backendVersion) on \($0.system)" }), ("mode", \.mode),
-            ("layout", { r in
-                r.assumption == nil ? "as the row gives it" : r.disaggregated?.assumption != nil ? "worker counts assumed"
-                    : r.idContradiction != nil ? "layout from the id" : "TP raised to the expert shards"
-            }),
-            ("isl/osl", { "\($0.inputLength)/\($0.outputLength)" }),
-            ("concurrency", { r in
-                let bands = [1, 4, 16, 64, 256, 1024]
-                guard let i = bands.firstIndex(where: { r.concurrency <= $0 }) else { return "1025+" }
-                return i == 0 ? "1" : "\(bands[i - 1] + 1)–\(bands[i])"
-            }),
-        ]
         var breakdown: [String: [String: ErrorSummary]] = [:]
         for (dimension, label) in dimensions {
             breakdown[dimension] = Dictionary(grouping: predictions, by: { label($0.row) }).mapValues(ErrorSummary.init)

@@ -9,7 +9,7 @@ public enum ValidationText {
         let refused = rows - report.predicted - report.duplicates
         var out = ["\(rows) rows: \(report.duplicates) duplicates collapsed, \(report.predicted) predicted, \(refused) not predictable "
                    + "(\(Format.percent(Double(report.predicted) / Double(max(1, rows - report.duplicates)), 1)) of distinct rows predicted)", errorTable(report)]
-        for dimension in ["system", "model", "engine", "engine version × GPU", "mode", "layout", "isl/osl", "concurrency"] {
+        for dimension in Validator.breakdownDimensions {
             var table: [[String]] = [[dimension, "rows", "TTFT MAPE %", "TPOT MAPE %"]]
             let numeric = dimension == "isl/osl" || dimension == "concurrency"
             for (name, s) in (report.breakdown[dimension] ?? [:]).sorted(by: { numeric ? numericOrder($0.key, $1.key) : $0.key < $1.key }) {
